@@ -1,41 +1,313 @@
-// Placeholder until the libdw symbolizer lands: module+offset only.
+// libdw symbolizer: one offline Dwfl per module, opened on the first pc that
+// falls into it, so a module that was dlclose'd (or replaced at the same
+// address) keeps its own view of the file. Results are cached per pc.
 #include "symbolizer.h"
 
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <unordered_map>
+#include <utility>
 
 namespace leakscope::collector {
+namespace {
+
+// Default debuginfo search path (the .gnu_debuglink and build-id
+// directories under /usr/lib/debug); libdwfl reads it through a char**.
+char* g_debuginfo_path = nullptr;
+
+const Dwfl_Callbacks* OfflineCallbacks() {
+  static const Dwfl_Callbacks callbacks = [] {
+    Dwfl_Callbacks c{};
+    c.find_elf = dwfl_build_id_find_elf;
+    c.find_debuginfo = dwfl_standard_find_debuginfo;
+    c.section_address = dwfl_offline_section_address;
+    c.debuginfo_path = &g_debuginfo_path;
+    return c;
+  }();
+  return &callbacks;
+}
+
+std::string Demangle(const char* name) {
+  if (name == nullptr) return {};
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  if (status != 0 || demangled == nullptr) return name;
+  std::string result(demangled);
+  free(demangled);
+  return result;
+}
+
+std::string Basename(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string Hex(uint64_t value) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
+// libdwfl open()s the path: a FIFO or device would block or mislead it.
+bool IsRegularFile(const std::string& path) {
+  struct stat st;
+  return !path.empty() && stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// A file rebuilt since the process ran would give confident wrong answers.
+bool BuildIdMatches(Dwfl_Module* mod, const std::string& expected) {
+  if (expected.empty()) return true;
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  return len > 0 && expected.size() == static_cast<size_t>(len) &&
+         memcmp(expected.data(), bits, len) == 0;
+}
+
+// Reports `path` at `load_bias`. add_p_vaddr=false treats the base as the
+// bias only when the first PT_LOAD is at vaddr 0 (the usual case); the
+// retry covers objects linked at another address.
+Dwfl_Module* ReportAtBias(Dwfl* dwfl, const ModuleInfo& info) {
+  for (bool add_p_vaddr : {false, true}) {
+    dwfl_report_begin(dwfl);
+    Dwfl_Module* mod = dwfl_report_elf(dwfl, info.path.c_str(), info.path.c_str(), -1,
+                                       info.load_bias, add_p_vaddr);
+    dwfl_report_end(dwfl, nullptr, nullptr);
+    if (mod == nullptr) return nullptr;
+    Dwarf_Addr bias = 0;
+    if (dwfl_module_getelf(mod, &bias) != nullptr && bias == info.load_bias) return mod;
+  }
+  return nullptr;
+}
+
+// The DIE that declares `die`: its DW_AT_abstract_origin / DW_AT_specification
+// target, transitively (bounded: malformed DWARF may loop).
+Dwarf_Die Declaration(Dwarf_Die* die) {
+  Dwarf_Die current = *die;
+  for (int hops = 0; hops < 8; ++hops) {
+    Dwarf_Attribute attr;
+    Dwarf_Die next;
+    if (dwarf_attr(&current, DW_AT_abstract_origin, &attr) == nullptr &&
+        dwarf_attr(&current, DW_AT_specification, &attr) == nullptr)
+      break;
+    if (dwarf_formref_die(&attr, &next) == nullptr) break;
+    current = next;
+  }
+  return current;
+}
+
+// "ns::Class::name" from the scopes enclosing the declaration. GCC gives no
+// linkage name to functions with internal linkage; without this they would
+// read as a bare "name", unlike the symbol table's qualified one.
+std::string QualifiedName(Dwarf_Die* die, const char* name) {
+  Dwarf_Die declaration = Declaration(die);
+  Dwarf_Die* scopes = nullptr;
+  int count = dwarf_getscopes_die(&declaration, &scopes);
+  std::string qualified;
+  for (int i = count - 1; i > 0; --i) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag != DW_TAG_namespace && tag != DW_TAG_class_type && tag != DW_TAG_structure_type &&
+        tag != DW_TAG_union_type)
+      continue;
+    const char* scope = dwarf_diename(&scopes[i]);
+    qualified += scope != nullptr ? scope : "(anonymous namespace)";
+    qualified += "::";
+  }
+  free(scopes);
+  return qualified + name;
+}
+
+// The DWARF name of a subprogram or inlined subroutine. The linkage name
+// when there is one (following DW_AT_abstract_origin / DW_AT_specification),
+// so that demangling gives the qualified name with parameters.
+std::string DieFunctionName(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  for (int name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    if (dwarf_attr_integrate(die, name, &attr) != nullptr) {
+      const char* linkage = dwarf_formstring(&attr);
+      if (linkage != nullptr) return Demangle(linkage);
+    }
+  }
+  const char* plain = dwarf_diename(die);
+  return plain == nullptr ? std::string() : QualifiedName(die, plain);
+}
+
+// Joins a relative DWARF path with its compilation directory.
+std::string Absolute(const char* file, const char* comp_dir) {
+  if (file == nullptr) return {};
+  if (file[0] == '/' || comp_dir == nullptr || comp_dir[0] == '\0') return file;
+  return std::string(comp_dir) + "/" + file;
+}
+
+const char* CompDir(Dwarf_Die* die) {
+  Dwarf_Die cu;
+  if (dwarf_diecu(die, &cu, nullptr, nullptr) == nullptr) return nullptr;
+  Dwarf_Attribute attr;
+  return dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr));
+}
+
+// Where an inlined subroutine was called from: DW_AT_call_file/call_line,
+// the file being an index into its CU's line-table file list.
+void CallSite(Dwarf_Die* inlined, std::string* file, uint32_t* line) {
+  Dwarf_Attribute attr;
+  Dwarf_Word value = 0;
+  *line = dwarf_formudata(dwarf_attr(inlined, DW_AT_call_line, &attr), &value) == 0
+              ? static_cast<uint32_t>(value)
+              : 0;
+  file->clear();
+  Dwarf_Die cu;
+  Dwarf_Files* files = nullptr;
+  size_t nfiles = 0;
+  if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_file, &attr), &value) != 0 ||
+      dwarf_diecu(inlined, &cu, nullptr, nullptr) == nullptr ||
+      dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || value >= nfiles)
+    return;
+  *file = Absolute(dwarf_filesrc(files, value, nullptr, nullptr), CompDir(&cu));
+}
+
+// The line-table position of `pc` itself: that of the innermost frame.
+void SourceAt(Dwfl_Module* mod, uint64_t pc, std::string* file, uint32_t* line) {
+  Dwfl_Line* dwfl_line = dwfl_module_getsrc(mod, pc);
+  if (dwfl_line == nullptr) return;
+  int lineno = 0;
+  const char* name = dwfl_lineinfo(dwfl_line, nullptr, &lineno, nullptr, nullptr, nullptr);
+  if (name == nullptr) return;
+  *file = Absolute(name, dwfl_line_comp_dir(dwfl_line));
+  *line = lineno > 0 ? static_cast<uint32_t>(lineno) : 0;
+}
+
+// The ELF symbol table's name for pc (.symtab, else .dynsym), demangled.
+std::string SymbolName(Dwfl_Module* mod, uint64_t pc) {
+  if (mod == nullptr) return {};
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  return Demangle(dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr));
+}
+
+// Walks the DWARF scopes at pc, innermost first: every inlined subroutine
+// becomes an inlined frame, the enclosing subprogram the last frame. Each
+// outer frame's position is the call site recorded in the inner one.
+std::vector<SymbolizedFrame> DwarfFrames(Dwfl_Module* mod, uint64_t pc,
+                                         const SymbolizedFrame& base) {
+  std::vector<SymbolizedFrame> frames;
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = dwfl_module_addrdie(mod, pc, &bias);
+  Dwarf_Die* scopes = nullptr;
+  int count = cu == nullptr ? 0 : dwarf_getscopes(cu, pc - bias, &scopes);
+  SymbolizedFrame frame = base;
+  SourceAt(mod, pc, &frame.file, &frame.line);
+  for (int i = 0; i < count; ++i) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
+    frame.function = DieFunctionName(&scopes[i]);
+    frame.inlined = tag == DW_TAG_inlined_subroutine;
+    frames.push_back(frame);
+    if (!frame.inlined) break;
+    CallSite(&scopes[i], &frame.file, &frame.line);
+  }
+  free(scopes);
+  // The walk ended inside an inlined chain without a subprogram: keep the
+  // call site as a frame of its own so the chain still has an outer end.
+  if (!frames.empty() && frames.back().inlined) {
+    frame.function.clear();
+    frame.inlined = false;
+    frames.push_back(frame);
+  }
+  return frames;
+}
+
+// One registered module and, once a pc needs it, its Dwfl.
+struct LoadedModule {
+  ModuleInfo info;
+  bool opened = false;
+  Dwfl* dwfl = nullptr;           // owned; null if the file is unusable
+  Dwfl_Module* module = nullptr;  // the single module of `dwfl`
+
+  explicit LoadedModule(ModuleInfo i) : info(std::move(i)) {}
+  ~LoadedModule() {
+    if (dwfl != nullptr) dwfl_end(dwfl);
+  }
+  LoadedModule(const LoadedModule&) = delete;
+  LoadedModule& operator=(const LoadedModule&) = delete;
+
+  Dwfl_Module* Open() {
+    if (opened) return module;
+    opened = true;
+    if (!IsRegularFile(info.path)) return nullptr;
+    dwfl = dwfl_begin(OfflineCallbacks());
+    if (dwfl == nullptr) return nullptr;
+    Dwfl_Module* mod = ReportAtBias(dwfl, info);
+    if (mod != nullptr && BuildIdMatches(mod, info.build_id)) module = mod;
+    return module;
+  }
+
+  bool Contains(uint64_t pc) const {
+    for (const auto& range : info.exec_ranges)
+      if (pc >= range.first && pc < range.second) return true;
+    return false;
+  }
+};
+
+}  // namespace
 
 struct Symbolizer::Impl {
-  std::vector<ModuleInfo> modules;
+  std::vector<std::unique_ptr<LoadedModule>> modules;
   std::unordered_map<uint64_t, std::vector<SymbolizedFrame>> cache;
+
+  // The latest registered module wins when ranges overlap: a library loaded
+  // where a dlclose'd one used to be.
+  LoadedModule* Find(uint64_t pc) {
+    for (auto it = modules.rbegin(); it != modules.rend(); ++it)
+      if ((*it)->Contains(pc)) return it->get();
+    return nullptr;
+  }
+
+  std::vector<SymbolizedFrame> Resolve(uint64_t pc);
 };
+
+std::vector<SymbolizedFrame> Symbolizer::Impl::Resolve(uint64_t pc) {
+  SymbolizedFrame frame;
+  LoadedModule* loaded = Find(pc);
+  if (loaded == nullptr) {
+    frame.function = Hex(pc);
+    return {frame};
+  }
+  frame.module = loaded->info.path;
+  frame.module_offset = pc - loaded->info.load_bias;
+  Dwfl_Module* mod = loaded->Open();
+  std::vector<SymbolizedFrame> frames;
+  if (mod != nullptr) frames = DwarfFrames(mod, pc, frame);
+  if (frames.empty()) {
+    if (mod != nullptr) SourceAt(mod, pc, &frame.file, &frame.line);
+    frames.push_back(frame);
+  }
+  std::string& outer = frames.back().function;
+  if (outer.empty()) outer = SymbolName(mod, pc);
+  if (outer.empty()) outer = Basename(loaded->info.path) + "+" + Hex(frame.module_offset);
+  return frames;
+}
 
 Symbolizer::Symbolizer() : impl_(new Impl) {}
 Symbolizer::~Symbolizer() = default;
 
 void Symbolizer::AddModule(const ModuleInfo& module) {
   for (const auto& m : impl_->modules)
-    if (m.path == module.path && m.load_bias == module.load_bias) return;
-  impl_->modules.push_back(module);
+    if (m->info.path == module.path && m->info.load_bias == module.load_bias) return;
+  impl_->modules.push_back(std::make_unique<LoadedModule>(module));
 }
 
 const std::vector<SymbolizedFrame>& Symbolizer::Symbolize(uint64_t pc) {
   auto it = impl_->cache.find(pc);
   if (it != impl_->cache.end()) return it->second;
-  SymbolizedFrame f;
-  char buf[32];
-  for (const auto& m : impl_->modules)
-    for (const auto& r : m.exec_ranges)
-      if (pc >= r.first && pc < r.second) {
-        f.module = m.path;
-        f.module_offset = pc - m.load_bias;
-      }
-  if (f.module.empty()) {
-    snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(pc));
-    f.function = buf;
-  }
-  return impl_->cache[pc] = {f};
+  return impl_->cache.emplace(pc, impl_->Resolve(pc)).first->second;
 }
 
 }  // namespace leakscope::collector

@@ -1,0 +1,342 @@
+// Symbolizes real call sites of code built with -g -O2 (testdata/), located
+// at runtime with dl_iterate_phdr the way the shim does, and checks every
+// field against what the source says: names, __LINE__ values, inlining.
+#include "collector/symbolizer.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "main_code.h"
+#include "shared_library.h"
+
+namespace leakscope::collector {
+namespace {
+
+std::string Basename(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+std::string Hex(uint64_t value) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
+std::string ExecutablePath() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, n) : std::string();
+}
+
+// The GNU build-id in one PT_NOTE segment, or "".
+std::string BuildIdInNote(const dl_phdr_info* info, const ElfW(Phdr) & phdr) {
+  const char* p = reinterpret_cast<const char*>(info->dlpi_addr + phdr.p_vaddr);
+  const char* end = p + phdr.p_memsz;
+  auto align4 = [](size_t n) { return (n + 3) & ~size_t{3}; };
+  while (p + sizeof(ElfW(Nhdr)) <= end) {
+    const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
+    const char* name = p + sizeof(ElfW(Nhdr));
+    const char* desc = name + align4(note->n_namesz);
+    if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && memcmp(name, "GNU", 4) == 0)
+      return std::string(desc, note->n_descsz);
+    p = desc + align4(note->n_descsz);
+  }
+  return {};
+}
+
+struct Search {
+  uint64_t address = 0;
+  ModuleInfo module;
+  bool found = false;
+};
+
+// dl_iterate_phdr callback: the module whose executable PT_LOAD holds
+// `address`, described as the shim describes it (wire.Module).
+int MatchModule(dl_phdr_info* info, size_t, void* data) {
+  auto* search = static_cast<Search*>(data);
+  ModuleInfo module;
+  module.path = info->dlpi_name[0] != '\0' ? info->dlpi_name : ExecutablePath();
+  module.load_bias = info->dlpi_addr;
+  bool contains = false;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& phdr = info->dlpi_phdr[i];
+    if (phdr.p_type == PT_NOTE && module.build_id.empty())
+      module.build_id = BuildIdInNote(info, phdr);
+    if (phdr.p_type != PT_LOAD || (phdr.p_flags & PF_X) == 0) continue;
+    uint64_t start = info->dlpi_addr + phdr.p_vaddr;
+    module.exec_ranges.emplace_back(start, start + phdr.p_memsz);
+    contains |= search->address >= start && search->address < start + phdr.p_memsz;
+  }
+  if (!contains) return 0;
+  search->module = module;
+  search->found = true;
+  return 1;
+}
+
+ModuleInfo ModuleContaining(const void* address) {
+  Search search;
+  search.address = reinterpret_cast<uint64_t>(address);
+  dl_iterate_phdr(MatchModule, &search);
+  EXPECT_TRUE(search.found) << "no module holds " << address;
+  return search.module;
+}
+
+// The call instruction itself: the return address minus one.
+uint64_t CallPc(const symtest::Site& site) {
+  return reinterpret_cast<uint64_t>(site.return_address) - 1;
+}
+
+// libsymtest_shared.so, dlopen'd for the lifetime of the object.
+class SharedLibrary {
+ public:
+  SharedLibrary() : handle_(dlopen(SYMTEST_SHARED_PATH, RTLD_NOW | RTLD_LOCAL)) {}
+  ~SharedLibrary() { Close(); }
+  SharedLibrary(const SharedLibrary&) = delete;
+  SharedLibrary& operator=(const SharedLibrary&) = delete;
+
+  bool ok() const { return handle_ != nullptr; }
+  void Close() {
+    if (handle_ != nullptr) dlclose(handle_);
+    handle_ = nullptr;
+  }
+  symtest::Site Call(const char* function) {
+    symtest::Site site;
+    auto* fn = reinterpret_cast<void (*)(symtest::Site*)>(dlsym(handle_, function));
+    EXPECT_NE(fn, nullptr) << function;
+    if (fn != nullptr) fn(&site);
+    return site;
+  }
+
+ private:
+  void* handle_;
+};
+
+void ExpectFrame(const SymbolizedFrame& frame, const std::string& function,
+                 const std::string& file_basename, int line, bool inlined) {
+  EXPECT_EQ(frame.function, function);
+  EXPECT_EQ(Basename(frame.file), file_basename);
+  EXPECT_EQ(frame.line, static_cast<uint32_t>(line));
+  EXPECT_EQ(frame.inlined, inlined);
+}
+
+TEST(SymbolizerTest, PlainFunctionInExecutable) {
+  symtest::Site site;
+  symtest::PlainFunction(&site);
+  ModuleInfo module = ModuleContaining(site.return_address);
+  Symbolizer symbolizer;
+  symbolizer.AddModule(module);
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], "symtest::PlainFunction(symtest::Site*)", "main_code.cc", site.line,
+              false);
+  EXPECT_EQ(frames[0].file[0], '/');  // joined with the compilation directory
+  EXPECT_EQ(frames[0].module, ExecutablePath());
+  EXPECT_EQ(frames[0].module_offset, CallPc(site) - module.load_bias);
+}
+
+TEST(SymbolizerTest, InlinedCallGivesInlinedFrameThenCaller) {
+  symtest::Site site;
+  symtest::FunctionWithInline(&site);
+  Symbolizer symbolizer;
+  symbolizer.AddModule(ModuleContaining(site.return_address));
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 2u);
+  // A static function has no DWARF linkage name: qualified, no parameters.
+  ExpectFrame(frames[0], "symtest::InlinedCallee", "main_code.cc", site.line, true);
+  ExpectFrame(frames[1], "symtest::FunctionWithInline(symtest::Site*)", "main_code.cc",
+              site.call_line, false);
+  EXPECT_EQ(frames[0].module, frames[1].module);
+  EXPECT_EQ(frames[0].module_offset, frames[1].module_offset);
+}
+
+TEST(SymbolizerTest, TemplateFunctionNameIsDemangled) {
+  symtest::Site site;
+  symtest::TemplateFunction<int>(&site);
+  Symbolizer symbolizer;
+  symbolizer.AddModule(ModuleContaining(site.return_address));
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], "void symtest::TemplateFunction<int>(symtest::Site*)", "main_code.cc",
+              site.line, false);
+}
+
+TEST(SymbolizerTest, FunctionInSharedLibrary) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  symtest::Site site = library.Call("SymtestLibraryFunction");
+  ModuleInfo module = ModuleContaining(site.return_address);
+  EXPECT_EQ(module.path, SYMTEST_SHARED_PATH);
+  EXPECT_FALSE(module.build_id.empty());
+  Symbolizer symbolizer;
+  symbolizer.AddModule(module);
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], "SymtestLibraryFunction", "shared_library.cc", site.line, false);
+  EXPECT_EQ(frames[0].module, SYMTEST_SHARED_PATH);
+  EXPECT_EQ(frames[0].module_offset, CallPc(site) - module.load_bias);
+}
+
+TEST(SymbolizerTest, LibraryStillSymbolizesAfterDlclose) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  symtest::Site site = library.Call("SymtestCallHidden");
+  ModuleInfo module = ModuleContaining(site.return_address);
+  library.Close();
+  Symbolizer symbolizer;
+  symbolizer.AddModule(module);
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], "(anonymous namespace)::HiddenFunction", "shared_library.cc", site.line,
+              false);
+}
+
+TEST(SymbolizerTest, AddressInNoModule) {
+  Symbolizer symbolizer;
+  const auto& frames = symbolizer.Symbolize(0x1234abcd);
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], "0x1234abcd", "", 0, false);
+  EXPECT_EQ(frames[0].module, "");
+}
+
+// A module whose file cannot be used: symbolized as basename+offset.
+void ExpectModuleOffsetFallback(const std::string& path) {
+  ModuleInfo module;
+  module.path = path;
+  module.load_bias = 0x7f0000000000;
+  module.exec_ranges = {{0x7f0000001000, 0x7f0000003000}};
+  Symbolizer symbolizer;
+  symbolizer.AddModule(module);
+  const auto& frames = symbolizer.Symbolize(0x7f0000001234);
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], Basename(path) + "+0x1234", "", 0, false);
+  EXPECT_EQ(frames[0].module, path);
+  EXPECT_EQ(frames[0].module_offset, 0x1234u);
+}
+
+TEST(SymbolizerTest, MissingFileFallsBackToModuleOffset) {
+  ExpectModuleOffsetFallback("/nonexistent/dir/libgone.so");
+}
+
+TEST(SymbolizerTest, NonElfFileFallsBackToModuleOffset) {
+  std::string path = testing::TempDir() + "symbolizer_not_elf.so";
+  std::ofstream(path) << "this is not an ELF file\n";
+  ExpectModuleOffsetFallback(path);
+  unlink(path.c_str());
+}
+
+TEST(SymbolizerTest, FifoIsNotOpened) {
+  std::string path = testing::TempDir() + "symbolizer_fifo.so";
+  unlink(path.c_str());
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  ExpectModuleOffsetFallback(path);  // would block forever if opened
+  unlink(path.c_str());
+}
+
+TEST(SymbolizerTest, EmptyPathFallsBackToModuleOffset) {
+  ExpectModuleOffsetFallback("");
+}
+
+// The stripped copy, described with the real library's runtime addresses.
+ModuleInfo StrippedCopyOf(const ModuleInfo& module) {
+  ModuleInfo stripped = module;
+  stripped.path = SYMTEST_STRIPPED_PATH;
+  return stripped;
+}
+
+TEST(SymbolizerTest, StrippedLibraryNamesExportedFunctionFromDynsym) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  symtest::Site site = library.Call("SymtestLibraryFunction");
+  Symbolizer symbolizer;
+  symbolizer.AddModule(StrippedCopyOf(ModuleContaining(site.return_address)));
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], "SymtestLibraryFunction", "", 0, false);
+  EXPECT_EQ(frames[0].module, SYMTEST_STRIPPED_PATH);
+}
+
+TEST(SymbolizerTest, StrippedLibraryHiddenFunctionIsModuleOffset) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  symtest::Site site = library.Call("SymtestCallHidden");
+  ModuleInfo module = ModuleContaining(site.return_address);
+  Symbolizer symbolizer;
+  symbolizer.AddModule(StrippedCopyOf(module));
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 1u);
+  uint64_t offset = CallPc(site) - module.load_bias;
+  ExpectFrame(frames[0], Basename(SYMTEST_STRIPPED_PATH) + "+" + Hex(offset), "", 0, false);
+  EXPECT_EQ(frames[0].module_offset, offset);
+}
+
+TEST(SymbolizerTest, BuildIdMismatchIsNotTrusted) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  symtest::Site site = library.Call("SymtestLibraryFunction");
+  ModuleInfo module = ModuleContaining(site.return_address);
+  module.build_id = std::string("\x01\x02\x03\x04", 4);
+  Symbolizer symbolizer;
+  symbolizer.AddModule(module);
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 1u);
+  uint64_t offset = CallPc(site) - module.load_bias;
+  ExpectFrame(frames[0], Basename(SYMTEST_SHARED_PATH) + "+" + Hex(offset), "", 0, false);
+}
+
+TEST(SymbolizerTest, SameModuleAddedTwiceKeepsTheFirst) {
+  symtest::Site site;
+  symtest::PlainFunction(&site);
+  ModuleInfo module = ModuleContaining(site.return_address);
+  ModuleInfo again = module;
+  again.exec_ranges.clear();
+  Symbolizer symbolizer;
+  symbolizer.AddModule(module);
+  symbolizer.AddModule(again);  // ignored: its empty ranges would hide every pc
+
+  EXPECT_EQ(symbolizer.Symbolize(CallPc(site))[0].function,
+            "symtest::PlainFunction(symtest::Site*)");
+}
+
+TEST(SymbolizerTest, LatestModuleWinsWhereRangesOverlap) {
+  symtest::Site site;
+  symtest::PlainFunction(&site);
+  ModuleInfo module = ModuleContaining(site.return_address);
+  ModuleInfo earlier = module;
+  earlier.path = "/nonexistent/unloaded.so";
+  Symbolizer symbolizer;
+  symbolizer.AddModule(earlier);
+  symbolizer.AddModule(module);
+
+  EXPECT_EQ(symbolizer.Symbolize(CallPc(site))[0].module, ExecutablePath());
+}
+
+TEST(SymbolizerTest, ResultsAreCachedPerPc) {
+  symtest::Site site;
+  symtest::PlainFunction(&site);
+  Symbolizer symbolizer;
+  symbolizer.AddModule(ModuleContaining(site.return_address));
+
+  const auto* first = &symbolizer.Symbolize(CallPc(site));
+  symbolizer.Symbolize(0x10);  // another pc in between must not move it
+  EXPECT_EQ(&symbolizer.Symbolize(CallPc(site)), first);
+}
+
+}  // namespace
+}  // namespace leakscope::collector

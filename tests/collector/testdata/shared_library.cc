@@ -1,0 +1,21 @@
+#include "shared_library.h"
+
+namespace {
+
+__attribute__((noinline)) void HiddenFunction(symtest::Site* site) {
+  symtest::CaptureCallSite(site, __LINE__);
+}
+
+}  // namespace
+
+extern "C" {
+
+__attribute__((noinline)) void SymtestLibraryFunction(symtest::Site* site) {
+  symtest::CaptureCallSite(site, __LINE__);
+}
+
+__attribute__((noinline)) void SymtestCallHidden(symtest::Site* site) {
+  HiddenFunction(site);
+}
+
+}  // extern "C"

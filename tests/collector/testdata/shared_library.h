@@ -1,0 +1,11 @@
+// Entry points of libsymtest_shared.so, looked up with dlsym.
+#pragma once
+
+#include "call_site.h"
+
+extern "C" {
+// Exported: in .dynsym, so a stripped copy still names it.
+void SymtestLibraryFunction(symtest::Site* site);
+// Calls a hidden function that captures: a stripped copy has no name for it.
+void SymtestCallHidden(symtest::Site* site);
+}

@@ -1,0 +1,34 @@
+// leakscope: dispatches to the subcommands.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "exit_codes.h"
+#include "report_command.h"
+#include "run_command.h"
+#include "usage.h"
+
+using namespace leakscope::viewer;
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kMainUsage, stderr);
+    return kExitUsage;
+  }
+  const std::string& command = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kMainUsage, stdout);
+    return kExitOk;
+  }
+  if (command == "--version") {
+    std::fputs(kVersionText, stdout);
+    return kExitOk;
+  }
+  if (command == "run") return RunCommand(rest);
+  if (command == "report") return ReportCommand(rest);
+  std::fprintf(stderr, "leakscope: unknown command '%s' (see 'leakscope --help')\n",
+               command.c_str());
+  return kExitUsage;
+}

@@ -1,0 +1,25 @@
+// `leakscope report FILE [--top N] [--json]`.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "cli_args.h"
+
+namespace leakscope::viewer {
+
+struct ReportArgs {
+  std::string file;
+  size_t top = 0;  // 0: the format's default (text: 20 sites, JSON: all)
+  bool json = false;
+};
+
+// `args` are the words after "report". On kError, *error is one line.
+ParseOutcome ParseReportArgs(const std::vector<std::string>& args, ReportArgs* out,
+                             std::string* error);
+
+// Returns the process exit status.
+int ReportCommand(const std::vector<std::string>& args);
+
+}  // namespace leakscope::viewer

@@ -1,0 +1,37 @@
+#include "run_command.h"
+
+namespace leakscope::viewer {
+
+ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, std::string* error) {
+  size_t i = 0;
+  while (i < args.size() && error->empty()) {
+    const std::string& arg = args[i];
+    uint64_t number = 0;
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (IsHelpFlag(arg)) return ParseOutcome::kHelp;
+    if (TakeOptionValue(args, &i, "-o", &out->output_dir, error) ||
+        TakeOptionValue(args, &i, "--output", &out->output_dir, error)) {
+      if (error->empty() && out->output_dir.empty()) *error = "option '-o' needs a directory";
+    } else if (TakeNumberOption(args, &i, "--sample-interval", 1, &number, error)) {
+      out->sample_interval = number;
+    } else if (TakeNumberOption(args, &i, "--top", 1, &number, error)) {
+      out->top = static_cast<size_t>(number);
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      *error = "unknown option '" + arg + "' (see 'leakscope run --help')";
+    } else {
+      break;  // the command
+    }
+  }
+  if (!error->empty()) return ParseOutcome::kError;
+  out->command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  if (out->command.empty()) {
+    *error = "no command given";
+    return ParseOutcome::kError;
+  }
+  return ParseOutcome::kOk;
+}
+
+}  // namespace leakscope::viewer

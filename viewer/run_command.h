@@ -1,0 +1,28 @@
+// `leakscope run [-o DIR] [--sample-interval BYTES] [--top N] -- CMD [ARGS...]`.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli_args.h"
+
+namespace leakscope::viewer {
+
+struct RunArgs {
+  std::string output_dir = ".";
+  uint64_t sample_interval = 0;  // 0: not given
+  size_t top = 10;
+  std::vector<std::string> command;
+};
+
+// `args` are the words after "run". Options end at "--" or at the first word
+// that is not an option. On kError, *error is one line.
+ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, std::string* error);
+
+// Returns the process exit status: the command's, 128+N if signal N killed
+// it, 2 for bad arguments, 127 if the command cannot be executed.
+int RunCommand(const std::vector<std::string>& args);
+
+}  // namespace leakscope::viewer

@@ -1,0 +1,87 @@
+// The first thing the reader sees: what ran, how it ended, and how much
+// memory it held, with a loud warning when the figures are incomplete.
+#include <vector>
+
+#include "human_units.h"
+#include "report_facts.h"
+#include "text_report.h"
+
+namespace leakscope::viewer {
+namespace {
+
+std::string Line(const TextStyle& style, const char* label, const std::string& value) {
+  std::string padded = label;
+  padded.resize(13, ' ');
+  return style.Bold(padded) + value + "\n";
+}
+
+std::string BytesFigure(uint64_t bytes) {
+  return HumanBytes(bytes) + " (" + CountOf(bytes, "byte", "bytes") + ")";
+}
+
+std::string HowItEnded(const report::Process& p) {
+  switch (p.end()) {
+    case report::Process::EXITED:
+      return "exited with status " + std::to_string(p.exit_status());
+    case report::Process::SIGNALED:
+      return "killed by " + SignalName(p.signal()) + " (signal " + std::to_string(p.signal()) + ")";
+    case report::Process::DISCONNECTED:
+      return "disconnected without saying goodbye (crashed or killed; exit status unknown)";
+    case report::Process::ENDED:
+      return "ended" + (p.how().empty() ? "" : " by " + Printable(p.how())) +
+             ", exit status unknown";
+    case report::Process::RUNNING:
+      return "still running (this is a snapshot)";
+    default:
+      return "unknown";
+  }
+}
+
+std::string CommandLine(const report::Process& p) {
+  if (p.argv().empty()) return Printable(p.exe());
+  return DisplayCommandLine(std::vector<std::string>(p.argv().begin(), p.argv().end()));
+}
+
+std::string Identity(const report::Process& p) {
+  std::string out = "pid " + std::to_string(p.pid()) + ", parent " + std::to_string(p.ppid());
+  if (p.forked()) out += ", forked from a traced parent (inherited memory not counted)";
+  return out;
+}
+
+std::string Sampling(uint64_t interval) {
+  if (interval <= 1) return "every allocation recorded";
+  return "one sample per " + BytesFigure(interval) +
+         " allocated on average: per-site figures are estimates";
+}
+
+std::string DroppedWarning(uint64_t dropped, const TextStyle& style) {
+  if (dropped == 0) return "";
+  return style.Warn("WARNING: " + CountOf(dropped, "event was", "events were") +
+                    " dropped: the figures in this report are incomplete.") +
+         "\n";
+}
+
+}  // namespace
+
+std::string RenderProcessSummary(const report::Report& report, const TextStyle& style) {
+  const report::Process& p = report.process();
+  const report::Totals& t = report.totals();
+  const bool running = p.end() == report::Process::RUNNING;
+  std::string out;
+  out += Line(style, "Command", CommandLine(p));
+  out += Line(style, "Process", Identity(p));
+  out += Line(style, "Ended", HowItEnded(p));
+  out += Line(style, "Peak live", BytesFigure(t.peak_live_bytes()));
+  out += Line(style, running ? "Live now" : "Live at end",
+              style.Size(BytesFigure(t.live_bytes())) + " in " +
+                  CountOf(t.live_allocations(), "allocation", "allocations"));
+  out += Line(style, "Allocations",
+              WithThousands(t.allocations()) + " (" + HumanBytes(t.allocated_bytes()) + "), " +
+                  CountOf(t.frees(), "free", "frees"));
+  out += Line(style, "Dropped", CountOf(report.dropped_events(), "event", "events"));
+  out += Line(style, "Sampling", Sampling(SamplingInterval(report)));
+  out += DroppedWarning(report.dropped_events(), style);
+  return out;
+}
+
+}  // namespace leakscope::viewer

@@ -1,0 +1,11 @@
+// Help texts of the leakscope command and its subcommands.
+#pragma once
+
+namespace leakscope::viewer {
+
+extern const char kMainUsage[];
+extern const char kRunUsage[];
+extern const char kReportUsage[];
+extern const char kVersionText[];
+
+}  // namespace leakscope::viewer

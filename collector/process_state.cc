@@ -1,0 +1,146 @@
+#include "process_state.h"
+
+#include <algorithm>
+
+namespace leakscope::collector {
+
+void ProcessState::Apply(const wire::Message& m) {
+  if (m.has_hello()) ApplyHello(m.hello());
+  ApplyModules(m);
+  ApplyStacks(m);
+  if (m.has_events()) ApplyEvents(m.events());
+  if (m.has_stats()) ApplyStats(m.stats());
+  if (m.has_goodbye()) {
+    has_goodbye_ = true;
+    goodbye_ = m.goodbye();
+  }
+}
+
+void ProcessState::ApplyHello(const wire::Hello& hello) {
+  has_hello_ = true;
+  hello_ = hello;
+  weights_ = SampleWeights(hello.sampling_interval_bytes());
+}
+
+void ProcessState::ApplyModules(const wire::Message& m) {
+  // Each message carries the complete map; keep every module ever seen so
+  // stacks into a dlclose'd library still symbolize.
+  for (const wire::Module& mod : m.modules()) {
+    std::string key = mod.path() + '\0' + std::to_string(mod.load_bias());
+    if (!module_keys_.insert(std::move(key)).second) continue;
+    ModuleInfo info{mod.path(), mod.load_bias(), {}, mod.build_id()};
+    for (int i = 0; i + 1 < mod.exec_ranges_size(); i += 2)
+      info.exec_ranges.emplace_back(mod.exec_ranges(i), mod.exec_ranges(i + 1));
+    modules_.push_back(std::move(info));
+  }
+}
+
+void ProcessState::ApplyStacks(const wire::Message& m) {
+  for (const wire::Stack& s : m.stacks()) {
+    std::string key(reinterpret_cast<const char*>(s.pcs().data()), s.pcs_size() * sizeof(uint64_t));
+    auto [it, added] = site_by_pcs_.emplace(std::move(key), static_cast<uint32_t>(sites_.size()));
+    if (added) {
+      site_pcs_.emplace_back(s.pcs().begin(), s.pcs().end());
+      sites_.emplace_back();
+    }
+    stack_to_site_.Insert(s.id(), it->second);
+  }
+}
+
+void ProcessState::ApplyEvents(const wire::Events& e) {
+  // Address deltas restart from 0 in each Events message.
+  uint64_t address = 0;
+  int next_stack = 0;
+  const int n = e.size_plus_one_size();
+  for (int i = 0; i < n; ++i) {
+    address += static_cast<uint64_t>(e.address_delta(i));
+    const uint64_t size_plus_one = e.size_plus_one(i);
+    if (size_plus_one == 0) {
+      Free(address);
+    } else {
+      uint32_t site = stack_to_site_.Find(e.stack_id(next_stack++));
+      Allocate(address, size_plus_one - 1, site, e.time_ns());
+    }
+  }
+}
+
+void ProcessState::ApplyStats(const wire::Stats& s) {
+  stats_.dropped_events = std::max(stats_.dropped_events, s.dropped_events());
+  stats_.reentrant_events = std::max(stats_.reentrant_events, s.reentrant_events());
+  stats_.threads_seen = std::max(stats_.threads_seen, s.threads_seen());
+  stats_.rss_bytes = s.rss_bytes();
+}
+
+// Before a site changes, if the process peaked since its last change, its
+// current value is its value at that peak: save it. O(1) per event instead of
+// copying every site at every new peak.
+void ProcessState::Touch(SiteStats& s) {
+  if (s.peak_epoch != peak_epoch_) {
+    s.at_peak_bytes_fp = s.live_bytes_fp;
+    s.peak_epoch = peak_epoch_;
+  }
+}
+
+SiteStats ProcessState::site(size_t index) const {
+  SiteStats s = sites_[index];
+  if (s.peak_epoch != peak_epoch_) s.at_peak_bytes_fp = s.live_bytes_fp;
+  return s;
+}
+
+void ProcessState::Allocate(uint64_t address, uint64_t size, uint32_t site, uint64_t time_ns) {
+  ++totals_.events;
+  if (auto replaced = live_.Insert(address, {size, site})) {
+    ++totals_.replaced_allocations;
+    RemoveLive(*replaced);
+  }
+  const SampleWeight w = weights_.For(size);
+  SiteStats& s = sites_[site];
+  Touch(s);
+  s.live_bytes_fp += w.bytes_fp;
+  s.live_count_fp += w.count_fp;
+  s.allocated_bytes_fp += w.bytes_fp;
+  s.allocated_count_fp += w.count_fp;
+  s.live_samples += 1;
+  s.live_variance += w.variance;
+  totals_.allocated_count_fp += w.count_fp;
+  totals_.allocated_bytes_fp += w.bytes_fp;
+  totals_.live_bytes_fp += w.bytes_fp;
+  totals_.live_count_fp += w.count_fp;
+  if (totals_.live_bytes_fp > totals_.peak_live_bytes_fp) {
+    totals_.peak_live_bytes_fp = totals_.live_bytes_fp;
+    totals_.peak_time_ns = time_ns;
+    ++peak_epoch_;
+  }
+  last_was_allocation_ = true;
+  last_address_ = address;
+}
+
+void ProcessState::Free(uint64_t address) {
+  ++totals_.events;
+  const bool follows_its_allocation = last_was_allocation_ && last_address_ == address;
+  last_was_allocation_ = false;
+  auto a = live_.Erase(address);
+  if (!a) {
+    ++totals_.unmatched_frees;
+    return;
+  }
+  RemoveLive(*a);
+  const SampleWeight w = weights_.For(a->size);
+  totals_.freed_count_fp += w.count_fp;
+  if (follows_its_allocation) sites_[a->site].temporary_count_fp += w.count_fp;
+}
+
+void ProcessState::RemoveLive(const LiveAllocation& a) {
+  const SampleWeight w = weights_.For(a.size);
+  SiteStats& s = sites_[a.site];
+  Touch(s);
+  s.live_bytes_fp -= w.bytes_fp;
+  s.live_count_fp -= w.count_fp;
+  s.live_samples -= 1;
+  // Doubles do not cancel exactly; with no live sample the sum is 0 by definition.
+  s.live_variance = s.live_samples == 0 ? 0 : std::max(0.0, s.live_variance - w.variance);
+  totals_.live_bytes_fp -= w.bytes_fp;
+  totals_.live_count_fp -= w.count_fp;
+}
+
+}  // namespace leakscope::collector

@@ -1,0 +1,216 @@
+#include "report_builder.h"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+
+namespace leakscope::collector {
+namespace {
+
+// A site after symbolization: sites with equal frames are merged into one.
+struct MergedSite {
+  std::vector<SymbolizedFrame> frames;
+  SiteStats stats;
+  report::Site out;
+};
+
+auto FrameTie(const SymbolizedFrame& f) {
+  return std::tie(f.function, f.file, f.line, f.module, f.inlined, f.module_offset);
+}
+
+bool FramesLess(const std::vector<SymbolizedFrame>& a, const std::vector<SymbolizedFrame>& b) {
+  return std::lexicographical_compare(
+      a.begin(), a.end(), b.begin(), b.end(),
+      [](const SymbolizedFrame& x, const SymbolizedFrame& y) { return FrameTie(x) < FrameTie(y); });
+}
+
+std::string FrameKey(const SymbolizedFrame& f) {
+  return f.function + '\0' + f.file + '\0' + std::to_string(f.line) + '\0' + f.module + '\0' +
+         (f.inlined ? "1" : "0") + std::to_string(f.module_offset) + '\1';
+}
+
+std::vector<SymbolizedFrame> SiteFrames(const std::vector<uint64_t>& pcs,
+                                        const SymbolizeFn& symbolize) {
+  std::vector<SymbolizedFrame> frames;
+  for (uint64_t pc : pcs) {
+    const auto& f = symbolize(pc ? pc - 1 : 0);  // call site = return address - 1
+    frames.insert(frames.end(), f.begin(), f.end());
+  }
+  size_t drop = 0;
+  while (drop + 1 < frames.size() && IsAllocatorFrame(frames[drop])) ++drop;
+  frames.erase(frames.begin(), frames.begin() + drop);
+  return frames;
+}
+
+void AddStats(const SiteStats& s, SiteStats* into) {
+  into->live_bytes_fp += s.live_bytes_fp;
+  into->live_count_fp += s.live_count_fp;
+  into->allocated_bytes_fp += s.allocated_bytes_fp;
+  into->allocated_count_fp += s.allocated_count_fp;
+  into->temporary_count_fp += s.temporary_count_fp;
+  into->live_samples += s.live_samples;
+  into->live_variance += s.live_variance;
+  into->at_peak_bytes_fp += s.at_peak_bytes_fp;  // all taken at the same moment
+}
+
+report::Site SiteFigures(const SiteStats& s, bool exact) {
+  report::Site out;
+  out.set_live_bytes(FromFixed(s.live_bytes_fp, kByteFracBits));
+  out.set_live_allocations(FromFixed(s.live_count_fp, kCountFracBits));
+  out.set_allocated_bytes(FromFixed(s.allocated_bytes_fp, kByteFracBits));
+  out.set_allocations(FromFixed(s.allocated_count_fp, kCountFracBits));
+  out.set_peak_live_bytes(FromFixed(s.at_peak_bytes_fp, kByteFracBits));
+  out.set_temporary_allocations(FromFixed(s.temporary_count_fp, kCountFracBits));
+  out.set_live_samples(s.live_samples);
+  if (exact) {
+    out.set_live_bytes_ci_low(out.live_bytes());
+    out.set_live_bytes_ci_high(out.live_bytes());
+  } else {
+    const double estimate = std::ldexp(static_cast<double>(s.live_bytes_fp), -kByteFracBits);
+    const double half_width = 1.96 * std::sqrt(s.live_variance);
+    out.set_live_bytes_ci_low(
+        static_cast<uint64_t>(std::llround(std::max(0.0, estimate - half_width))));
+    out.set_live_bytes_ci_high(static_cast<uint64_t>(std::llround(estimate + half_width)));
+  }
+  return out;
+}
+
+std::vector<MergedSite> MergeSites(const ProcessState& state, const SymbolizeFn& symbolize) {
+  std::vector<MergedSite> merged;
+  std::unordered_map<std::string, size_t> by_frames;
+  for (size_t i = 0; i < state.site_count(); ++i) {
+    const SiteStats stats = state.site(i);
+    if (stats.allocated_count_fp == 0) continue;  // defined, never allocated
+    std::vector<SymbolizedFrame> frames = SiteFrames(state.site_pcs(i), symbolize);
+    std::string key;
+    for (const auto& f : frames) key += FrameKey(f);
+    auto [it, added] = by_frames.emplace(std::move(key), merged.size());
+    if (added) merged.push_back({std::move(frames), {}, {}});
+    AddStats(stats, &merged[it->second].stats);
+  }
+  const bool exact = state.weights().exact();
+  for (auto& m : merged) m.out = SiteFigures(m.stats, exact);
+  std::sort(merged.begin(), merged.end(), [](const MergedSite& a, const MergedSite& b) {
+    if (a.out.live_bytes() != b.out.live_bytes()) return a.out.live_bytes() > b.out.live_bytes();
+    if (a.out.allocated_bytes() != b.out.allocated_bytes())
+      return a.out.allocated_bytes() > b.out.allocated_bytes();
+    return FramesLess(a.frames, b.frames);
+  });
+  return merged;
+}
+
+void FillSites(const ProcessState& state, const SymbolizeFn& symbolize, report::Report* r) {
+  std::unordered_map<std::string, uint32_t> frame_index;
+  for (MergedSite& m : MergeSites(state, symbolize)) {
+    for (const SymbolizedFrame& f : m.frames) {
+      auto [it, added] = frame_index.emplace(FrameKey(f), r->frames_size());
+      if (added) {
+        report::Frame* out = r->add_frames();
+        out->set_function(f.function);
+        out->set_file(f.file);
+        out->set_line(f.line);
+        out->set_module(f.module);
+        out->set_inlined(f.inlined);
+        out->set_module_offset(f.module_offset);
+      }
+      m.out.add_frames(it->second);
+    }
+    *r->add_sites() = std::move(m.out);
+  }
+}
+
+void FillProcess(const ProcessState& state, const ReportContext& context, report::Report* r) {
+  const wire::Hello& hello = state.hello();
+  report::Process* p = r->mutable_process();
+  p->set_pid(hello.pid());
+  p->set_ppid(hello.ppid());
+  p->set_exe(hello.exe());
+  p->mutable_argv()->CopyFrom(hello.argv());
+  p->set_start_time_unix_ns(hello.start_time_unix_ns());
+  p->set_end_time_unix_ns(context.end_time_unix_ns);
+  p->set_forked(hello.forked());
+  if (state.has_goodbye()) p->set_how(state.goodbye().how());
+  if (context.wait_status) {
+    ApplyWaitStatus(*context.wait_status, r);
+  } else if (state.has_goodbye() && state.goodbye().has_exit_status()) {
+    p->set_end(report::Process::EXITED);
+    p->set_exit_status(state.goodbye().exit_status());
+  } else if (state.has_goodbye()) {
+    p->set_end(report::Process::ENDED);
+  } else {
+    p->set_end(context.running ? report::Process::RUNNING : report::Process::DISCONNECTED);
+  }
+}
+
+void FillTotals(const ProcessState& state, report::Report* r) {
+  const ProcessTotals& t = state.totals();
+  report::Totals* out = r->mutable_totals();
+  out->set_allocations(FromFixed(t.allocated_count_fp, kCountFracBits));
+  out->set_frees(FromFixed(t.freed_count_fp, kCountFracBits));
+  out->set_allocated_bytes(FromFixed(t.allocated_bytes_fp, kByteFracBits));
+  out->set_live_bytes(FromFixed(t.live_bytes_fp, kByteFracBits));
+  out->set_live_allocations(FromFixed(t.live_count_fp, kCountFracBits));
+  out->set_peak_live_bytes(FromFixed(t.peak_live_bytes_fp, kByteFracBits));
+  out->set_peak_time_ns(t.peak_time_ns);
+  out->set_unmatched_frees(t.unmatched_frees);
+}
+
+}  // namespace
+
+bool IsAllocatorFrame(const SymbolizedFrame& f) {
+  std::string_view module = f.module;
+  size_t slash = module.rfind('/');
+  if (slash != std::string_view::npos) module.remove_prefix(slash + 1);
+  if (module.substr(0, 12) == "libleakscope") return true;
+  static const char* const kAllocators[] = {"malloc",         "calloc",        "realloc",  "free",
+                                            "posix_memalign", "aligned_alloc", "memalign", "valloc",
+                                            "pvalloc",        "reallocarray"};
+  for (const char* name : kAllocators)
+    if (f.function == name) return true;
+  std::string_view fn = f.function;
+  return fn.substr(0, 13) == "operator new(" || fn.substr(0, 15) == "operator new[](";
+}
+
+void ApplyWaitStatus(int wait_status, report::Report* report) {
+  report::Process* p = report->mutable_process();
+  if (WIFSIGNALED(wait_status)) {
+    p->set_end(report::Process::SIGNALED);
+    p->set_signal(WTERMSIG(wait_status));
+    p->clear_exit_status();
+  } else if (WIFEXITED(wait_status)) {
+    p->set_end(report::Process::EXITED);
+    p->set_exit_status(WEXITSTATUS(wait_status));
+    p->clear_signal();
+  }
+}
+
+report::Report BuildReport(const ProcessState& state, const ReportContext& context,
+                           const SymbolizeFn& symbolize) {
+  report::Report r;
+  r.set_format_version(1);
+  r.set_sampling_interval_bytes(state.weights().interval());
+  r.set_final(!context.running);
+  r.set_written_unix_ns(context.written_unix_ns);
+  r.set_dropped_events(state.stats().dropped_events);
+  r.set_reentrant_events(state.stats().reentrant_events);
+  r.set_rss_bytes(state.stats().rss_bytes);
+  FillProcess(state, context, &r);
+  FillTotals(state, &r);
+  FillSites(state, symbolize, &r);
+  return r;
+}
+
+report::Report BuildReport(const ProcessState& state, const ReportContext& context) {
+  Symbolizer symbolizer;
+  for (const ModuleInfo& m : state.modules()) symbolizer.AddModule(m);
+  return BuildReport(state, context, [&](uint64_t pc) -> const std::vector<SymbolizedFrame>& {
+    return symbolizer.Symbolize(pc);
+  });
+}
+
+}  // namespace leakscope::collector

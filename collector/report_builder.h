@@ -1,0 +1,40 @@
+// ProcessState -> report.Report: process identity and how it ended, totals,
+// and the sites symbolized, trimmed of allocator frames, merged when their
+// frames are equal and sorted by live bytes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "process_state.h"
+#include "report.pb.h"
+#include "symbolizer.h"
+
+namespace leakscope::collector {
+
+struct ReportContext {
+  std::optional<int> wait_status;  // from waitpid(), via Server::RecordExit
+  bool running = false;            // a snapshot: the stream is still open
+  uint64_t end_time_unix_ns = 0;   // when the stream ended (or the snapshot time)
+  uint64_t written_unix_ns = 0;
+};
+
+// Frames for one call-site address (return address - 1), innermost first.
+using SymbolizeFn = std::function<const std::vector<SymbolizedFrame>&(uint64_t pc)>;
+
+report::Report BuildReport(const ProcessState& state, const ReportContext& context,
+                           const SymbolizeFn& symbolize);
+
+// Symbolizes with a fresh Symbolizer that knows every module the process had.
+report::Report BuildReport(const ProcessState& state, const ReportContext& context);
+
+// Marks the report EXITED or SIGNALED from a waitpid() status.
+void ApplyWaitStatus(int wait_status, report::Report* report);
+
+// True for a frame that belongs to the allocator rather than the call site:
+// the shim itself, malloc and friends, operator new.
+bool IsAllocatorFrame(const SymbolizedFrame& frame);
+
+}  // namespace leakscope::collector

@@ -1,0 +1,355 @@
+#include "server.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "process_state.h"
+#include "report_builder.h"
+#include "report_file.h"
+#include "stream_decoder.h"
+
+namespace leakscope::collector {
+namespace {
+
+constexpr size_t kReadChunk = 256 << 10;
+// Per wake-up, a busy stream yields after this much so others are served.
+constexpr size_t kReadBudget = 4 << 20;
+
+uint64_t NowUnixNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string ReportPath(const std::string& dir, const std::string& exe, uint32_t pid) {
+  std::string base = exe.substr(exe.rfind('/') == std::string::npos ? 0 : exe.rfind('/') + 1);
+  if (base.empty() || base == "." || base == "..") base = "unknown";
+  return dir + "/" + base + "." + std::to_string(pid) + ".lsr";
+}
+
+std::string Errno(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+// One traced process's stream. Owned by the Run() thread.
+struct Connection {
+  int fd = -1;
+  uint32_t peer_pid = 0;  // SO_PEERCRED: the pid if the stream never says hello
+  bool pid_registered = false;
+  ProcessState state;
+  StreamDecoder decoder{[this](const wire::Message& m) { state.Apply(m); }};
+
+  uint32_t pid() const { return state.has_hello() ? state.hello().pid() : peer_pid; }
+  std::string exe() const { return state.has_hello() ? state.hello().exe() : "unknown"; }
+};
+
+struct Server::Impl {
+  ServerOptions options;
+  int listen_fd = -1, epoll_fd = -1, wake_fd = -1;
+  bool socket_created = false;
+  std::unordered_map<int, std::unique_ptr<Connection>> connections;  // Run() thread only
+  std::vector<char> buffer = std::vector<char>(kReadChunk);
+
+  std::mutex mu;  // guards everything below
+  std::condition_variable changed;
+  std::function<void(const FinishedProcess&)> on_report;
+  std::unordered_map<uint32_t, int> open_pids;             // pid -> open streams that said hello
+  std::unordered_map<uint32_t, FinishedProcess> finished;  // latest report per pid
+  std::unordered_map<uint32_t, int> wait_status;           // for a stream still open or yet to come
+  uint64_t sync_requested = 0, sync_done = 0;  // WaitForReport's "read everything" rounds
+  bool stop = false;
+  bool loop_exited = false;
+
+  void Wake() {
+    uint64_t one = 1;
+    if (wake_fd >= 0 && write(wake_fd, &one, sizeof one) < 0) {
+      // Counter saturation is the only failure; the loop is already awake then.
+    }
+  }
+  void Loop();
+  void AcceptAll();
+  void ReadAll();
+  void Read(Connection* c, size_t budget);
+  void Close(Connection* c, const std::string& error, bool stopping);
+  void Register(Connection* c);
+  void RewriteWithExit(uint32_t pid, int status);
+};
+
+Server::Server(ServerOptions options) : impl_(new Impl) {
+  impl_->options = std::move(options);
+}
+
+Server::~Server() {
+  for (auto& [fd, c] : impl_->connections) close(fd);
+  for (int fd : {impl_->listen_fd, impl_->epoll_fd, impl_->wake_fd})
+    if (fd >= 0) close(fd);
+  if (impl_->socket_created && !impl_->loop_exited) unlink(impl_->options.socket_path.c_str());
+}
+
+bool Server::Listen(std::string* error) {
+  Impl& d = *impl_;
+  const std::string& path = d.options.socket_path;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    *error = "socket path '" + path + "' is empty or too long";
+    return false;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    // Replace a stale socket, never some other file given by mistake.
+    if (!S_ISSOCK(st.st_mode)) {
+      *error = path + ": exists and is not a socket";
+      return false;
+    }
+    unlink(path.c_str());
+  }
+  d.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (d.listen_fd < 0) return *error = Errno("socket"), false;
+  if (bind(d.listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return *error = Errno(path), false;
+  d.socket_created = true;
+  // Before listen(): until then nobody can connect, so the umask window is harmless.
+  if (chmod(path.c_str(), 0600) != 0) return *error = Errno(path + ": chmod"), false;
+  if (listen(d.listen_fd, SOMAXCONN) != 0) return *error = Errno(path + ": listen"), false;
+  d.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  d.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (d.epoll_fd < 0 || d.wake_fd < 0) return *error = Errno("epoll/eventfd"), false;
+  for (int fd : {d.listen_fd, d.wake_fd}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (epoll_ctl(d.epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
+      return *error = Errno("epoll_ctl"), false;
+  }
+  return true;
+}
+
+void Server::Run() {
+  if (impl_->epoll_fd < 0) return;  // Listen() failed or was not called
+  impl_->Loop();
+}
+
+void Server::Impl::Loop() {
+  epoll_event events[64];
+  while (true) {
+    uint64_t sync_target;
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      sync_target = sync_requested;
+      stopping = stop;
+    }
+    if (stopping) break;
+    if (sync_target != sync_done) {
+      AcceptAll();
+      ReadAll();
+      std::lock_guard<std::mutex> lock(mu);
+      sync_done = sync_target;
+      changed.notify_all();
+    }
+    int n = epoll_wait(epoll_fd, events, 64, -1);
+    if (n < 0 && errno != EINTR) {
+      std::fprintf(stderr, "leakscoped: epoll_wait: %s\n", std::strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == listen_fd) {
+        AcceptAll();
+      } else if (fd == wake_fd) {
+        uint64_t count;
+        if (read(wake_fd, &count, sizeof count) < 0) continue;  // EAGAIN: already consumed
+      } else if (auto it = connections.find(fd); it != connections.end()) {
+        Read(it->second.get(), kReadBudget);
+      }
+    }
+  }
+  // Stop(): take what has arrived, then report every stream still open.
+  AcceptAll();
+  ReadAll();
+  std::vector<Connection*> open;
+  for (auto& [fd, c] : connections) open.push_back(c.get());
+  for (Connection* c : open) Close(c, "", /*stopping=*/true);
+  close(listen_fd);
+  listen_fd = -1;
+  unlink(options.socket_path.c_str());
+  std::lock_guard<std::mutex> lock(mu);
+  loop_exited = true;
+  changed.notify_all();
+}
+
+void Server::Impl::AcceptAll() {
+  while (true) {
+    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        std::fprintf(stderr, "leakscoped: accept: %s\n", std::strerror(errno));
+      return;
+    }
+    auto c = std::make_unique<Connection>();
+    c->fd = fd;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+      c->peer_pid = static_cast<uint32_t>(cred.pid);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      std::fprintf(stderr, "leakscoped: epoll_ctl: %s\n", std::strerror(errno));
+      close(fd);
+      continue;
+    }
+    connections.emplace(fd, std::move(c));
+  }
+}
+
+void Server::Impl::ReadAll() {
+  std::vector<Connection*> all;
+  for (auto& [fd, c] : connections) all.push_back(c.get());
+  for (Connection* c : all) Read(c, SIZE_MAX);
+}
+
+// Reads until EAGAIN or `budget` bytes; closes the stream on EOF or error.
+void Server::Impl::Read(Connection* c, size_t budget) {
+  size_t total = 0;
+  while (total < budget) {
+    ssize_t n = read(c->fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0) return Close(c, Errno("read"), false);
+    if (n == 0) return Close(c, c->decoder.Finish() ? "" : c->decoder.error(), false);
+    total += static_cast<size_t>(n);
+    bool ok = c->decoder.Feed(buffer.data(), static_cast<size_t>(n));
+    if (!c->pid_registered && c->state.has_hello()) Register(c);
+    if (!ok) return Close(c, c->decoder.error(), false);
+  }
+}
+
+void Server::Impl::Register(Connection* c) {
+  c->pid_registered = true;
+  std::lock_guard<std::mutex> lock(mu);
+  ++open_pids[c->pid()];
+}
+
+void Server::Impl::Close(Connection* c, const std::string& error, bool stopping) {
+  const int fd = c->fd;
+  const uint32_t pid = c->pid();
+  epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+  close(fd);
+  if (!error.empty())
+    std::fprintf(stderr, "leakscoped: closing stream of pid %u (%s): %s\n", pid, c->exe().c_str(),
+                 error.c_str());
+  if (c->decoder.bytes_received() == 0) {  // connected and said nothing: no process to report
+    connections.erase(fd);
+    return;
+  }
+  ReportContext context;
+  context.running = stopping && !c->state.has_goodbye();
+  context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
+  report::Report report = BuildReport(c->state, context);
+  if (!c->state.has_hello()) report.mutable_process()->set_pid(pid);
+
+  FinishedProcess done;
+  done.pid = pid;
+  std::function<void(const FinishedProcess&)> callback;
+  {
+    // Under the lock, so that a RecordExit() racing with us is never lost.
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = wait_status.find(pid); it != wait_status.end()) {
+      ApplyWaitStatus(it->second, &report);
+      wait_status.erase(it);
+    }
+    std::string path = ReportPath(options.output_dir, c->exe(), pid);
+    if (report::WriteReportFile(path, report, &done.error)) {
+      done.report_path = path;
+    } else {
+      std::fprintf(stderr, "leakscoped: %s\n", done.error.c_str());
+    }
+    if (c->pid_registered && --open_pids[pid] == 0) open_pids.erase(pid);
+    finished[pid] = done;
+    callback = on_report;
+    changed.notify_all();
+  }
+  connections.erase(fd);
+  if (callback) callback(done);
+}
+
+void Server::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->Wake();
+}
+
+void Server::RecordExit(uint32_t pid, int wait_status) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  auto done = impl_->finished.find(pid);
+  if (impl_->open_pids.count(pid) == 0 && done != impl_->finished.end() &&
+      !done->second.report_path.empty()) {
+    impl_->RewriteWithExit(pid, wait_status);
+  } else {
+    impl_->wait_status[pid] = wait_status;  // applied when its stream ends
+  }
+}
+
+// Caller holds mu.
+void Server::Impl::RewriteWithExit(uint32_t pid, int status) {
+  const std::string& path = finished[pid].report_path;
+  report::Report report;
+  std::string error;
+  if (report::ReadReportFile(path, &report, &error)) {
+    ApplyWaitStatus(status, &report);
+    if (report::WriteReportFile(path, report, &error)) return;
+  }
+  std::fprintf(stderr, "leakscoped: cannot record exit status of pid %u: %s\n", pid, error.c_str());
+}
+
+std::optional<FinishedProcess> Server::WaitForReport(uint32_t pid,
+                                                     std::chrono::milliseconds timeout) {
+  Impl& d = *impl_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> lock(d.mu);
+  // Ask the loop to accept and read everything pending, so that "no stream
+  // from pid" can be told apart from "not read yet".
+  const uint64_t round = ++d.sync_requested;
+  lock.unlock();
+  d.Wake();
+  lock.lock();
+  while (true) {
+    const bool open = d.open_pids.count(pid) != 0;
+    auto done = d.finished.find(pid);
+    if (!open && done != d.finished.end()) return done->second;
+    const bool everything_read = d.sync_done >= round || d.loop_exited;
+    if (!open && everything_read) return std::nullopt;
+    if (d.changed.wait_until(lock, deadline) == std::cv_status::timeout) {
+      if (!d.open_pids.count(pid) && d.finished.count(pid)) return d.finished[pid];
+      return std::nullopt;
+    }
+  }
+}
+
+void Server::SetOnReport(std::function<void(const FinishedProcess&)> callback) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->on_report = std::move(callback);
+}
+
+}  // namespace leakscope::collector

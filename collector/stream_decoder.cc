@@ -1,0 +1,147 @@
+#include "stream_decoder.h"
+
+#include <lz4.h>
+
+#include <cstring>
+
+#include "framing.h"
+
+namespace leakscope::collector {
+namespace {
+
+uint32_t LoadU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= uint32_t(static_cast<unsigned char>(p[i])) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+StreamDecoder::StreamDecoder(Sink sink) : sink_(std::move(sink)) {}
+
+bool StreamDecoder::Fail(std::string reason) {
+  if (error_.empty()) error_ = std::move(reason);
+  pending_.clear();
+  pending_.shrink_to_fit();
+  return false;
+}
+
+bool StreamDecoder::Feed(const char* data, size_t size) {
+  if (failed()) return false;
+  bytes_received_ += size;
+  // Complete units are decoded straight from `data`; only a trailing partial
+  // unit is copied, so a large read costs no extra copy.
+  if (!pending_.empty()) {
+    pending_.append(data, size);
+    data = pending_.data();
+    size = pending_.size();
+  }
+  size_t pos = 0;
+  while (true) {
+    const char* p = data + pos;
+    size_t left = size - pos;
+    if (!header_done_) {
+      if (left < wire::kStreamHeaderSize) break;
+      if (!ParseHeader(p)) return false;
+      pos += wire::kStreamHeaderSize;
+      continue;
+    }
+    if (left < wire::kFrameHeaderSize) break;
+    uint32_t compressed = LoadU32(p), raw = LoadU32(p + 4);
+    if (raw > wire::kMaxFrameRawSize)
+      return Fail("frame of " + std::to_string(raw) + " bytes exceeds the limit of " +
+                  std::to_string(wire::kMaxFrameRawSize));
+    if (compressed > static_cast<uint32_t>(LZ4_compressBound(static_cast<int>(raw))))
+      return Fail("frame claims " + std::to_string(compressed) + " compressed bytes for " +
+                  std::to_string(raw) + " raw bytes");
+    if (left - wire::kFrameHeaderSize < compressed) break;
+    if (!DecodeFrame(p + wire::kFrameHeaderSize, compressed, raw)) return false;
+    pos += wire::kFrameHeaderSize + compressed;
+  }
+  std::string rest(data + pos, size - pos);  // `data` may point into pending_
+  pending_.swap(rest);
+  return true;
+}
+
+bool StreamDecoder::Finish() {
+  if (failed()) return false;
+  if (!header_done_ && pending_.empty()) return true;  // connected, said nothing
+  if (!pending_.empty())
+    return Fail("stream ended inside a " + std::string(header_done_ ? "frame" : "stream header") +
+                " (" + std::to_string(pending_.size()) + " bytes left over)");
+  return true;
+}
+
+bool StreamDecoder::ParseHeader(const char* p) {
+  if (std::memcmp(p, wire::kStreamMagic, sizeof wire::kStreamMagic) != 0)
+    return Fail("not a leakscope stream (bad magic)");
+  uint32_t version = LoadU32(p + 4);
+  if (version != wire::kProtocolVersion)
+    return Fail("unsupported protocol version " + std::to_string(version) + " (expected " +
+                std::to_string(wire::kProtocolVersion) + ")");
+  header_done_ = true;
+  return true;
+}
+
+bool StreamDecoder::DecodeFrame(const char* payload, uint32_t compressed, uint32_t raw) {
+  const uint64_t frame = frames_decoded_ + 1;
+  raw_.resize(raw);
+  int n = LZ4_decompress_safe(payload, raw_.data(), static_cast<int>(compressed),
+                              static_cast<int>(raw));
+  if (n < 0) return Fail("frame " + std::to_string(frame) + ": corrupt LZ4 data");
+  if (static_cast<uint32_t>(n) != raw)
+    return Fail("frame " + std::to_string(frame) + ": decompressed to " + std::to_string(n) +
+                " bytes, header says " + std::to_string(raw));
+  if (!message_.ParseFromArray(raw_.data(), static_cast<int>(raw)))
+    return Fail("frame " + std::to_string(frame) + ": cannot parse wire.Message");
+  if (!Validate(message_)) return false;
+  ++frames_decoded_;
+  sink_(message_);
+  return true;
+}
+
+bool StreamDecoder::Validate(const wire::Message& m) {
+  const std::string where = "frame " + std::to_string(frames_decoded_ + 1) + ": ";
+  if (frames_decoded_ == 0 && !m.has_hello()) return Fail(where + "first frame has no hello");
+  if (frames_decoded_ > 0 && m.has_hello()) return Fail(where + "second hello in one stream");
+  // Stacks are checked and registered first: events of this frame may use them.
+  // On failure nothing is applied, so registering early does no harm.
+  for (const wire::Stack& s : m.stacks()) {
+    if (s.id() == 0) return Fail(where + "stack id 0 is reserved");
+    if (s.pcs_size() > kMaxStackDepth)
+      return Fail(where + "stack " + std::to_string(s.id()) + " has " +
+                  std::to_string(s.pcs_size()) + " frames (limit " +
+                  std::to_string(kMaxStackDepth) + ")");
+    if (!defined_stacks_.Insert(s.id(), 0))
+      return Fail(where + "stack " + std::to_string(s.id()) + " defined twice");
+  }
+  for (const wire::Module& mod : m.modules())
+    if (mod.exec_ranges_size() % 2 != 0)
+      return Fail(where + "module " + mod.path() + " has an odd number of range bounds");
+  std::string reason;
+  if (m.has_events() && !ValidateEvents(m.events(), &reason)) return Fail(where + reason);
+  return true;
+}
+
+bool StreamDecoder::ValidateEvents(const wire::Events& e, std::string* reason) const {
+  if (e.size_plus_one_size() != e.address_delta_size()) {
+    *reason = "events columns disagree (" + std::to_string(e.size_plus_one_size()) + " sizes, " +
+              std::to_string(e.address_delta_size()) + " addresses)";
+    return false;
+  }
+  int allocations = 0;
+  for (uint64_t s : e.size_plus_one()) allocations += s != 0;
+  if (allocations != e.stack_id_size()) {
+    *reason = "events have " + std::to_string(allocations) + " allocations but " +
+              std::to_string(e.stack_id_size()) + " stack ids";
+    return false;
+  }
+  for (uint32_t id : e.stack_id())
+    if (defined_stacks_.Find(id) == StackIdMap::kNone) {
+      *reason = "event uses undefined stack " + std::to_string(id);
+      return false;
+    }
+  return true;
+}
+
+}  // namespace leakscope::collector

@@ -1,0 +1,58 @@
+// Incremental decoder of the shim -> collector stream (proto/wire.proto).
+//
+// Feed() accepts the bytes exactly as read() returned them, split anywhere.
+// Each complete frame is decompressed, parsed and validated as a whole before
+// the sink sees it, so a bad frame never half-applies. The first violation
+// makes the decoder fail for good with a one-line reason; what was handed to
+// the sink before stays valid.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "stack_id_map.h"
+#include "wire.pb.h"
+
+namespace leakscope::collector {
+
+// Deeper stacks are a corrupt stream, not a program: the shim unwinds at most
+// a few dozen frames.
+inline constexpr int kMaxStackDepth = 256;
+
+class StreamDecoder {
+ public:
+  using Sink = std::function<void(const wire::Message&)>;
+  explicit StreamDecoder(Sink sink);
+
+  // Returns false once the stream is known to be bad (see error()).
+  bool Feed(const char* data, size_t size);
+
+  // The stream ended (EOF). A half-received header or frame is an error.
+  bool Finish();
+
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+  uint64_t bytes_received() const { return bytes_received_; }
+  uint64_t frames_decoded() const { return frames_decoded_; }
+
+ private:
+  bool ParseHeader(const char* p);
+  bool DecodeFrame(const char* payload, uint32_t compressed, uint32_t raw);
+  bool Validate(const wire::Message& message);
+  bool ValidateEvents(const wire::Events& events, std::string* reason) const;
+  bool Fail(std::string reason);
+
+  Sink sink_;
+  std::string pending_;  // bytes of an incomplete header or frame
+  std::string raw_;      // decompression buffer, reused
+  wire::Message message_;
+  StackIdMap defined_stacks_;  // id -> 0: used as a set
+  bool header_done_ = false;
+  std::string error_;
+  uint64_t bytes_received_ = 0;
+  uint64_t frames_decoded_ = 0;
+};
+
+}  // namespace leakscope::collector

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs the Debian packages leakscope needs to build and test, and only the
+# missing ones: running it again on a ready machine does nothing (no apt-get).
+set -euo pipefail
+
+# The one list of dependencies: one package per line, why on the right.
+PACKAGES=(
+  build-essential    # gcc/g++, make
+  cmake              # build system
+  pkg-config         # finds libunwind, liblz4, libdw
+  libmimalloc-dev    # the shim's private heap (dlopen'd RTLD_LOCAL)
+  libunwind-dev      # stack unwinding in the shim
+  robin-map-dev      # collector's live-allocation table (tsl::robin_map)
+  liblz4-dev         # wire frame compression
+  libprotobuf-dev    # wire and report messages (collector, viewer)
+  protobuf-compiler  # protoc, generates the message classes
+  libgtest-dev       # unit tests
+  libbenchmark-dev   # benchmarks (bench/)
+  libdw-dev          # symbolization (function, file, line, inlines)
+  zlib1g-dev         # crc32 of report files
+  heaptrack          # the reference the integration tests compare against
+  python3            # integration tests
+  elfutils           # eu-* tools for inspecting debug info
+)
+
+missing_packages() {
+  local pkg status
+  for pkg in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [[ "$status" == "installed" ]] || echo "$pkg"
+  done
+}
+
+# Root in CI and containers; sudo on a workstation.
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  else
+    sudo "$@"
+  fi
+}
+
+main() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps: all ${#PACKAGES[@]} packages present"
+    return 0
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+main "$@"

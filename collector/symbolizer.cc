@@ -9,9 +9,11 @@
 #include <elfutils/libdwfl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <unordered_map>
 #include <utility>
@@ -104,31 +106,97 @@ Dwarf_Die Declaration(Dwarf_Die* die) {
   return current;
 }
 
+// The functions of one compilation unit, indexed by one walk over its DIEs.
+// A C++ CU holds thousands of DIEs from headers; dwarf_getscopes walks them
+// all again for every pc, which made 100,000 pcs take minutes.
+struct CuIndex {
+  struct Range {
+    Dwarf_Addr low, high;  // [low, high), module addresses before bias
+    Dwarf_Die function;    // the concrete DW_TAG_subprogram
+  };
+  std::vector<Range> ranges;                          // sorted by low
+  std::vector<std::string> prefixes;                  // "ns::Class::", one per enclosing scope
+  std::unordered_map<Dwarf_Off, uint32_t> prefix_of;  // subprogram DIE -> prefixes
+};
+
+bool IsNamingScope(int tag) {
+  return tag == DW_TAG_namespace || tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+         tag == DW_TAG_union_type;
+}
+
+void AddRanges(Dwarf_Die* function, CuIndex* index) {
+  Dwarf_Addr base = 0, low = 0, high = 0;
+  ptrdiff_t offset = 0;
+  while ((offset = dwarf_ranges(function, offset, &base, &low, &high)) > 0)
+    if (low < high) index->ranges.push_back({low, high, *function});
+}
+
+// Records the subprograms under `scope`, descending into namespaces and
+// classes (where C++ puts definitions), not into functions.
+void IndexScope(Dwarf_Die* scope, uint32_t prefix, int depth, CuIndex* index) {
+  Dwarf_Die child;
+  if (depth > 64 || dwarf_child(scope, &child) != 0) return;
+  do {
+    int tag = dwarf_tag(&child);
+    if (tag == DW_TAG_subprogram) {
+      index->prefix_of[dwarf_dieoffset(&child)] = prefix;
+      AddRanges(&child, index);
+    } else if (IsNamingScope(tag)) {
+      const char* name = dwarf_diename(&child);
+      index->prefixes.push_back(index->prefixes[prefix] +
+                                (name != nullptr ? name : "(anonymous namespace)") + "::");
+      IndexScope(&child, static_cast<uint32_t>(index->prefixes.size() - 1), depth + 1, index);
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+CuIndex BuildCuIndex(Dwarf_Die* cu) {
+  CuIndex index;
+  index.prefixes.push_back("");
+  IndexScope(cu, 0, 0, &index);
+  std::sort(index.ranges.begin(), index.ranges.end(),
+            [](const CuIndex::Range& a, const CuIndex::Range& b) { return a.low < b.low; });
+  return index;
+}
+
+// The indexes of a module's CUs, built as pcs reach them.
+class CuIndexes {
+ public:
+  const CuIndex& Of(Dwarf_Die* cu) {
+    auto it = by_offset_.find(dwarf_dieoffset(cu));
+    if (it == by_offset_.end())
+      it = by_offset_.emplace(dwarf_dieoffset(cu), BuildCuIndex(cu)).first;
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<Dwarf_Off, CuIndex> by_offset_;
+};
+
+// The concrete subprogram holding `pc` (relative to the CU's module).
+bool FunctionAt(const CuIndex& index, Dwarf_Addr pc, Dwarf_Die* function) {
+  auto it = std::upper_bound(index.ranges.begin(), index.ranges.end(), pc,
+                             [](Dwarf_Addr p, const CuIndex::Range& r) { return p < r.low; });
+  if (it == index.ranges.begin() || pc >= std::prev(it)->high) return false;
+  *function = std::prev(it)->function;
+  return true;
+}
+
 // "ns::Class::name" from the scopes enclosing the declaration. GCC gives no
 // linkage name to functions with internal linkage; without this they would
 // read as a bare "name", unlike the symbol table's qualified one.
-std::string QualifiedName(Dwarf_Die* die, const char* name) {
-  Dwarf_Die declaration = Declaration(die);
-  Dwarf_Die* scopes = nullptr;
-  int count = dwarf_getscopes_die(&declaration, &scopes);
-  std::string qualified;
-  for (int i = count - 1; i > 0; --i) {
-    int tag = dwarf_tag(&scopes[i]);
-    if (tag != DW_TAG_namespace && tag != DW_TAG_class_type && tag != DW_TAG_structure_type &&
-        tag != DW_TAG_union_type)
-      continue;
-    const char* scope = dwarf_diename(&scopes[i]);
-    qualified += scope != nullptr ? scope : "(anonymous namespace)";
-    qualified += "::";
-  }
-  free(scopes);
-  return qualified + name;
+std::string QualifiedName(Dwarf_Die* die, const char* name, CuIndexes* indexes) {
+  Dwarf_Die declaration = Declaration(die), cu;
+  if (dwarf_diecu(&declaration, &cu, nullptr, nullptr) == nullptr) return name;
+  const CuIndex& index = indexes->Of(&cu);
+  auto it = index.prefix_of.find(dwarf_dieoffset(&declaration));
+  return it == index.prefix_of.end() ? name : index.prefixes[it->second] + name;
 }
 
 // The DWARF name of a subprogram or inlined subroutine. The linkage name
 // when there is one (following DW_AT_abstract_origin / DW_AT_specification),
 // so that demangling gives the qualified name with parameters.
-std::string DieFunctionName(Dwarf_Die* die) {
+std::string DieFunctionName(Dwarf_Die* die, CuIndexes* indexes) {
   Dwarf_Attribute attr;
   for (int name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
     if (dwarf_attr_integrate(die, name, &attr) != nullptr) {
@@ -137,7 +205,28 @@ std::string DieFunctionName(Dwarf_Die* die) {
     }
   }
   const char* plain = dwarf_diename(die);
-  return plain == nullptr ? std::string() : QualifiedName(die, plain);
+  return plain == nullptr ? std::string() : QualifiedName(die, plain, indexes);
+}
+
+// The scopes holding `pc` inside `function`, outermost (the function) first:
+// the same concrete chain dwarf_getscopes finds, from one function down.
+std::vector<Dwarf_Die> ScopesIn(Dwarf_Die function, Dwarf_Addr pc) {
+  std::vector<Dwarf_Die> chain{function};
+  Dwarf_Die child;
+  bool descended = true;
+  while (descended && chain.size() < 256 && dwarf_child(&chain.back(), &child) == 0) {
+    descended = false;
+    do {
+      int tag = dwarf_tag(&child);
+      if ((tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block) &&
+          dwarf_haspc(&child, pc) == 1) {
+        chain.push_back(child);
+        descended = true;
+        break;
+      }
+    } while (dwarf_siblingof(&child, &child) == 0);
+  }
+  return chain;
 }
 
 // Joins a relative DWARF path with its compilation directory.
@@ -192,34 +281,27 @@ std::string SymbolName(Dwfl_Module* mod, uint64_t pc) {
   return Demangle(dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr));
 }
 
-// Walks the DWARF scopes at pc, innermost first: every inlined subroutine
-// becomes an inlined frame, the enclosing subprogram the last frame. Each
-// outer frame's position is the call site recorded in the inner one.
-std::vector<SymbolizedFrame> DwarfFrames(Dwfl_Module* mod, uint64_t pc,
-                                         const SymbolizedFrame& base) {
-  std::vector<SymbolizedFrame> frames;
+// The frames at pc, innermost first: every inlined subroutine becomes an
+// inlined frame, the enclosing subprogram the last frame. Each outer frame's
+// position is the call site recorded in the inner one. Empty when no DWARF
+// function covers pc.
+std::vector<SymbolizedFrame> DwarfFrames(Dwfl_Module* mod, uint64_t pc, const SymbolizedFrame& base,
+                                         CuIndexes* indexes) {
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, pc, &bias);
-  Dwarf_Die* scopes = nullptr;
-  int count = cu == nullptr ? 0 : dwarf_getscopes(cu, pc - bias, &scopes);
+  Dwarf_Die function;
+  if (cu == nullptr || !FunctionAt(indexes->Of(cu), pc - bias, &function)) return {};
+  std::vector<Dwarf_Die> scopes = ScopesIn(function, pc - bias);
+  std::vector<SymbolizedFrame> frames;
   SymbolizedFrame frame = base;
   SourceAt(mod, pc, &frame.file, &frame.line);
-  for (int i = 0; i < count; ++i) {
-    int tag = dwarf_tag(&scopes[i]);
+  for (auto scope = scopes.rbegin(); scope != scopes.rend(); ++scope) {
+    int tag = dwarf_tag(&*scope);
     if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
-    frame.function = DieFunctionName(&scopes[i]);
+    frame.function = DieFunctionName(&*scope, indexes);
     frame.inlined = tag == DW_TAG_inlined_subroutine;
     frames.push_back(frame);
-    if (!frame.inlined) break;
-    CallSite(&scopes[i], &frame.file, &frame.line);
-  }
-  free(scopes);
-  // The walk ended inside an inlined chain without a subprogram: keep the
-  // call site as a frame of its own so the chain still has an outer end.
-  if (!frames.empty() && frames.back().inlined) {
-    frame.function.clear();
-    frame.inlined = false;
-    frames.push_back(frame);
+    if (frame.inlined) CallSite(&*scope, &frame.file, &frame.line);
   }
   return frames;
 }
@@ -230,6 +312,7 @@ struct LoadedModule {
   bool opened = false;
   Dwfl* dwfl = nullptr;           // owned; null if the file is unusable
   Dwfl_Module* module = nullptr;  // the single module of `dwfl`
+  CuIndexes cu_indexes;
 
   explicit LoadedModule(ModuleInfo i) : info(std::move(i)) {}
   ~LoadedModule() {
@@ -284,7 +367,7 @@ std::vector<SymbolizedFrame> Symbolizer::Impl::Resolve(uint64_t pc) {
   frame.module_offset = pc - loaded->info.load_bias;
   Dwfl_Module* mod = loaded->Open();
   std::vector<SymbolizedFrame> frames;
-  if (mod != nullptr) frames = DwarfFrames(mod, pc, frame);
+  if (mod != nullptr) frames = DwarfFrames(mod, pc, frame, &loaded->cu_indexes);
   if (frames.empty()) {
     if (mod != nullptr) SourceAt(mod, pc, &frame.file, &frame.line);
     frames.push_back(frame);

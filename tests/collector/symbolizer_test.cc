@@ -1,7 +1,7 @@
 // Symbolizes real call sites of code built with -g -O2 (testdata/), located
 // at runtime with dl_iterate_phdr the way the shim does, and checks every
 // field against what the source says: names, __LINE__ values, inlining.
-#include "collector/symbolizer.h"
+#include "symbolizer.h"
 
 #include <dlfcn.h>
 #include <elf.h>

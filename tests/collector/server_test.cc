@@ -1,0 +1,261 @@
+// Server end to end: test clients write streams to a real socket in a temp
+// directory; the report files are read back and checked exactly.
+#include "server.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "report_file.h"
+#include "wire_test_encoder.h"
+
+namespace leakscope::collector {
+namespace {
+
+using testing::AddStack;
+using testing::EventsBuilder;
+using testing::Frame;
+using testing::HelloMessage;
+using testing::StreamHeader;
+using namespace std::chrono_literals;
+
+int Connect(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << strerror(errno);
+  return fd;
+}
+
+void WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    ASSERT_GT(n, 0) << strerror(errno);
+    done += static_cast<size_t>(n);
+  }
+}
+
+// hello(pid, exe), one stack, 100 bytes live and 50 freed, 2 dropped events.
+std::string GoodStream(uint32_t pid, const std::string& exe, bool goodbye = true) {
+  wire::Message m = HelloMessage(pid, exe);
+  AddStack(&m, 1, {0x1001});
+  *m.mutable_events() = EventsBuilder().Alloc(0x10, 100, 1).Alloc(0x20, 50, 1).Build(5);
+  wire::Message m2;
+  *m2.mutable_events() = EventsBuilder().Free(0x20).Build(6);
+  m2.mutable_stats()->set_dropped_events(2);
+  if (goodbye) m2.mutable_goodbye()->set_how("exit");
+  return StreamHeader() + Frame(m) + Frame(m2);
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/leakscope-server-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+    socket_path = dir + "/sock";
+    server = std::make_unique<Server>(ServerOptions{socket_path, dir});
+    std::string error;
+    ASSERT_TRUE(server->Listen(&error)) << error;
+    loop = std::thread([this] { server->Run(); });
+  }
+  void TearDown() override {
+    StopServer();
+    std::filesystem::remove_all(dir);
+  }
+  void StopServer() {
+    if (!loop.joinable()) return;
+    server->Stop();
+    loop.join();
+  }
+  report::Report ReadReport(const std::string& path) {
+    report::Report r;
+    std::string error;
+    EXPECT_TRUE(report::ReadReportFile(path, &r, &error)) << error;
+    return r;
+  }
+  void Send(const std::string& stream) {
+    int fd = Connect(socket_path);
+    WriteAll(fd, stream);
+    close(fd);
+  }
+
+  std::string dir, socket_path;
+  std::unique_ptr<Server> server;
+  std::thread loop;
+};
+
+TEST_F(ServerTest, SocketIsPrivate) {
+  struct stat st;
+  ASSERT_EQ(stat(socket_path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ServerTest, GoodStreamWritesItsReport) {
+  Send(GoodStream(4242, "/usr/bin/e2e"));
+  auto done = server->WaitForReport(4242, 20s);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->pid, 4242u);
+  EXPECT_EQ(done->report_path, dir + "/e2e.4242.lsr");
+  EXPECT_EQ(done->error, "");
+  report::Report r = ReadReport(done->report_path);
+  EXPECT_EQ(r.process().pid(), 4242u);
+  EXPECT_EQ(r.process().exe(), "/usr/bin/e2e");
+  EXPECT_EQ(r.process().end(), report::Process::ENDED);
+  EXPECT_EQ(r.process().how(), "exit");
+  EXPECT_TRUE(r.final());
+  EXPECT_EQ(r.totals().allocations(), 2u);
+  EXPECT_EQ(r.totals().frees(), 1u);
+  EXPECT_EQ(r.totals().allocated_bytes(), 150u);
+  EXPECT_EQ(r.totals().live_bytes(), 100u);
+  EXPECT_EQ(r.totals().peak_live_bytes(), 150u);
+  EXPECT_EQ(r.dropped_events(), 2u);
+  ASSERT_EQ(r.sites_size(), 1);
+  EXPECT_EQ(r.sites(0).live_bytes(), 100u);
+  EXPECT_EQ(r.sites(0).allocations(), 2u);
+  ASSERT_EQ(r.sites(0).frames_size(), 1);
+  EXPECT_EQ(r.frames(r.sites(0).frames(0)).function(), "0x1000");  // in no module
+}
+
+TEST_F(ServerTest, MalformedStreamNextToAGoodOne) {
+  int good = Connect(socket_path);
+  std::string good_stream = GoodStream(1111, "/bin/good");
+  WriteAll(good, good_stream.substr(0, 20));  // the good one is mid-frame meanwhile
+
+  wire::Message first = HelloMessage(2222, "/bin/bad");
+  AddStack(&first, 1, {0x2001});
+  *first.mutable_events() = EventsBuilder().Alloc(0x10, 64, 1).Build(1);
+  wire::Message bad;
+  *bad.mutable_events() = EventsBuilder().Alloc(0x20, 8, 9).Build(2);
+  ::testing::internal::CaptureStderr();
+  Send(StreamHeader() + Frame(first) + Frame(bad));
+  auto bad_done = server->WaitForReport(2222, 20s);
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log,
+            "leakscoped: closing stream of pid 2222 (/bin/bad): frame 2: event uses "
+            "undefined stack 9\n");
+  ASSERT_TRUE(bad_done);
+  report::Report b = ReadReport(bad_done->report_path);
+  EXPECT_EQ(b.process().end(), report::Process::DISCONNECTED);
+  EXPECT_EQ(b.totals().allocations(), 1u);
+  EXPECT_EQ(b.totals().live_bytes(), 64u);
+
+  WriteAll(good, good_stream.substr(20));
+  close(good);
+  auto good_done = server->WaitForReport(1111, 20s);
+  ASSERT_TRUE(good_done);
+  report::Report g = ReadReport(good_done->report_path);
+  EXPECT_EQ(g.process().end(), report::Process::ENDED);
+  EXPECT_EQ(g.totals().live_bytes(), 100u);
+  EXPECT_EQ(g.totals().allocated_bytes(), 150u);
+}
+
+TEST_F(ServerTest, StreamWithoutGoodbyeIsDisconnected) {
+  Send(GoodStream(77, "/bin/crashy", /*goodbye=*/false));
+  auto done = server->WaitForReport(77, 20s);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(ReadReport(done->report_path).process().end(), report::Process::DISCONNECTED);
+}
+
+TEST_F(ServerTest, RecordExitRewritesAFinishedReport) {
+  Send(GoodStream(88, "/bin/app"));
+  auto done = server->WaitForReport(88, 20s);
+  ASSERT_TRUE(done);
+  server->RecordExit(88, 5 << 8);  // exit(5)
+  report::Report r = ReadReport(done->report_path);
+  EXPECT_EQ(r.process().end(), report::Process::EXITED);
+  EXPECT_EQ(r.process().exit_status(), 5);
+  EXPECT_EQ(r.totals().live_bytes(), 100u);  // the rest is intact
+}
+
+TEST_F(ServerTest, RecordExitBeforeTheStreamEnds) {
+  int fd = Connect(socket_path);
+  std::string stream = GoodStream(99, "/bin/app", /*goodbye=*/false);
+  WriteAll(fd, stream);
+  server->RecordExit(99, SIGSEGV);  // killed by SIGSEGV
+  close(fd);
+  auto done = server->WaitForReport(99, 20s);
+  ASSERT_TRUE(done);
+  report::Report r = ReadReport(done->report_path);
+  EXPECT_EQ(r.process().end(), report::Process::SIGNALED);
+  EXPECT_EQ(r.process().signal(), SIGSEGV);
+}
+
+TEST_F(ServerTest, WaitForAPidThatNeverConnectedReturnsAtOnce) {
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(server->WaitForReport(12345, 60s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);  // not the timeout
+}
+
+TEST_F(ServerTest, SilentConnectionWritesNoReport) {
+  Send("");
+  server->SetOnReport([](const FinishedProcess& p) { ADD_FAILURE() << p.report_path; });
+  StopServer();
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 0);  // socket gone too
+}
+
+TEST_F(ServerTest, StreamWithoutHelloIsNamedByPeerPid) {
+  ::testing::internal::CaptureStderr();
+  Send("GARBAGE!");
+  const uint32_t me = static_cast<uint32_t>(getpid());
+  auto done = server->WaitForReport(me, 20s);
+  ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->report_path, dir + "/unknown." + std::to_string(me) + ".lsr");
+  EXPECT_EQ(ReadReport(done->report_path).process().pid(), me);
+}
+
+TEST_F(ServerTest, StopReportsOpenStreamsAsRunning) {
+  int fd = Connect(socket_path);
+  WriteAll(fd, GoodStream(321, "/bin/daemon", /*goodbye=*/false));
+  std::vector<FinishedProcess> reports;
+  server->SetOnReport([&](const FinishedProcess& p) { reports.push_back(p); });
+  StopServer();  // drains what was written, then reports the open stream
+  close(fd);
+  ASSERT_EQ(reports.size(), 1u);
+  report::Report r = ReadReport(reports[0].report_path);
+  EXPECT_EQ(r.process().end(), report::Process::RUNNING);
+  EXPECT_FALSE(r.final());
+  EXPECT_EQ(r.totals().live_bytes(), 100u);
+  EXPECT_FALSE(server->WaitForReport(9999, 60s));  // loop gone: no waiting
+}
+
+TEST(ServerListen, ReplacesAStaleSocketButNoOtherFile) {
+  char tmpl[] = "/tmp/leakscope-listen-test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::string error;
+  {
+    Server first({dir + "/sock", dir});
+    ASSERT_TRUE(first.Listen(&error)) << error;
+  }  // never ran: leaves no socket, but create a stale one by hand below
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, (dir + "/sock").c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  close(fd);  // the file stays: a stale socket
+  Server second({dir + "/sock", dir});
+  EXPECT_TRUE(second.Listen(&error)) << error;
+
+  std::ofstream(dir + "/file") << "precious";
+  Server third({dir + "/file", dir});
+  EXPECT_FALSE(third.Listen(&error));
+  EXPECT_EQ(error, dir + "/file: exists and is not a socket");
+  Server fourth({std::string(200, 'x'), dir});
+  EXPECT_FALSE(fourth.Listen(&error));
+  EXPECT_EQ(error, "socket path '" + std::string(200, 'x') + "' is empty or too long");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace leakscope::collector

@@ -160,6 +160,20 @@ TEST(SymbolizerTest, InlinedCallGivesInlinedFrameThenCaller) {
   EXPECT_EQ(frames[0].module_offset, frames[1].module_offset);
 }
 
+TEST(SymbolizerTest, NestedInlinedCallsGiveOneFrameEach) {
+  symtest::Site site;
+  symtest::FunctionWithNestedInline(&site);
+  Symbolizer symbolizer;
+  symbolizer.AddModule(ModuleContaining(site.return_address));
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 3u);
+  ExpectFrame(frames[0], "symtest::InlinedCallee", "main_code.cc", site.line, true);
+  ExpectFrame(frames[1], "symtest::OuterInlined", "main_code.cc", site.call_line, true);
+  ExpectFrame(frames[2], "symtest::FunctionWithNestedInline(symtest::Site*)", "main_code.cc",
+              site.outer_call_line, false);
+}
+
 TEST(SymbolizerTest, TemplateFunctionNameIsDemangled) {
   symtest::Site site;
   symtest::TemplateFunction<int>(&site);
@@ -202,6 +216,38 @@ TEST(SymbolizerTest, LibraryStillSymbolizesAfterDlclose) {
   ASSERT_EQ(frames.size(), 1u);
   ExpectFrame(frames[0], "(anonymous namespace)::HiddenFunction", "shared_library.cc", site.line,
               false);
+}
+
+// What symtest_nonpie printed: one call site and its executable segments.
+struct NonPieRun {
+  uint64_t return_address = 0;
+  int line = 0;
+  ModuleInfo module;
+};
+
+bool RunNonPie(NonPieRun* run) {
+  FILE* out = popen(SYMTEST_NONPIE_PATH, "r");
+  if (out == nullptr) return false;
+  unsigned long long address = 0, start = 0, end = 0;
+  bool ok = fscanf(out, "%llu %d", &address, &run->line) == 2;
+  run->return_address = address;
+  run->module.path = SYMTEST_NONPIE_PATH;
+  while (fscanf(out, "%llu %llu", &start, &end) == 2)
+    run->module.exec_ranges.emplace_back(start, end);
+  return pclose(out) == 0 && ok && !run->module.exec_ranges.empty();
+}
+
+TEST(SymbolizerTest, NonPieExecutable) {
+  NonPieRun run;
+  ASSERT_TRUE(RunNonPie(&run));
+  Symbolizer symbolizer;
+  symbolizer.AddModule(run.module);  // load bias 0: addresses are link-time addresses
+
+  const auto& frames = symbolizer.Symbolize(run.return_address - 1);
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], "symtest::PlainFunction(symtest::Site*)", "main_code.cc", run.line, false);
+  EXPECT_EQ(frames[0].module, SYMTEST_NONPIE_PATH);
+  EXPECT_EQ(frames[0].module_offset, run.return_address - 1);
 }
 
 TEST(SymbolizerTest, AddressInNoModule) {

@@ -7,8 +7,9 @@ namespace symtest {
 
 struct Site {
   const void* return_address = nullptr;
-  int line = 0;       // line of the CaptureCallSite call
-  int call_line = 0;  // line where the inlined function holding it was called
+  int line = 0;             // line of the CaptureCallSite call
+  int call_line = 0;        // line where the inlined function holding it was called
+  int outer_call_line = 0;  // for two levels of inlining: the outer call's line
 };
 
 // Never inlined, so its return address lies in its caller.

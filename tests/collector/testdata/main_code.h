@@ -12,6 +12,10 @@ void PlainFunction(Site* site);
 // the inlined body, at site->line.
 void FunctionWithInline(Site* site);
 
+// Calls an always_inline function at site->outer_call_line, which calls
+// another at site->call_line, which captures at site->line.
+void FunctionWithNestedInline(Site* site);
+
 // A template instantiated with int, to check demangling.
 template <typename T>
 void TemplateFunction(Site* site);

@@ -9,6 +9,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "report_file.h"
+
 namespace leakscope::collector {
 namespace {
 
@@ -192,7 +194,7 @@ void ApplyWaitStatus(int wait_status, report::Report* report) {
 report::Report BuildReport(const ProcessState& state, const ReportContext& context,
                            const SymbolizeFn& symbolize) {
   report::Report r;
-  r.set_format_version(1);
+  r.set_format_version(report::kReportFormatVersion);
   r.set_sampling_interval_bytes(state.weights().interval());
   r.set_final(!context.running);
   r.set_written_unix_ns(context.written_unix_ns);

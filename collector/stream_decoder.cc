@@ -58,8 +58,12 @@ bool StreamDecoder::Feed(const char* data, size_t size) {
     if (!DecodeFrame(p + wire::kFrameHeaderSize, compressed, raw)) return false;
     pos += wire::kFrameHeaderSize + compressed;
   }
-  std::string rest(data + pos, size - pos);  // `data` may point into pending_
-  pending_.swap(rest);
+  // Keep the unfinished unit. A big frame arrives over many reads: append to
+  // it in place rather than copying it again each time.
+  if (data == pending_.data())
+    pending_.erase(0, pos);
+  else
+    pending_.assign(data + pos, size - pos);
   return true;
 }
 

@@ -193,17 +193,18 @@ std::string QualifiedName(Dwarf_Die* die, const char* name, CuIndexes* indexes) 
   return it == index.prefix_of.end() ? name : index.prefixes[it->second] + name;
 }
 
+const char* LinkageName(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  for (int name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name})
+    if (dwarf_attr_integrate(die, name, &attr) != nullptr) return dwarf_formstring(&attr);
+  return nullptr;
+}
+
 // The DWARF name of a subprogram or inlined subroutine. The linkage name
 // when there is one (following DW_AT_abstract_origin / DW_AT_specification),
 // so that demangling gives the qualified name with parameters.
 std::string DieFunctionName(Dwarf_Die* die, CuIndexes* indexes) {
-  Dwarf_Attribute attr;
-  for (int name : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
-    if (dwarf_attr_integrate(die, name, &attr) != nullptr) {
-      const char* linkage = dwarf_formstring(&attr);
-      if (linkage != nullptr) return Demangle(linkage);
-    }
-  }
+  if (const char* linkage = LinkageName(die)) return Demangle(linkage);
   const char* plain = dwarf_diename(die);
   return plain == nullptr ? std::string() : QualifiedName(die, plain, indexes);
 }
@@ -281,6 +282,20 @@ std::string SymbolName(Dwfl_Module* mod, uint64_t pc) {
   return Demangle(dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr));
 }
 
+// The name of the function (not inlined) holding pc. Without a DWARF
+// linkage name (internal linkage, lambdas) the symbol table's name is the
+// better one: qualified, with parameters. Clone suffixes (".cold",
+// ".isra.0") are dropped so that all parts of a function read the same.
+std::string OuterFunctionName(Dwfl_Module* mod, uint64_t pc, Dwarf_Die* die, CuIndexes* indexes) {
+  if (LinkageName(die) == nullptr) {
+    std::string symbol = SymbolName(mod, pc);
+    std::string::size_type clone = symbol.find(" [clone ");
+    if (clone != std::string::npos) symbol.resize(clone);
+    if (!symbol.empty()) return symbol;
+  }
+  return DieFunctionName(die, indexes);
+}
+
 // The frames at pc, innermost first: every inlined subroutine becomes an
 // inlined frame, the enclosing subprogram the last frame. Each outer frame's
 // position is the call site recorded in the inner one. Empty when no DWARF
@@ -298,8 +313,9 @@ std::vector<SymbolizedFrame> DwarfFrames(Dwfl_Module* mod, uint64_t pc, const Sy
   for (auto scope = scopes.rbegin(); scope != scopes.rend(); ++scope) {
     int tag = dwarf_tag(&*scope);
     if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
-    frame.function = DieFunctionName(&*scope, indexes);
     frame.inlined = tag == DW_TAG_inlined_subroutine;
+    frame.function = frame.inlined ? DieFunctionName(&*scope, indexes)
+                                   : OuterFunctionName(mod, pc, &*scope, indexes);
     frames.push_back(frame);
     if (frame.inlined) CallSite(&*scope, &frame.file, &frame.line);
   }

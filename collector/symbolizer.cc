@@ -210,7 +210,7 @@ std::string DieFunctionName(Dwarf_Die* die, CuIndexes* indexes) {
 }
 
 // The scopes holding `pc` inside `function`, outermost (the function) first:
-// the same concrete chain dwarf_getscopes finds, from one function down.
+// the concrete chain of inlined calls, as `eu-addr2line -i` prints it.
 std::vector<Dwarf_Die> ScopesIn(Dwarf_Die function, Dwarf_Addr pc) {
   std::vector<Dwarf_Die> chain{function};
   Dwarf_Die child;

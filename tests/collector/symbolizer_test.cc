@@ -332,6 +332,22 @@ TEST(SymbolizerTest, StrippedLibraryHiddenFunctionIsModuleOffset) {
   EXPECT_EQ(frames[0].module_offset, offset);
 }
 
+TEST(SymbolizerTest, StrippedLibraryFindsSeparateDebugInfoThroughDebugLink) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  symtest::Site site = library.Call("SymtestCallHidden");
+  ModuleInfo module = ModuleContaining(site.return_address);
+  module.path = SYMTEST_DEBUGLINK_PATH;
+  Symbolizer symbolizer;
+  symbolizer.AddModule(module);
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], "(anonymous namespace)::HiddenFunction(symtest::Site*)",
+              "shared_library.cc", site.line, false);
+  EXPECT_EQ(frames[0].module, SYMTEST_DEBUGLINK_PATH);
+}
+
 TEST(SymbolizerTest, BuildIdMismatchIsNotTrusted) {
   SharedLibrary library;
   ASSERT_TRUE(library.ok()) << dlerror();

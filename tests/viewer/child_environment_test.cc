@@ -1,0 +1,32 @@
+#include "child_environment.h"
+
+#include <gtest/gtest.h>
+
+namespace leakscope::viewer {
+namespace {
+
+using Env = std::vector<std::string>;
+
+TEST(ChildEnvironment, AddsShimSocketAndInterval) {
+  const char* parent[] = {"HOME=/root", "PATH=/bin", nullptr};
+  EXPECT_EQ(BuildChildEnvironment(parent, {"/l/libleakscope.so", "/t/s.sock", 4096}),
+            (Env{"HOME=/root", "PATH=/bin", "LD_PRELOAD=/l/libleakscope.so",
+                 "LEAKSCOPE_SOCKET=/t/s.sock", "LEAKSCOPE_SAMPLE_INTERVAL=4096"}));
+}
+
+TEST(ChildEnvironment, PrependsToExistingPreloadAndReplacesOurVariables) {
+  const char* parent[] = {"LD_PRELOAD=/x/libjemalloc.so", "LEAKSCOPE_SOCKET=/old",
+                          "LEAKSCOPE_SAMPLE_INTERVAL=1", "LD_PRELOADX=keep", nullptr};
+  EXPECT_EQ(BuildChildEnvironment(parent, {"/l/shim.so", "/t/s.sock", 0}),
+            (Env{"LEAKSCOPE_SAMPLE_INTERVAL=1", "LD_PRELOADX=keep",
+                 "LD_PRELOAD=/l/shim.so:/x/libjemalloc.so", "LEAKSCOPE_SOCKET=/t/s.sock"}));
+}
+
+TEST(ChildEnvironment, EmptyPreloadIsNotKept) {
+  const char* parent[] = {"LD_PRELOAD=", nullptr};
+  EXPECT_EQ(BuildChildEnvironment(parent, {"/l/shim.so", "/s", 0}),
+            (Env{"LD_PRELOAD=/l/shim.so", "LEAKSCOPE_SOCKET=/s"}));
+}
+
+}  // namespace
+}  // namespace leakscope::viewer

@@ -1,0 +1,116 @@
+#include "json_report.h"
+
+#include <gtest/gtest.h>
+
+#include "sample_reports.h"
+
+namespace leakscope::viewer {
+namespace {
+
+using testing::ServerReport;
+using testing::TinyReport;
+
+TEST(JsonReport, TinyReportInFull) {
+  // Quotes escaped, the tab as \t, the invalid byte 0xff in a path as U+FFFD;
+  // killed by a signal: "signal", no "exit_status".
+  const std::string expected = R"({
+  "process": {
+    "pid": 7,
+    "ppid": 6,
+    "exe": "/bin/a\"b",
+    "argv": [
+      "a\"b",
+      "tab\there"
+    ],
+    "signal": 9,
+    "end": "signaled",
+    "forked": true
+  },
+  "sampling_interval_bytes": 1,
+  "totals": {
+    "allocations": 2,
+    "frees": 1,
+    "allocated_bytes": 300,
+    "live_bytes": 100,
+    "live_allocations": 1,
+    "peak_live_bytes": 300
+  },
+  "dropped_events": 5,
+  "sites": [
+    {
+      "live_bytes": 100,
+      "live_allocations": 1,
+      "allocated_bytes": 300,
+      "allocations": 2,
+      "frames": [
+        {
+          "function": "f",
+          "file": "/src/\ufffd.c",
+          "line": 3,
+          "module": "/bin/a\"b",
+          "inlined": false
+        }
+      ]
+    }
+  ]
+}
+)";
+  EXPECT_EQ(RenderJsonReport(TinyReport(), 0), expected);
+}
+
+TEST(JsonReport, ExitedProcessHasExitStatusAndNoSignal) {
+  const std::string json = RenderJsonReport(ServerReport(), 0);
+  EXPECT_NE(json.find("    \"exit_status\": 3,\n    \"end\": \"exited\",\n"), std::string::npos);
+  EXPECT_EQ(json.find("\"signal\""), std::string::npos);
+}
+
+TEST(JsonReport, SitesSortedByLiveBytesAndLimitedByTop) {
+  const std::string all = RenderJsonReport(ServerReport(), 0);
+  const size_t big = all.find("      \"live_bytes\": 1572864,");
+  const size_t small = all.find("      \"live_bytes\": 1000,");
+  const size_t freed = all.find("      \"live_bytes\": 0,");
+  ASSERT_NE(big, std::string::npos);
+  ASSERT_NE(small, std::string::npos);
+  ASSERT_NE(freed, std::string::npos);
+  EXPECT_LT(big, small);
+  EXPECT_LT(small, freed);
+
+  const std::string top2 = RenderJsonReport(ServerReport(), 2);
+  EXPECT_NE(top2.find("      \"live_bytes\": 1000,"), std::string::npos);
+  EXPECT_EQ(top2.find("      \"live_bytes\": 0,"), std::string::npos);
+}
+
+TEST(JsonReport, SampledSitesCarryConfidenceInterval) {
+  report::Report r = TinyReport();
+  r.set_sampling_interval_bytes(512);
+  r.mutable_sites(0)->set_live_samples(1);
+  r.mutable_sites(0)->set_live_bytes_ci_low(3);
+  r.mutable_sites(0)->set_live_bytes_ci_high(2048);
+  const std::string json = RenderJsonReport(r, 0);
+  EXPECT_NE(json.find("  \"sampling_interval_bytes\": 512,\n"), std::string::npos);
+  EXPECT_NE(json.find("      \"allocations\": 2,\n"
+                      "      \"live_samples\": 1,\n"
+                      "      \"live_bytes_ci_low\": 3,\n"
+                      "      \"live_bytes_ci_high\": 2048,\n"
+                      "      \"frames\": ["),
+            std::string::npos);
+  EXPECT_EQ(RenderJsonReport(TinyReport(), 0).find("live_samples"), std::string::npos);
+}
+
+TEST(JsonReport, EndWords) {
+  report::Report r = TinyReport();
+  const std::pair<report::Process::End, const char*> cases[] = {
+      {report::Process::DISCONNECTED, "disconnected"},
+      {report::Process::ENDED, "ended"},
+      {report::Process::RUNNING, "running"},
+      {report::Process::END_UNKNOWN, "unknown"}};
+  for (const auto& [end, word] : cases) {
+    r.mutable_process()->set_end(end);
+    const std::string json = RenderJsonReport(r, 0);
+    EXPECT_NE(json.find(std::string("\"end\": \"") + word + "\""), std::string::npos) << word;
+    EXPECT_EQ(json.find("\"signal\""), std::string::npos) << word;
+  }
+}
+
+}  // namespace
+}  // namespace leakscope::viewer

@@ -1,0 +1,120 @@
+// `leakscope run` for real: the shim preloaded into a small C program
+// (leaky_child.c) whose allocations are known, the collector on a thread.
+#include <gtest/gtest.h>
+
+#include "cli_runner.h"
+#include "report_file.h"
+
+namespace leakscope::viewer {
+namespace {
+
+using testing::CliResult;
+using testing::RunLeakscope;
+using testing::TempDir;
+
+// The only report in `dir`, read; fails the test if there is not exactly one.
+report::Report OnlyReport(const TempDir& dir, std::string* path) {
+  report::Report report;
+  const std::vector<std::string> files = dir.Files();
+  EXPECT_EQ(files.size(), 1u);
+  if (files.size() != 1) return report;
+  *path = dir.path() + "/" + files[0];
+  std::string error;
+  EXPECT_TRUE(report::ReadReportFile(*path, &report, &error)) << error;
+  return report;
+}
+
+// The site whose innermost frame is `function`, or null.
+const report::Site* SiteOf(const report::Report& report, const std::string& function) {
+  for (const report::Site& site : report.sites()) {
+    if (site.frames_size() > 0 && site.frames(0) < static_cast<uint32_t>(report.frames_size()) &&
+        report.frames(static_cast<int>(site.frames(0))).function() == function) {
+      return &site;
+    }
+  }
+  return nullptr;
+}
+
+TEST(RunEndToEnd, ExitStatusAndLeakFiguresAreExact) {
+  TempDir out;
+  const CliResult r = RunLeakscope({"run", "-o", out.path(), "--", LEAKY_CHILD, "exit3"});
+  EXPECT_EQ(r.exit_status, 3) << r.err;
+  std::string path;
+  const report::Report report = OnlyReport(out, &path);
+  EXPECT_EQ(path.rfind(out.path() + "/viewer_leaky_child.", 0), 0u) << path;
+  EXPECT_EQ(report.process().end(), report::Process::EXITED);
+  EXPECT_EQ(report.process().exit_status(), 3);
+  ASSERT_EQ(report.process().argv_size(), 2);
+  EXPECT_EQ(report.process().argv(1), "exit3");
+
+  // Nothing else in the program allocates: 10 x 100 B leaked, 5 x 64 B churned.
+  const report::Totals& t = report.totals();
+  EXPECT_EQ(t.allocations(), 10u + 5u);
+  EXPECT_EQ(t.frees(), 5u);
+  EXPECT_EQ(t.allocated_bytes(), 10u * 100u + 5u * 64u);
+  EXPECT_EQ(t.live_bytes(), 10u * 100u);
+  EXPECT_EQ(t.live_allocations(), 10u);
+  EXPECT_EQ(t.peak_live_bytes(), 10u * 100u + 5u * 64u);  // churn() runs after the leak
+  EXPECT_EQ(report.dropped_events(), 0u);
+
+  const report::Site* leak = SiteOf(report, "leak_hundreds");
+  ASSERT_NE(leak, nullptr);
+  EXPECT_EQ(leak->live_bytes(), 10u * 100u);
+  EXPECT_EQ(leak->live_allocations(), 10u);
+  EXPECT_EQ(leak->allocations(), 10u);
+  EXPECT_EQ(leak->allocated_bytes(), 10u * 100u);
+  const report::Site* churn = SiteOf(report, "churn");
+  ASSERT_NE(churn, nullptr);
+  EXPECT_EQ(churn->live_bytes(), 0u);
+  EXPECT_EQ(churn->allocations(), 5u);
+  EXPECT_EQ(churn->allocated_bytes(), 5u * 64u);
+
+  EXPECT_NE(r.err.find("    leak_hundreds  "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\nReport: " + path + "\n"), std::string::npos) << r.err;
+}
+
+TEST(RunEndToEnd, JsonOfTheWrittenReport) {
+  TempDir out;
+  ASSERT_EQ(RunLeakscope({"run", "-o", out.path(), "--", LEAKY_CHILD, "exit3"}).exit_status, 3);
+  std::string path;
+  OnlyReport(out, &path);
+  const CliResult json = RunLeakscope({"report", path, "--json", "--top", "1"});
+  EXPECT_EQ(json.exit_status, 0) << json.err;
+  EXPECT_NE(json.out.find("    \"exit_status\": 3,\n    \"end\": \"exited\",\n"), std::string::npos)
+      << json.out;
+  // The biggest surviving site is the leak: 10 x 100 B.
+  EXPECT_NE(json.out.find("  \"sites\": [\n"
+                          "    {\n"
+                          "      \"live_bytes\": 1000,\n"
+                          "      \"live_allocations\": 10,\n"
+                          "      \"allocated_bytes\": 1000,\n"
+                          "      \"allocations\": 10,\n"
+                          "      \"frames\": [\n"
+                          "        {\n"
+                          "          \"function\": \"leak_hundreds\",\n"),
+            std::string::npos)
+      << json.out;
+}
+
+TEST(RunEndToEnd, KilledBySigkill) {
+  TempDir out;
+  const CliResult r = RunLeakscope({"run", "-o", out.path(), "--", LEAKY_CHILD, "sigkill"});
+  EXPECT_EQ(r.exit_status, 128 + 9) << r.err;
+  std::string path;
+  const report::Report report = OnlyReport(out, &path);
+  EXPECT_EQ(report.process().end(), report::Process::SIGNALED);
+  ASSERT_EQ(report.process().argv_size(), 2);
+  EXPECT_EQ(report.process().signal(), 9);
+  EXPECT_EQ(report.process().argv(1), "sigkill");
+  // No leak figures: events the shim had not drained when SIGKILL landed are lost.
+  EXPECT_NE(r.err.find("killed by SIGKILL (signal 9)"), std::string::npos) << r.err;
+}
+
+TEST(RunEndToEnd, ChildInheritsNoCollectorDescriptor) {
+  TempDir out;
+  const CliResult r = RunLeakscope({"run", "-o", out.path(), "--", LEAKY_CHILD, "check-fds"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace leakscope::viewer

@@ -1,0 +1,157 @@
+#include "text_report.h"
+
+#include <gtest/gtest.h>
+
+#include "sample_reports.h"
+
+namespace leakscope::viewer {
+namespace {
+
+using testing::ServerReport;
+using testing::TinyReport;
+
+// Counts how often `needle` occurs in `haystack`.
+size_t Occurrences(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t pos = haystack.find(needle); pos != std::string::npos;
+       pos = haystack.find(needle, pos + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(TextReport, ServerReportInFull) {
+  // Live at end: 1,573,864 B = 1.50 MiB. Site #1 allocated 3,000,000 B = 2.86 MiB.
+  // The third site freed all it allocated and is not listed.
+  const std::string expected =
+      "Command      server --port '80 81'\n"
+      "Process      pid 4242, parent 1\n"
+      "Ended        exited with status 3\n"
+      "Peak live    2.0 MiB (2,097,152 bytes)\n"
+      "Live at end  1.5 MiB (1,573,864 bytes) in 1,244 allocations\n"
+      "Allocations  1,500 (3.0 MiB), 256 frees\n"
+      "Dropped      0 events\n"
+      "Sampling     every allocation recorded\n"
+      "\n"
+      "Surviving allocations by call site (2 of 2 sites):\n"
+      "\n"
+      "#1  1.5 MiB live (1,572,864 bytes) in 1,234 allocations; 2.9 MiB allocated here in "
+      "1,400 calls\n"
+      "    Cache::Insert(std::string const&)  /src/cache.cc:42  (server)  [inlined]\n"
+      "    Handler::Run()  /src/handler.cc:7  (server)\n"
+      "    ??  (libc.so.6)\n"
+      "\n"
+      "#2  1000 B live (1,000 bytes) in 10 allocations; 1000 B allocated here in 10 calls\n"
+      "    leak_hundreds  /src/leaky.c:12  (server)\n"
+      "\n";
+  EXPECT_EQ(RenderTextReport(ServerReport(), TextOptions{}), expected);
+}
+
+TEST(TextReport, SignaledForkedWithDroppedEventsAndHostileStrings) {
+  // argv has a quote (shell-quoted) and a tab (shown as '?', never raw).
+  const std::string expected =
+      "Command      'a\"b' 'tab?here'\n"
+      "Process      pid 7, parent 6, forked from a traced parent (inherited memory not counted)\n"
+      "Ended        killed by SIGKILL (signal 9)\n"
+      "Peak live    300 B (300 bytes)\n"
+      "Live at end  100 B (100 bytes) in 1 allocation\n"
+      "Allocations  2 (300 B), 1 free\n"
+      "Dropped      5 events\n"
+      "Sampling     every allocation recorded\n"
+      "WARNING: 5 events were dropped: the figures in this report are incomplete.\n"
+      "\n"
+      "Surviving allocations by call site (1 of 1 site):\n"
+      "\n"
+      "#1  100 B live (100 bytes) in 1 allocation; 300 B allocated here in 2 calls\n"
+      "    f  /src/\xff.c:3  (a\"b)\n"
+      "\n";
+  EXPECT_EQ(RenderTextReport(TinyReport(), TextOptions{}), expected);
+}
+
+TEST(TextReport, TopLimitsSitesAndSaysWhatIsHidden) {
+  TextOptions options;
+  options.top = 1;
+  const std::string text = RenderTextReport(ServerReport(), options);
+  EXPECT_NE(text.find("Surviving allocations by call site (1 of 2 sites):\n"), std::string::npos);
+  EXPECT_EQ(Occurrences(text, "\n#"), 1u);
+  EXPECT_NE(text.find("\n#1  1.5 MiB live"), std::string::npos);
+  const std::string footer = "... 1 more site holding 1000 B (use --top N to see more)\n";
+  ASSERT_GE(text.size(), footer.size());
+  EXPECT_EQ(text.substr(text.size() - footer.size()), footer);
+}
+
+TEST(TextReport, SampledFiguresAreMarkedAsEstimates) {
+  report::Report r = ServerReport();
+  r.set_sampling_interval_bytes(4096);
+  report::Site* big = r.mutable_sites(1);
+  big->set_live_samples(384);
+  big->set_live_bytes_ci_low(1468006);   // 1.39999 MiB
+  big->set_live_bytes_ci_high(1677722);  // 1.60000 MiB
+  const std::string text = RenderTextReport(r, TextOptions{});
+  EXPECT_NE(text.find("Sampling     one sample per 4.0 KiB (4,096 bytes) allocated on average: "
+                      "per-site figures are estimates\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("#1  ~1.5 MiB live (1,572,864 bytes, 95% CI 1.4 MiB to 1.6 MiB, 384 "
+                      "samples) in ~1,234 allocations; ~2.9 MiB allocated here in ~1,400 calls\n"),
+            std::string::npos);
+}
+
+TEST(TextReport, LongStacksAreCut) {
+  report::Report r = ServerReport();
+  report::Site* site = r.mutable_sites(0);
+  site->clear_frames();
+  for (int i = 0; i < 10; ++i) site->add_frames(3);
+  TextOptions options;
+  options.max_frames = 8;
+  const std::string text = RenderTextReport(r, options);
+  EXPECT_EQ(Occurrences(text, "    leak_hundreds  /src/leaky.c:12  (server)\n"), 8u);
+  EXPECT_NE(text.find("    ... 2 more frames\n"), std::string::npos);
+}
+
+TEST(TextReport, NothingSurvives) {
+  report::Report r = ServerReport();
+  r.mutable_sites()->DeleteSubrange(0, 2);  // keep only the site that freed everything
+  const std::string text = RenderTextReport(r, TextOptions{});
+  EXPECT_NE(text.find("\nSurviving allocations by call site: none, every recorded allocation was "
+                      "freed.\n"),
+            std::string::npos);
+}
+
+TEST(TextReport, OtherEndings) {
+  report::Report r = ServerReport();
+  r.mutable_process()->set_end(report::Process::DISCONNECTED);
+  EXPECT_NE(RenderTextReport(r, TextOptions{})
+                .find("Ended        disconnected without saying goodbye (crashed or killed; exit "
+                      "status unknown)\n"),
+            std::string::npos);
+  r.mutable_process()->set_end(report::Process::ENDED);
+  r.mutable_process()->set_how("_exit");
+  EXPECT_NE(
+      RenderTextReport(r, TextOptions{}).find("Ended        ended by _exit, exit status unknown\n"),
+      std::string::npos);
+  r.mutable_process()->set_end(report::Process::RUNNING);
+  const std::string running = RenderTextReport(r, TextOptions{});
+  EXPECT_NE(running.find("Ended        still running (this is a snapshot)\n"), std::string::npos);
+  EXPECT_NE(running.find("Live now     1.5 MiB"), std::string::npos);
+}
+
+TEST(TextReport, FrameIndexOutOfRangeShowsUnknownFrame) {
+  report::Report r = TinyReport();
+  r.mutable_sites(0)->set_frames(0, 99);  // no such frame
+  EXPECT_NE(RenderTextReport(r, TextOptions{})
+                .find("#1  100 B live (100 bytes) in 1 allocation; "
+                      "300 B allocated here in 2 calls\n    ??\n"),
+            std::string::npos);
+}
+
+TEST(TextReport, ColourOnlyWhenAsked) {
+  TextOptions options;
+  options.color = true;
+  const std::string text = RenderTextReport(TinyReport(), options);
+  EXPECT_NE(text.find("\033[1;31mWARNING: 5 events were dropped"), std::string::npos);
+  EXPECT_NE(text.find("\033[1mCommand      \033[0m"), std::string::npos);
+  EXPECT_EQ(RenderTextReport(TinyReport(), TextOptions{}).find('\033'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace leakscope::viewer

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "process_state.h"
@@ -33,10 +34,17 @@ uint64_t NowUnixNs() {
                                    .count());
 }
 
-std::string ReportPath(const std::string& dir, const std::string& exe, uint32_t pid) {
+// "<dir>/<exe basename>.<pid>.lsr". One pid can carry several streams (each
+// exec'd image has its own); a name this server already used gets ".2",
+// ".3"... so that no image's report overwrites another's.
+std::string ReportPath(const std::string& dir, const std::string& exe, uint32_t pid,
+                       std::unordered_set<std::string>* used) {
   std::string base = exe.substr(exe.rfind('/') == std::string::npos ? 0 : exe.rfind('/') + 1);
   if (base.empty() || base == "." || base == "..") base = "unknown";
-  return dir + "/" + base + "." + std::to_string(pid) + ".lsr";
+  const std::string stem = dir + "/" + base + "." + std::to_string(pid);
+  std::string path = stem + ".lsr";
+  for (int n = 2; !used->insert(path).second; ++n) path = stem + "." + std::to_string(n) + ".lsr";
+  return path;
 }
 
 std::string Errno(const std::string& what) {
@@ -54,6 +62,7 @@ struct Connection {
   StreamDecoder decoder{[this](const wire::Message& m) { state.Apply(m); }};
 
   uint32_t pid() const { return state.has_hello() ? state.hello().pid() : peer_pid; }
+  uint64_t start_time() const { return state.hello().start_time_unix_ns(); }
   std::string exe() const { return state.has_hello() ? state.hello().exe() : "unknown"; }
 };
 
@@ -67,9 +76,22 @@ struct Server::Impl {
   std::mutex mu;  // guards everything below
   std::condition_variable changed;
   std::function<void(const FinishedProcess&)> on_report;
-  std::unordered_map<uint32_t, int> open_pids;             // pid -> open streams that said hello
-  std::unordered_map<uint32_t, FinishedProcess> finished;  // latest report per pid
-  std::unordered_map<uint32_t, int> wait_status;           // for a stream still open or yet to come
+  std::unordered_map<uint32_t, int> open_pids;  // pid -> open streams that said hello
+  // Per pid, the report of its newest image (latest hello start time): the
+  // one that ran until the process ended.
+  struct Newest {
+    FinishedProcess done;
+    uint64_t start_time = 0;
+    bool exit_applied = false;
+    report::Process own_end;  // end, exit_status, signal as its stream ended
+  };
+  std::unordered_map<uint32_t, Newest> finished;
+  struct Exit {
+    int wait_status = 0;
+    uint64_t recorded_unix_ns = 0;  // images that started later are another process
+  };
+  std::unordered_map<uint32_t, Exit> exits;
+  std::unordered_set<std::string> used_paths;
   uint64_t sync_requested = 0, sync_done = 0;  // WaitForReport's "read everything" rounds
   bool stop = false;
   bool loop_exited = false;
@@ -86,7 +108,9 @@ struct Server::Impl {
   void Read(Connection* c, size_t budget);
   void Close(Connection* c, const std::string& error, bool stopping);
   void Register(Connection* c);
+  bool NewerImageOpen(const Connection* c) const;
   void RewriteWithExit(uint32_t pid, int status);
+  void RestoreOwnEnd(const Newest& n);
 };
 
 Server::Server(ServerOptions options) : impl_(new Impl) {
@@ -269,27 +293,50 @@ void Server::Impl::Close(Connection* c, const std::string& error, bool stopping)
 
   FinishedProcess done;
   done.pid = pid;
+  const uint64_t start = c->start_time();
+  const bool newer_open = NewerImageOpen(c);
   std::function<void(const FinishedProcess&)> callback;
   {
     // Under the lock, so that a RecordExit() racing with us is never lost.
     std::lock_guard<std::mutex> lock(mu);
-    if (auto it = wait_status.find(pid); it != wait_status.end()) {
-      ApplyWaitStatus(it->second, &report);
-      wait_status.erase(it);
+    auto newest = finished.find(pid);
+    const bool is_newest =
+        !newer_open && (newest == finished.end() || start >= newest->second.start_time);
+    // The exit status belongs to the image that was running when the process ended.
+    Newest entry{done, start, false, report.process()};
+    auto e = exits.find(pid);
+    if (e != exits.end() && is_newest && start <= e->second.recorded_unix_ns) {
+      ApplyWaitStatus(e->second.wait_status, &report);
+      entry.exit_applied = true;
     }
-    std::string path = ReportPath(options.output_dir, c->exe(), pid);
+    std::string path = ReportPath(options.output_dir, c->exe(), pid, &used_paths);
     if (report::WriteReportFile(path, report, &done.error)) {
       done.report_path = path;
     } else {
       std::fprintf(stderr, "leakscoped: %s\n", done.error.c_str());
     }
     if (c->pid_registered && --open_pids[pid] == 0) open_pids.erase(pid);
-    finished[pid] = done;
+    if (is_newest) {
+      // A newer image read late: the one before it did not run until the end.
+      if (newest != finished.end() && newest->second.exit_applied) RestoreOwnEnd(newest->second);
+      entry.done = done;
+      finished[pid] = entry;
+    }
     callback = on_report;
     changed.notify_all();
   }
   connections.erase(fd);
   if (callback) callback(done);
+}
+
+// True if another open stream of the same pid is a later exec'd image.
+bool Server::Impl::NewerImageOpen(const Connection* c) const {
+  if (!c->state.has_hello()) return false;
+  for (const auto& [fd, other] : connections)
+    if (other.get() != c && other->state.has_hello() && other->pid() == c->pid() &&
+        other->start_time() > c->start_time())
+      return true;
+  return false;
 }
 
 void Server::Stop() {
@@ -302,18 +349,33 @@ void Server::Stop() {
 
 void Server::RecordExit(uint32_t pid, int wait_status) {
   std::lock_guard<std::mutex> lock(impl_->mu);
+  const uint64_t now = NowUnixNs();
+  impl_->exits[pid] = {wait_status, now};  // for streams of pid still open or not read yet
   auto done = impl_->finished.find(pid);
   if (impl_->open_pids.count(pid) == 0 && done != impl_->finished.end() &&
-      !done->second.report_path.empty()) {
+      !done->second.done.report_path.empty() && done->second.start_time <= now) {
     impl_->RewriteWithExit(pid, wait_status);
-  } else {
-    impl_->wait_status[pid] = wait_status;  // applied when its stream ends
+    done->second.exit_applied = true;
   }
 }
 
 // Caller holds mu.
+void Server::Impl::RestoreOwnEnd(const Newest& n) {
+  report::Report report;
+  std::string error;
+  if (report::ReadReportFile(n.done.report_path, &report, &error)) {
+    report::Process* p = report.mutable_process();
+    p->set_end(n.own_end.end());
+    p->set_exit_status(n.own_end.exit_status());
+    p->set_signal(n.own_end.signal());
+    if (report::WriteReportFile(n.done.report_path, report, &error)) return;
+  }
+  std::fprintf(stderr, "leakscoped: %s\n", error.c_str());
+}
+
+// Caller holds mu.
 void Server::Impl::RewriteWithExit(uint32_t pid, int status) {
-  const std::string& path = finished[pid].report_path;
+  const std::string& path = finished[pid].done.report_path;
   report::Report report;
   std::string error;
   if (report::ReadReportFile(path, &report, &error)) {
@@ -335,13 +397,17 @@ std::optional<FinishedProcess> Server::WaitForReport(uint32_t pid,
   d.Wake();
   lock.lock();
   while (true) {
+    // Decide only after that round: a later exec'd image of pid may be
+    // waiting unread behind an image that already finished.
+    const bool everything_read = d.sync_done >= round || d.loop_exited;
     const bool open = d.open_pids.count(pid) != 0;
     auto done = d.finished.find(pid);
-    if (!open && done != d.finished.end()) return done->second;
-    const bool everything_read = d.sync_done >= round || d.loop_exited;
-    if (!open && everything_read) return std::nullopt;
+    if (everything_read && !open) {
+      if (done != d.finished.end()) return done->second.done;
+      return std::nullopt;
+    }
     if (d.changed.wait_until(lock, deadline) == std::cv_status::timeout) {
-      if (!d.open_pids.count(pid) && d.finished.count(pid)) return d.finished[pid];
+      if (!d.open_pids.count(pid) && d.finished.count(pid)) return d.finished[pid].done;
       return std::nullopt;
     }
   }

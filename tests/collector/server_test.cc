@@ -44,8 +44,13 @@ void WriteAll(int fd, const std::string& data) {
 }
 
 // hello(pid, exe), one stack, 100 bytes live and 50 freed, 2 dropped events.
-std::string GoodStream(uint32_t pid, const std::string& exe, bool goodbye = true) {
+std::string GoodStream(uint32_t pid, const std::string& exe, bool goodbye = true,
+                       const std::string& arg = "") {
   wire::Message m = HelloMessage(pid, exe);
+  if (!arg.empty()) {
+    m.mutable_hello()->add_argv(arg);
+    m.mutable_hello()->set_start_time_unix_ns(m.hello().start_time_unix_ns() + 1000);
+  }
   AddStack(&m, 1, {0x1001});
   *m.mutable_events() = EventsBuilder().Alloc(0x10, 100, 1).Alloc(0x20, 50, 1).Build(5);
   wire::Message m2;
@@ -227,6 +232,49 @@ TEST_F(ServerTest, StopReportsOpenStreamsAsRunning) {
   EXPECT_FALSE(r.final());
   EXPECT_EQ(r.totals().live_bytes(), 100u);
   EXPECT_FALSE(server->WaitForReport(9999, 60s));  // loop gone: no waiting
+}
+
+// exec() keeps the pid: each image of the process opens its own stream. The
+// pid's report is the newest image's, and it alone gets the exit status.
+TEST_F(ServerTest, ExecChainReportsTheNewestImage) {
+  int older = Connect(socket_path);
+  int newer = Connect(socket_path);
+  WriteAll(older, GoodStream(500, "/bin/sh", /*goodbye=*/false));
+  WriteAll(newer, GoodStream(500, "/bin/sh", /*goodbye=*/false, "exec'd"));
+  server->RecordExit(500, 7 << 8);
+  close(newer);
+  close(older);
+  auto done = server->WaitForReport(500, 20s);
+  ASSERT_TRUE(done);
+  report::Report r = ReadReport(done->report_path);
+  ASSERT_EQ(r.process().argv_size(), 2);
+  EXPECT_EQ(r.process().argv(1), "exec'd");
+  EXPECT_EQ(r.process().end(), report::Process::EXITED);
+  EXPECT_EQ(r.process().exit_status(), 7);
+  // The older image keeps its own file: "sh.500.lsr" and "sh.500.2.lsr", in closing order.
+  const std::string first = dir + "/sh.500.lsr", second = dir + "/sh.500.2.lsr";
+  ASSERT_TRUE(done->report_path == first || done->report_path == second) << done->report_path;
+  report::Report o = ReadReport(done->report_path == first ? second : first);
+  EXPECT_EQ(o.process().argv_size(), 1);
+  EXPECT_EQ(o.process().end(), report::Process::DISCONNECTED);
+}
+
+TEST_F(ServerTest, ANewerImageReadLateTakesTheExitStatus) {
+  server->RecordExit(600, SIGABRT);
+  Send(GoodStream(600, "/bin/sh", /*goodbye=*/false));
+  auto first = server->WaitForReport(600, 20s);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(ReadReport(first->report_path).process().end(), report::Process::SIGNALED);
+  Send(GoodStream(600, "/bin/sh", /*goodbye=*/false, "exec'd"));
+  auto second = server->WaitForReport(600, 20s);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->report_path, dir + "/sh.600.2.lsr");
+  report::Report r = ReadReport(second->report_path);
+  EXPECT_EQ(r.process().end(), report::Process::SIGNALED);
+  EXPECT_EQ(r.process().signal(), SIGABRT);
+  report::Report o = ReadReport(first->report_path);  // back to how its own stream ended
+  EXPECT_EQ(o.process().end(), report::Process::DISCONNECTED);
+  EXPECT_EQ(o.process().signal(), 0);
 }
 
 TEST(ServerListen, ReplacesAStaleSocketButNoOtherFile) {

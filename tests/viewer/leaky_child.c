@@ -1,7 +1,7 @@
 /* The program `leakscope run` traces in the end-to-end tests. Known figures:
  * leak_hundreds() leaks 10 x 100 B; churn() allocates 5 x 64 B and frees them.
  *   leaky_child exit3      leaks, then exit(3)
- *   leaky_child sigkill    leaks, waits until the shim has opened its stream,
+ *   leaky_child sigkill    leaks, waits until the shim has sent the events,
  *                          then kills itself with SIGKILL
  *   leaky_child check-fds  exit 1 if it inherited the collector's listening
  *                          socket or an epoll/event fd, else 0 */
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,32 +57,59 @@ static int InheritedCollectorFds(void) {
   return found;
 }
 
-/* Bytes this process has passed to write() so far, all threads. Read with
- * plain read() so that polling allocates nothing (the shim would see it). */
-static long BytesWritten(int io_fd) {
-  char buf[512];
-  const ssize_t n = pread(io_fd, buf, sizeof buf - 1, 0);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
-  const char* wchar = strstr(buf, "wchar: ");
-  return wchar == NULL ? -1 : atol(wchar + strlen("wchar: "));
+/* Whether a socket of ours is connected to the collector ($LEAKSCOPE_SOCKET). */
+static int ConnectedToCollector(void) {
+  const char* path = getenv("LEAKSCOPE_SOCKET");
+  for (int fd = 3; path != NULL && fd < 1024; ++fd) {
+    struct sockaddr_un peer;
+    socklen_t len = sizeof peer;
+    if (getpeername(fd, (struct sockaddr*)&peer, &len) == 0 && peer.sun_family == AF_UNIX &&
+        strcmp(peer.sun_path, path) == 0) {
+      return 1;
+    }
+  }
+  return 0;
 }
 
-/* The shim connects from its drain thread; a process killed before that has
- * no stream and so no report. This program writes nothing itself, so 64
- * bytes written mean the shim sent its stream header and hello frame (pid,
- * argv, module paths). Events not yet drained when SIGKILL lands are lost:
- * that is what SIGKILL means. */
-static void WaitForShimStream(void) {
-  const int io_fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+/* How many times the other thread (the shim's drain thread; this program
+ * starts none) went to sleep, or -1. Read with open/read: polling must not
+ * allocate, or the shim would record it. */
+static long DrainThreadSleeps(void) {
+  char path[64], buf[2048];
+  DIR* tasks = opendir("/proc/self/task");
+  long sleeps = -1;
+  struct dirent* entry;
+  while (tasks != NULL && (entry = readdir(tasks)) != NULL) {
+    const int tid = atoi(entry->d_name);
+    if (tid <= 0 || tid == getpid()) continue;
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    const ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0) close(fd);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    const char* field = strstr(buf, "voluntary_ctxt_switches:");
+    if (field != NULL) sleeps = atol(field + strlen("voluntary_ctxt_switches:"));
+  }
+  if (tasks != NULL) closedir(tasks);
+  return sleeps;
+}
+
+/* The shim connects and drains from its own thread every few milliseconds:
+ * a process killed before that has no stream, or a stream without its last
+ * events (that is what SIGKILL means). For exact figures, wait until the
+ * stream is open and the drain thread has slept twice since our allocations:
+ * the pass between those two sleeps started after them and sent them. */
+static void WaitForDrainedEvents(void) {
+  const long before = DrainThreadSleeps();
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   do {
-    if (BytesWritten(io_fd) >= 64) break;
+    if (ConnectedToCollector() && DrainThreadSleeps() >= before + 2) return;
     sched_yield();
     clock_gettime(CLOCK_MONOTONIC, &now);
   } while (now.tv_sec - start.tv_sec < 10);
-  close(io_fd);
+  fprintf(stderr, "leaky_child: the shim did not drain within 10 s\n");
 }
 
 int main(int argc, char** argv) {
@@ -90,7 +118,7 @@ int main(int argc, char** argv) {
   leak_hundreds();
   churn();
   if (strcmp(argv[1], "sigkill") == 0) {
-    WaitForShimStream();
+    WaitForDrainedEvents();
     raise(SIGKILL);
   }
   if (strcmp(argv[1], "exit3") == 0) exit(3);

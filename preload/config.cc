@@ -1,0 +1,42 @@
+#include "config.h"
+
+#include <stdlib.h>
+
+#include <cstring>
+
+namespace leakscope::preload {
+namespace {
+
+// strtoull without errno games: digits only, else `fallback`.
+uint64_t ParseU64(const char* s, uint64_t fallback) {
+  if (!s || !*s) return fallback;
+  uint64_t v = 0;
+  for (; *s; ++s) {
+    if (*s < '0' || *s > '9') return fallback;
+    v = v * 10 + uint64_t(*s - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+void LoadConfig(Config* c) {
+  if (const char* s = getenv("LEAKSCOPE_SOCKET")) {
+    std::strncpy(c->socket_path, s, sizeof c->socket_path - 1);
+  }
+  c->sample_interval = ParseU64(getenv("LEAKSCOPE_SAMPLE_INTERVAL"), 1);
+  if (c->sample_interval == 0) c->sample_interval = 1;
+  c->seed = ParseU64(getenv("LEAKSCOPE_SEED"), 0);
+  const char* lossless = getenv("LEAKSCOPE_LOSSLESS");
+  c->lossless = lossless && lossless[0] == '1';
+  const char* alloc = getenv("LEAKSCOPE_ALLOCATOR");
+  c->use_mimalloc = alloc && std::strcmp(alloc, "mimalloc") == 0;
+  uint64_t kb = ParseU64(getenv("LEAKSCOPE_RING_KB"), 512);
+  uint64_t words = 1024;
+  while (words * 8 < kb * 1024 && words < (1u << 24)) words *= 2;
+  c->ring_words = static_cast<uint32_t>(words);
+  c->flush_interval_ms = static_cast<uint32_t>(ParseU64(getenv("LEAKSCOPE_FLUSH_MS"), 10));
+  if (c->flush_interval_ms == 0 || c->flush_interval_ms > 100) c->flush_interval_ms = 10;
+}
+
+}  // namespace leakscope::preload

@@ -1,0 +1,24 @@
+// Settings, read once from the environment at the first allocation. Parsing
+// allocates nothing (it may run before the real allocator is known).
+#pragma once
+
+#include <cstdint>
+
+namespace leakscope::preload {
+
+struct Config {
+  char socket_path[108] = {};       // LEAKSCOPE_SOCKET; empty = shim stays passive
+  uint64_t sample_interval = 1;     // LEAKSCOPE_SAMPLE_INTERVAL, bytes; 1 = every allocation
+  uint64_t seed = 0;                // LEAKSCOPE_SEED; 0 = from the clock
+  bool lossless = false;            // LEAKSCOPE_LOSSLESS=1: wait on a full ring
+  bool use_mimalloc = false;        // LEAKSCOPE_ALLOCATOR=mimalloc
+  uint32_t ring_words = 1u << 16;   // LEAKSCOPE_RING_KB (power of two), per thread
+  uint32_t flush_interval_ms = 10;  // LEAKSCOPE_FLUSH_MS: drain period
+};
+
+// The default sampling interval when LEAKSCOPE_SAMPLE_INTERVAL is unset:
+// every allocation (the core mode); `leakscope run --sample-interval` and the
+// docs give the production default (see docs/BENCHMARKS.md).
+void LoadConfig(Config* config);
+
+}  // namespace leakscope::preload

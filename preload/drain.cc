@@ -1,0 +1,383 @@
+// The drain thread. Every flush interval (10 ms by default), or sooner when a
+// ring passes half full, one pass:
+//   1. reads a timestamp watermark W, then takes from every ring the records
+//      older than W (see docs/ARCHITECTURE.md for why that keeps a free of an
+//      address ahead of its reuse on another thread);
+//   2. merges them by timestamp across rings (a small binary heap of cursors);
+//   3. interns each stack (StackTable), encoding a stack the first time only;
+//   4. appends events as packed columns, cuts a message at 64 Ki events,
+//      compresses it with LZ4 and writes the frame to the collector.
+// One mutex serializes passes between this thread, the exit flush and fork;
+// producers never take it.
+#include "drain.h"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <new>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+#include "clock.h"
+#include "collector_connection.h"
+#include "event_record.h"
+#include "module_map.h"
+#include "shim.h"
+#include "stack_table.h"
+#include "wire_writer.h"
+
+namespace leakscope::preload {
+namespace {
+
+constexpr size_t kMaxEventsPerMessage = 64 * 1024;
+constexpr uint64_t kStatsIntervalNs = 100 * 1000 * 1000;
+
+struct Cursor {
+  ThreadRing* ring;
+  uint64_t pos, end, ts;
+};
+
+struct Drain {
+  pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  std::atomic<uint32_t> wake{0};  // futex word
+  std::atomic<bool> sleeping{false};
+  std::atomic<bool> running{false};
+  std::atomic<bool> stop{false};
+  std::atomic<bool> finished{false};
+  CollectorConnection conn;
+  StackTable stacks;
+  EventColumns columns;
+  ByteBuffer msg, frame, cmdline;
+  Cursor cursors[1024];  // a heap ordered by next timestamp
+  size_t ncursors = 0;
+  Cursor done[1024];  // rings finished in this pass (their positions to release)
+  size_t ndone = 0;
+  char exe[4096] = {};
+  HelloInfo hello;
+  bool hello_sent = false;
+  uint64_t start_mono_ns = 0;
+  uint64_t last_stats_ns = 0;
+  uint64_t rss_bytes = 0;
+  bool has_exit_status = false;
+  int exit_status = 0;
+  const char* how = "destructor";
+};
+
+Drain* g_drain;  // never destroyed: exit() may run while it is in use
+
+long Futex(std::atomic<uint32_t>* word, int op, uint32_t val, const timespec* timeout) {
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, val, timeout, nullptr, 0);
+}
+
+uint64_t ReadRss() {
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  uint64_t resident = 0;
+  const char* p = buf;
+  while (*p && *p != ' ') ++p;  // skip "size"
+  while (*p == ' ') ++p;
+  for (; *p >= '0' && *p <= '9'; ++p) resident = resident * 10 + uint64_t(*p - '0');
+  return resident * uint64_t(sysconf(_SC_PAGESIZE));
+}
+
+void ReadCmdline(ByteBuffer* out) {
+  out->Clear();
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out->PutBytes(buf, size_t(n));
+  close(fd);
+}
+
+void FillHello(Drain* d, bool forked) {
+  ssize_t n = readlink("/proc/self/exe", d->exe, sizeof d->exe - 1);
+  d->exe[n > 0 ? n : 0] = 0;
+  ReadCmdline(&d->cmdline);
+  d->hello.pid = uint32_t(getpid());
+  d->hello.ppid = uint32_t(getppid());
+  d->hello.exe = d->exe;
+  d->hello.cmdline = d->cmdline.data();
+  d->hello.cmdline_size = d->cmdline.size();
+  d->hello.sampling_interval_bytes = g_shim.config.sample_interval;
+  d->hello.forked = forked;
+  d->hello.start_time_unix_ns = RealtimeNs();
+  if (forked) d->hello.fork_time_unix_ns = d->hello.start_time_unix_ns;
+  d->start_mono_ns = MonotonicNs();
+}
+
+uint64_t SinceStart(const Drain* d) {
+  return MonotonicNs() - d->start_mono_ns;
+}
+
+void CountLost(uint64_t n) {
+  g_shim.dropped_events.fetch_add(n, std::memory_order_relaxed);
+}
+
+// Sends the message built so far (with events, stats, goodbye) as one frame.
+void SendMessage(Drain* d, bool with_stats, const char* goodbye) {
+  const uint64_t events = d->columns.count();
+  if (!d->conn.connected()) {
+    CountLost(events);
+    d->columns.EncodeAndClear(0, &d->msg);
+    d->msg.Clear();
+    return;
+  }
+  Modules().TakePending(&d->msg);
+  if (events) d->columns.EncodeAndClear(SinceStart(d), &d->msg);
+  if (with_stats) {
+    StatsInfo s;
+    s.dropped_events = g_shim.dropped_events.load(std::memory_order_relaxed);
+    s.rss_bytes = d->rss_bytes;
+    s.reentrant_events = g_shim.reentrant_events.load(std::memory_order_relaxed);
+    s.threads_seen = g_shim.threads_seen.load(std::memory_order_relaxed);
+    s.time_ns = SinceStart(d);
+    EncodeStats(s, &d->msg);
+  }
+  if (goodbye) EncodeGoodbye(d->has_exit_status, d->exit_status, goodbye, &d->msg);
+  if (d->msg.empty()) return;
+  d->frame.Clear();
+  if (!EncodeFrame(d->msg, &d->frame) || !d->conn.Send(d->frame.data(), d->frame.size())) {
+    CountLost(events);
+    d->stacks.Clear();  // what they referred to never arrived
+  }
+  d->msg.Clear();
+}
+
+void OnConnected(Drain* d) {
+  d->stacks.Clear();
+  Modules().Reset();
+  Modules().Refresh(true);
+  d->frame.Clear();
+  EncodeStreamHeader(&d->frame);
+  d->conn.Send(d->frame.data(), d->frame.size());
+  EncodeHello(d->hello, &d->msg);
+  d->hello_sent = true;
+  SendMessage(d, true, nullptr);
+}
+
+// --- merge by timestamp -----------------------------------------------------
+bool Before(const Cursor& a, const Cursor& b) {
+  return a.ts < b.ts;
+}
+
+void SiftDown(Cursor* h, size_t n, size_t i) {
+  for (;;) {
+    size_t m = i, l = 2 * i + 1, r = l + 1;
+    if (l < n && Before(h[l], h[m])) m = l;
+    if (r < n && Before(h[r], h[m])) m = r;
+    if (m == i) return;
+    Cursor t = h[i];
+    h[i] = h[m];
+    h[m] = t;
+    i = m;
+  }
+}
+
+void ReleaseConsumed(Drain* d) {
+  for (size_t i = 0; i < d->ncursors; ++i) d->cursors[i].ring->ring.ReleaseTo(d->cursors[i].pos);
+  for (size_t i = 0; i < d->ndone; ++i) d->done[i].ring->ring.ReleaseTo(d->done[i].pos);
+}
+
+void Consume(Drain* d, const uint64_t* rec) {
+  const uint64_t header = rec[0];
+  if (HeaderKind(header) == EventKind::kFree) return d->columns.AddFree(rec[2]);
+  if (!d->conn.connected()) return d->columns.AddAlloc(rec[2], rec[3], 0);
+  bool is_new = false;
+  const uint32_t frames = HeaderFrames(header);
+  const uint32_t id = d->stacks.Intern(rec + kRecordHeaderWords, frames, &is_new);
+  if (is_new) EncodeStack(id, rec + kRecordHeaderWords, frames, &d->msg);
+  d->columns.AddAlloc(rec[2], rec[3], id);
+}
+
+void GatherCursors(Drain* d, uint64_t watermark) {
+  d->ncursors = 0;
+  for (ThreadRing* r = FirstThreadRing(); r && d->ncursors < 1024; r = r->next) {
+    const uint64_t pos = r->ring.ReadPos(), end = r->ring.WritePos();
+    if (pos == end) continue;
+    const uint64_t ts = r->ring.WordAt(pos + 1);
+    if (ts >= watermark) continue;
+    d->cursors[d->ncursors++] = Cursor{r, pos, end, ts};
+  }
+  for (size_t i = d->ncursors / 2; i-- > 0;) SiftDown(d->cursors, d->ncursors, i);
+}
+
+void MergeRings(Drain* d, uint64_t watermark) {
+  GatherCursors(d, watermark);
+  d->ndone = 0;
+  uint64_t rec[kMaxRecordWords];
+  while (d->ncursors) {
+    Cursor& c = d->cursors[0];
+    const uint32_t words = HeaderWords(c.ring->ring.WordAt(c.pos));
+    c.ring->ring.CopyOut(c.pos, rec, words < kMaxRecordWords ? words : kMaxRecordWords);
+    Consume(d, rec);
+    c.pos += words;
+    if (c.pos == c.end || (c.ts = c.ring->ring.WordAt(c.pos + 1)) >= watermark) {
+      d->done[d->ndone++] = c;
+      d->cursors[0] = d->cursors[--d->ncursors];
+    }
+    SiftDown(d->cursors, d->ncursors, 0);
+    if (d->columns.count() >= kMaxEventsPerMessage) {
+      ReleaseConsumed(d);
+      SendMessage(d, false, nullptr);
+    }
+  }
+  ReleaseConsumed(d);
+}
+
+// One pass; `final` takes everything, whatever its timestamp.
+void Pass(Drain* d, bool final, const char* goodbye) {
+  const uint64_t now = MonotonicNs();
+  if (d->conn.MaybeConnect(g_shim.config.socket_path, now)) OnConnected(d);
+  Modules().Refresh(false);
+#if defined(__x86_64__)
+  _mm_lfence();  // the watermark is read before any ring position
+  const uint64_t watermark = final ? ~0ull : EventClockNow();
+  _mm_lfence();
+#else
+  const uint64_t watermark = final ? ~0ull : EventClockNow();
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+  MergeRings(d, watermark);
+  for (ThreadRing* r = FirstThreadRing(); r; r = r->next) RecycleIfDrained(r);
+  const bool stats = final || now - d->last_stats_ns >= kStatsIntervalNs;
+  if (stats) {
+    d->last_stats_ns = now;
+    d->rss_bytes = ReadRss();
+  }
+  SendMessage(d, stats, goodbye);
+}
+
+void SleepUntilWoken(Drain* d) {
+  const uint32_t ms = g_shim.config.flush_interval_ms;
+  timespec timeout = {0, long(ms) * 1000000L};
+  d->sleeping.store(true, std::memory_order_seq_cst);
+  if (d->wake.load(std::memory_order_acquire) == 0)
+    Futex(&d->wake, FUTEX_WAIT_PRIVATE, 0, &timeout);
+  d->sleeping.store(false, std::memory_order_relaxed);
+  d->wake.store(0, std::memory_order_relaxed);
+}
+
+void* DrainMain(void* arg) {
+  Drain* d = static_cast<Drain*>(arg);
+  t_thread.busy = true;  // allocations made by this thread are the shim's
+  while (!d->stop.load(std::memory_order_acquire)) {
+    pthread_mutex_lock(&d->mu);
+    if (!d->finished.load(std::memory_order_acquire)) Pass(d, false, nullptr);
+    pthread_mutex_unlock(&d->mu);
+    SleepUntilWoken(d);
+  }
+  d->running.store(false, std::memory_order_release);
+  return nullptr;
+}
+
+bool LaunchThread(Drain* d) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  // Keep the program's own signals away from this thread.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t tid;
+  d->running.store(true);
+  const bool ok = pthread_create(&tid, &attr, DrainMain, d) == 0;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+  if (!ok) d->running.store(false);
+  return ok;
+}
+
+}  // namespace
+
+bool StartDrain() {
+  alignas(Drain) static char storage[sizeof(Drain)];
+  g_drain = new (storage) Drain();
+  FillHello(g_drain, false);
+  return LaunchThread(g_drain);
+}
+
+void WakeDrain() {
+  Drain* d = g_drain;
+  if (d && d->sleeping.load(std::memory_order_relaxed)) {
+    d->wake.store(1, std::memory_order_release);
+    Futex(&d->wake, FUTEX_WAKE_PRIVATE, 1, nullptr);
+  }
+}
+
+bool WaitForRingSpace(ThreadRing* r, size_t words) {
+  Drain* d = g_drain;
+  // Bounded: a drain thread that cannot run (not started yet, or blocked on
+  // the loader lock this thread holds) must not hang the program.
+  for (int i = 0; i < 20000 && d && d->running.load(std::memory_order_relaxed); ++i) {
+    if (r->ring.capacity_words() - (r->ring.WritePos() - r->ring.ReadPos()) >= words) return true;
+    WakeDrain();
+    timespec ts = {0, 50 * 1000};
+    nanosleep(&ts, nullptr);
+  }
+  return false;
+}
+
+void NoteExitStatus(int status, const char* how) {
+  if (Drain* d = g_drain) {
+    d->has_exit_status = true;
+    d->exit_status = status;
+    d->how = how;
+  }
+}
+
+void FinishProcess(const int* status, const char* how) {
+  Drain* d = g_drain;
+  if (!d || d->finished.exchange(true)) return;
+  if (status) NoteExitStatus(*status, how);
+  timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 3;
+  if (pthread_mutex_timedlock(&d->mu, &deadline) != 0) return;  // a stuck pass: give up
+  Pass(d, true, d->has_exit_status ? d->how : how);
+  g_shim.recording = false;
+  d->stop.store(true, std::memory_order_release);
+  pthread_mutex_unlock(&d->mu);
+  WakeDrain();
+}
+
+void DrainBeforeFork() {
+  if (g_drain) pthread_mutex_lock(&g_drain->mu);
+}
+
+void DrainAfterForkParent() {
+  if (g_drain) pthread_mutex_unlock(&g_drain->mu);
+}
+
+void DrainAfterForkChild() {
+  Drain* d = g_drain;
+  if (!d) return;
+  pthread_mutex_init(&d->mu, nullptr);
+  d->conn.Close();  // the parent's stream: only our copy of the descriptor
+  d->conn.Forget();
+  d->columns.EncodeAndClear(0, &d->msg);
+  d->msg.Clear();
+  d->stacks.Clear();
+  Modules().AfterForkChild();
+  d->finished.store(false);
+  d->stop.store(false);
+  d->has_exit_status = false;
+  d->hello_sent = false;
+  FillHello(d, true);
+  d->wake.store(0);
+  d->sleeping.store(false);
+  if (!LaunchThread(d)) g_shim.recording = false;
+}
+
+}  // namespace leakscope::preload

@@ -1,0 +1,27 @@
+// The drain thread: empties the rings, deduplicates stacks, encodes and
+// compresses batches and writes them to the collector (see drain.cc).
+#pragma once
+
+#include <cstddef>
+
+#include "thread_rings.h"
+
+namespace leakscope::preload {
+
+bool StartDrain();
+// Producer side: a ring is past half full; wake the drain thread early.
+void WakeDrain();
+// LEAKSCOPE_LOSSLESS: wait (bounded) until `words` fit; false if they never did.
+bool WaitForRingSpace(ThreadRing* ring, size_t words);
+
+// How the process is ending, for the goodbye.
+void NoteExitStatus(int status, const char* how);
+// Final flush and goodbye, waiting at most a couple of seconds for a stuck
+// collector. `status` may be null (unknown). Idempotent.
+void FinishProcess(const int* status, const char* how);
+
+void DrainBeforeFork();
+void DrainAfterForkParent();
+void DrainAfterForkChild();
+
+}  // namespace leakscope::preload

@@ -1,0 +1,242 @@
+// The shim's life around the hot path: initialization at the very first
+// allocation (before any constructor), the start-up constructor, threads
+// attaching and exiting, fork, dlopen/dlclose, and every way out of the
+// process.
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "clock.h"
+#include "drain.h"
+#include "module_map.h"
+#include "real_allocator.h"
+#include "shim.h"
+
+namespace leakscope::preload {
+namespace {
+
+std::atomic<int> g_init{0};  // 0 not started, 1 running, 2 done
+__thread bool t_initializing __attribute__((tls_model("initial-exec")));
+pthread_key_t g_thread_key;
+std::atomic<uint64_t> g_thread_index{0};
+
+// --- mimalloc for the program (LEAKSCOPE_ALLOCATOR=mimalloc) ---------------
+// Blocks allocated before mimalloc was loaded belong to the system allocator,
+// so frees and reallocs check which heap a block is in.
+void MixedFree(void* p) {
+  if (Mi().is_in_heap_region(p)) return Mi().free(p);
+  System()->free(p);
+}
+size_t MixedUsableSize(void* p) {
+  if (Mi().is_in_heap_region(p)) return Mi().usable_size(p);
+  return System()->malloc_usable_size(p);
+}
+void* MixedRealloc(void* p, size_t size) {
+  if (!p || Mi().is_in_heap_region(p)) return Mi().realloc(p, size);
+  void* q = Mi().malloc(size);
+  if (!q) return nullptr;
+  const size_t old = System()->malloc_usable_size(p);
+  std::memcpy(q, p, old < size ? old : size);
+  System()->free(p);
+  return q;
+}
+int MiPosixMemalign(void** out, size_t align, size_t size) {
+  if (align < sizeof(void*) || (align & (align - 1))) return EINVAL;
+  void* p = Mi().malloc_aligned(size, align);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+void* MiAligned(size_t align, size_t size) {
+  return Mi().malloc_aligned(size, align);
+}
+void* MiValloc(size_t size) {
+  return Mi().malloc_aligned(size, 4096);
+}
+void* MiPvalloc(size_t size) {
+  return Mi().malloc_aligned((size + 4095) & ~size_t{4095}, 4096);
+}
+
+void UseMimallocForProgram() {
+  Allocator a = g_shim.alloc;
+  a.malloc = Mi().malloc;
+  a.calloc = Mi().calloc;
+  a.free = MixedFree;
+  a.realloc = MixedRealloc;
+  a.usable_size = MixedUsableSize;
+  a.posix_memalign = MiPosixMemalign;
+  a.aligned_alloc = MiAligned;
+  a.memalign = MiAligned;
+  a.valloc = MiValloc;
+  a.pvalloc = MiPvalloc;
+  g_shim.alloc = a;
+}
+
+void ThreadExited(void*) {
+  ThreadState& t = t_thread;
+  if (t.ring) ReleaseThreadRing(t.ring);
+  t.ring = nullptr;
+  t.exited = true;
+}
+
+void Initialize() {
+  LoadConfig(&g_shim.config);
+  const RealAllocator* sys = System();
+  Allocator a;
+  a.malloc = sys->malloc;
+  a.free = sys->free;
+  a.calloc = sys->calloc;
+  a.realloc = sys->realloc;
+  a.posix_memalign = sys->posix_memalign;
+  a.aligned_alloc = sys->aligned_alloc;
+  a.memalign = sys->memalign;
+  a.valloc = sys->valloc;
+  a.pvalloc = sys->pvalloc;
+  a.usable_size = sys->malloc_usable_size;
+  g_shim.alloc = a;
+  pthread_key_create(&g_thread_key, ThreadExited);
+  // Record from here on; the drain thread starts in the constructor and
+  // sends what the rings buffered until then.
+  g_shim.recording = g_shim.config.socket_path[0] != 0;
+}
+
+// --- fork -------------------------------------------------------------------
+void BeforeFork() {
+  DrainBeforeFork();
+}
+void AfterForkParent() {
+  DrainAfterForkParent();
+}
+void AfterForkChild() {
+  // Only the forking thread exists in the child; the other threads' rings
+  // hold the parent's events, which the parent sends.
+  for (ThreadRing* r = FirstThreadRing(); r; r = r->next) {
+    r->ring.ReleaseTo(r->ring.WritePos());
+    if (r != t_thread.ring && r->state.load() == ThreadRing::kOwned) ReleaseThreadRing(r);
+  }
+  DrainAfterForkChild();
+}
+
+}  // namespace
+
+bool EnsureInitialized() {
+  if (t_initializing) return false;
+  int expected = 0;
+  if (g_init.compare_exchange_strong(expected, 1)) {
+    t_initializing = true;
+    Initialize();
+    t_initializing = false;
+    g_shim.ready.store(true, std::memory_order_release);
+    g_init.store(2, std::memory_order_release);
+  } else {
+    while (g_init.load(std::memory_order_acquire) != 2) {
+    }
+  }
+  return true;
+}
+
+ThreadRing* AttachThread(ThreadState& t) {
+  t.ring = AcquireThreadRing(g_shim.config.ring_words);
+  if (t.ring) {
+    // May allocate (glibc's second-level key array): we are busy, so that
+    // allocation passes through.
+    pthread_setspecific(g_thread_key, &t);
+    g_shim.threads_seen.fetch_add(1, std::memory_order_relaxed);
+  }
+  return t.ring;
+}
+
+void InitSampler(ThreadState& t) {
+  uint64_t seed = g_shim.config.seed;
+  const uint64_t index = g_thread_index.fetch_add(1, std::memory_order_relaxed);
+  seed = seed ? seed + index * 0x632BE59BD9B4E019ull : EventClockNow() ^ uint64_t(gettid());
+  t.sampler.Init(g_shim.config.sample_interval, seed);
+}
+
+}  // namespace leakscope::preload
+
+using namespace leakscope::preload;
+
+namespace {
+
+// Runs before the program's constructors that come after us; allocations
+// made earlier are already in the rings.
+__attribute__((constructor)) void LeakscopeStart() {
+  EnsureInitialized();
+  ThreadState& t = t_thread;
+  t.busy = true;  // our own allocations here are not the program's
+  const bool mi = LoadMimalloc();
+  if (mi && g_shim.config.use_mimalloc) UseMimallocForProgram();
+  if (g_shim.recording) {
+    pthread_atfork(BeforeFork, AfterForkParent, AfterForkChild);
+    if (!StartDrain()) g_shim.recording = false;
+  }
+  t.busy = false;
+}
+
+__attribute__((destructor)) void LeakscopeStop() {
+  if (!g_shim.recording) return;
+  t_thread.busy = true;
+  FinishProcess(nullptr, "destructor");
+  t_thread.busy = false;
+}
+
+}  // namespace
+
+extern "C" {
+
+// exit() records the status for the goodbye; static destructors and our
+// destructor then run as usual.
+__attribute__((visibility("default"), noreturn)) void exit(int status) {
+  using ExitFn = void (*)(int);
+  static ExitFn real = reinterpret_cast<ExitFn>(dlsym(RTLD_NEXT, "exit"));
+  NoteExitStatus(status, "exit");
+  real(status);
+  __builtin_unreachable();
+}
+
+// _exit/_Exit skip atexit handlers and destructors: flush here.
+__attribute__((visibility("default"), noreturn)) void _exit(int status) {
+  using ExitFn = void (*)(int);
+  static ExitFn real = reinterpret_cast<ExitFn>(dlsym(RTLD_NEXT, "_exit"));
+  if (g_shim.recording) {
+    t_thread.busy = true;
+    NoteExitStatus(status, "_exit");
+    FinishProcess(&status, "_exit");
+  }
+  real(status);
+  __builtin_unreachable();
+}
+
+__attribute__((visibility("default"), noreturn)) void _Exit(int status) {
+  _exit(status);
+}
+
+__attribute__((visibility("default"))) void* dlopen(const char* file, int mode) {
+  using DlopenFn = void* (*)(const char*, int);
+  static DlopenFn real = reinterpret_cast<DlopenFn>(dlsym(RTLD_NEXT, "dlopen"));
+  void* h = real(file, mode);
+  Modules().NoteChange();
+  return h;
+}
+
+// The map is refreshed before the object goes, so its stacks still symbolize.
+__attribute__((visibility("default"))) int dlclose(void* handle) {
+  using DlcloseFn = int (*)(void*);
+  static DlcloseFn real = reinterpret_cast<DlcloseFn>(dlsym(RTLD_NEXT, "dlclose"));
+  if (g_shim.recording) {
+    const bool was_busy = t_thread.busy;
+    t_thread.busy = true;
+    Modules().NoteChange();
+    Modules().Refresh(false);
+    t_thread.busy = was_busy;
+  }
+  int rc = real(handle);
+  Modules().NoteChange();
+  return rc;
+}
+
+}  // extern "C"

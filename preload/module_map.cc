@@ -1,0 +1,114 @@
+#include "module_map.h"
+
+#include <elf.h>
+#include <limits.h>
+#include <link.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <new>
+
+#include "../proto/framing.h"
+
+namespace leakscope::preload {
+namespace {
+
+namespace f = wire::field;
+
+// The GNU build-id note of a loaded object, or 0 bytes.
+size_t BuildId(const dl_phdr_info* info, const unsigned char** out) {
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    auto* p = reinterpret_cast<const unsigned char*>(info->dlpi_addr + ph.p_vaddr);
+    const unsigned char* end = p + ph.p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+      auto* nh = reinterpret_cast<const ElfW(Nhdr)*>(p);
+      const unsigned char* name = p + sizeof(ElfW(Nhdr));
+      const unsigned char* desc = name + ((nh->n_namesz + 3) & ~3u);
+      if (desc + nh->n_descsz > end) break;
+      if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
+        *out = desc;
+        return nh->n_descsz;
+      }
+      p = desc + ((nh->n_descsz + 3) & ~3u);
+    }
+  }
+  return 0;
+}
+
+// Path of an object as the collector can open it.
+const char* ModulePath(const dl_phdr_info* info, char* buf, size_t size) {
+  const char* name = info->dlpi_name;
+  if (!name || !*name) {  // the main program
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    if (n <= 0) return nullptr;
+    buf[n] = 0;
+    return buf;
+  }
+  if (name[0] != '/' && std::strchr(name, '/') && size >= PATH_MAX) {  // relative dlopen path
+    if (realpath(name, buf)) return buf;
+  }
+  return name;  // absolute, or a name with no file (linux-vdso.so.1)
+}
+
+int EncodeModule(dl_phdr_info* info, size_t, void* data) {
+  auto* out = static_cast<ByteBuffer*>(data);
+  char path_buf[PATH_MAX];
+  const char* path = ModulePath(info, path_buf, sizeof path_buf);
+  if (!path) return 0;
+  ByteBuffer m;
+  m.PutStringField(f::kModulePath, path);
+  m.PutVarintField(f::kModuleLoadBias, info->dlpi_addr);
+  ByteBuffer ranges;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+    ranges.PutVarint(info->dlpi_addr + ph.p_vaddr);
+    ranges.PutVarint(info->dlpi_addr + ph.p_vaddr + ph.p_memsz);
+  }
+  m.PutMessageField(f::kModuleExecRanges, ranges);  // packed repeated uint64
+  const unsigned char* id = nullptr;
+  if (size_t n = BuildId(info, &id)) m.PutBytesField(f::kModuleBuildId, id, n);
+  out->PutMessageField(f::kMessageModules, m);
+  return 0;
+}
+
+}  // namespace
+
+void ModuleMap::Refresh(bool force) {
+  const uint64_t gen = generation_.load(std::memory_order_relaxed);
+  pthread_mutex_lock(&mu_);
+  if (force || gen != seen_generation_) {
+    seen_generation_ = gen;
+    dl_iterate_phdr(EncodeModule, &pending_);
+  }
+  pthread_mutex_unlock(&mu_);
+}
+
+bool ModuleMap::TakePending(ByteBuffer* out) {
+  pthread_mutex_lock(&mu_);
+  bool any = !pending_.empty();
+  out->PutBytes(pending_.data(), pending_.size());
+  pending_.Clear();
+  pthread_mutex_unlock(&mu_);
+  return any;
+}
+
+void ModuleMap::Reset() {
+  pthread_mutex_lock(&mu_);
+  pending_.Clear();
+  seen_generation_ = 0;
+  pthread_mutex_unlock(&mu_);
+}
+
+ModuleMap& Modules() {
+  // Never destroyed: the drain thread may still use it while exit() runs
+  // static destructors.
+  alignas(ModuleMap) static char storage[sizeof(ModuleMap)];
+  static ModuleMap* map = new (storage) ModuleMap();
+  return *map;
+}
+
+}  // namespace leakscope::preload

@@ -1,0 +1,47 @@
+// The traced process's loaded ELF objects, for the collector to symbolize
+// against. Read with dl_iterate_phdr when the loader's object set changed
+// (dlopen/dlclose bump a generation counter in the shim); dlclose refreshes the
+// map *before* the object goes, so a library loaded and unloaded between two
+// drains is still known. Each refresh appends the whole current map, encoded
+// as wire Message.modules fields, to a pending buffer the drain thread sends.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "byte_buffer.h"
+
+namespace leakscope::preload {
+
+class ModuleMap {
+ public:
+  // Called by the dlopen/dlclose wrappers: the set may have changed.
+  void NoteChange() { generation_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Re-reads the map if it changed since the last refresh (or if `force`).
+  void Refresh(bool force);
+
+  // Moves the pending encoded modules to the end of `out` (Message fields).
+  // Returns true if there were any.
+  bool TakePending(ByteBuffer* out);
+
+  // Forget what was sent: the next refresh sends the full map again (new stream).
+  void Reset();
+  // In a forked child: the lock may have been held by a thread that is gone.
+  void AfterForkChild() {
+    pthread_mutex_init(&mu_, nullptr);
+    Reset();
+  }
+
+ private:
+  pthread_mutex_t mu_ = PTHREAD_MUTEX_INITIALIZER;
+  std::atomic<uint64_t> generation_{1};
+  uint64_t seen_generation_ = 0;
+  ByteBuffer pending_;
+};
+
+ModuleMap& Modules();
+
+}  // namespace leakscope::preload

@@ -1,0 +1,85 @@
+// A single-producer single-consumer ring of 64-bit words, one per thread.
+//
+// The producer is an application thread inside malloc/free; the consumer is
+// the drain thread. The producer never locks, never makes a syscall and never
+// allocates: a push is a bounds check against a cached read position, a copy
+// and one release store. Records are variable length (header word first) and
+// may wrap around the end of the buffer.
+//
+// Positions are free-running word counters (never reset, never wrap in
+// practice: 2^64 words), so "empty" is read == write and "free space" is
+// capacity - (write - read). That is also why a ring can be handed from an
+// exited thread to a new one without any reset.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace leakscope::preload {
+
+class RingBuffer {
+ public:
+  // `words` must be a power of two; `storage` holds that many words and
+  // outlives the ring.
+  void Init(uint64_t* storage, size_t words) {
+    data_ = storage;
+    mask_ = words - 1;
+    write_.store(0, std::memory_order_relaxed);
+    read_.store(0, std::memory_order_relaxed);
+    cached_read_ = 0;
+  }
+
+  size_t capacity_words() const { return mask_ + 1; }
+
+  // Producer side. Copies `n` words or returns false if they do not fit.
+  bool TryPush(const uint64_t* record, size_t n) {
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    if (w + n - cached_read_ > capacity_words()) {
+      // Only now pay for the shared cache line the consumer writes.
+      cached_read_ = read_.load(std::memory_order_acquire);
+      if (w + n - cached_read_ > capacity_words()) return false;
+    }
+    CopyIn(w, record, n);
+    write_.store(w + n, std::memory_order_release);
+    return true;
+  }
+
+  // Producer side: words in use, as the producer last saw it (for "wake the
+  // drain thread when half full" without touching the consumer's line).
+  size_t ProducerFill() const { return write_.load(std::memory_order_relaxed) - cached_read_; }
+
+  // Consumer side: a snapshot of readable data.
+  uint64_t ReadPos() const { return read_.load(std::memory_order_relaxed); }
+  uint64_t WritePos() const { return write_.load(std::memory_order_acquire); }
+  uint64_t WordAt(uint64_t pos) const { return data_[pos & mask_]; }
+  void CopyOut(uint64_t pos, uint64_t* out, size_t n) const {
+    const size_t start = pos & mask_;
+    const size_t first = n < capacity_words() - start ? n : capacity_words() - start;
+    std::memcpy(out, data_ + start, first * sizeof(uint64_t));
+    std::memcpy(out + first, data_, (n - first) * sizeof(uint64_t));
+  }
+  // Releases everything before `pos` back to the producer.
+  void ReleaseTo(uint64_t pos) { read_.store(pos, std::memory_order_release); }
+
+ private:
+  void CopyIn(uint64_t pos, const uint64_t* in, size_t n) {
+    const size_t start = pos & mask_;
+    const size_t first = n < capacity_words() - start ? n : capacity_words() - start;
+    std::memcpy(data_ + start, in, first * sizeof(uint64_t));
+    std::memcpy(data_, in + first, (n - first) * sizeof(uint64_t));
+  }
+
+  // Read-only after Init, on a line of their own so neither side's writes
+  // evict them from the other's cache.
+  alignas(64) uint64_t* data_ = nullptr;
+  uint64_t mask_ = 0;
+  // Producer's line: its write position and its stale copy of read_.
+  alignas(64) std::atomic<uint64_t> write_{0};
+  uint64_t cached_read_ = 0;
+  // Consumer's line.
+  alignas(64) std::atomic<uint64_t> read_{0};
+};
+
+}  // namespace leakscope::preload

@@ -1,0 +1,278 @@
+// The allocation hot path: every intercepted function of the malloc family.
+//
+// Each entry point calls the real allocator, then (allocations) or before
+// (frees) records the event into the calling thread's ring:
+//   - no lock, no syscall, no allocation on that path;
+//   - a thread-local `busy` flag makes a re-entered shim (its own unwinder, a
+//     signal handler that interrupted it) pass straight through;
+//   - frees are recorded before the real free and allocations after the real
+//     allocation, so an address is never seen reused before it was seen freed.
+// Everything else (init, threads, fork, exit) is in lifecycle.cc; the drain
+// thread is in drain.cc.
+#include "shim.h"
+
+#include <errno.h>
+#include <libunwind.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "clock.h"
+#include "drain.h"
+#include "event_record.h"
+#include "real_allocator.h"
+#include "sampled_set.h"
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+// The shim's own code: frames in here are not the program's call site.
+extern "C" char __ehdr_start[] __attribute__((visibility("hidden")));
+extern "C" char __etext[] __attribute__((visibility("hidden")));
+
+namespace leakscope::preload {
+
+Shim g_shim;
+__thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
+
+namespace {
+
+SampledSet<16> g_sampled;
+
+inline bool InShim(uint64_t pc) {
+  return pc >= reinterpret_cast<uint64_t>(__ehdr_start) && pc < reinterpret_cast<uint64_t>(__etext);
+}
+
+// Unwinds into rec[kRecordHeaderWords...], skipping the shim's own frames.
+inline uint32_t CaptureStack(uint64_t* rec) {
+  uint64_t* pcs = rec + kRecordHeaderWords;
+  int n = unw_backtrace(reinterpret_cast<void**>(pcs), kMaxFrames);
+  int skip = 0;
+  while (skip < n && InShim(pcs[skip])) ++skip;
+  if (skip) std::memmove(pcs, pcs + skip, (n - skip) * sizeof(uint64_t));
+  return n > skip ? static_cast<uint32_t>(n - skip) : 0;
+}
+
+void Push(ThreadRing* r, const uint64_t* rec, size_t words) {
+  if (LIKELY(r->ring.TryPush(rec, words))) {
+    if (UNLIKELY(r->ring.ProducerFill() > r->ring.capacity_words() / 2)) WakeDrain();
+    return;
+  }
+  if (g_shim.config.lossless && WaitForRingSpace(r, words)) {
+    r->ring.TryPush(rec, words);
+    return;
+  }
+  g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Enters the shim for recording; false if the thread is already inside it.
+inline bool Enter(ThreadState& t) {
+  if (UNLIKELY(t.busy)) {
+    g_shim.reentrant_events.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  t.busy = true;
+  std::atomic_signal_fence(
+      std::memory_order_seq_cst);  // a handler sees busy before any ring access
+  return true;
+}
+inline void Leave(ThreadState& t) {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t.busy = false;
+}
+
+__attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
+  ThreadState& t = t_thread;
+  if (!Enter(t)) return;
+  ThreadRing* r = t.ring ? t.ring : AttachThread(t);
+  if (LIKELY(r != nullptr)) {
+    uint64_t rec[kMaxRecordWords];
+    const uint32_t frames = CaptureStack(rec);
+    rec[0] = MakeHeader(EventKind::kAlloc, frames);
+    rec[1] = EventClockNow();
+    rec[2] = reinterpret_cast<uint64_t>(p);
+    rec[3] = size;
+    Push(r, rec, kRecordHeaderWords + frames);
+  }
+  Leave(t);
+}
+
+__attribute__((noinline)) void RecordFree(void* p) {
+  ThreadState& t = t_thread;
+  if (!Enter(t)) return;
+  ThreadRing* r = t.ring ? t.ring : AttachThread(t);
+  if (LIKELY(r != nullptr)) {
+    const uint64_t rec[kRecordHeaderWords] = {MakeHeader(EventKind::kFree, 0), EventClockNow(),
+                                              reinterpret_cast<uint64_t>(p), 0};
+    Push(r, rec, kRecordHeaderWords);
+  }
+  Leave(t);
+}
+
+__attribute__((noinline)) void SampledAlloc(void* p, size_t size) {
+  ThreadState& t = t_thread;
+  if (UNLIKELY(!t.sampler.initialized())) InitSampler(t);
+  if (LIKELY(!t.sampler.Sample(size))) return;
+  if (!g_sampled.Insert(reinterpret_cast<uint64_t>(p))) {
+    g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  RecordAlloc(p, size);
+}
+
+inline void OnAlloc(void* p, size_t size) {
+  if (LIKELY(!g_shim.recording) || UNLIKELY(p == nullptr)) return;
+  if (g_shim.config.sample_interval > 1) return SampledAlloc(p, size);
+  RecordAlloc(p, size);
+}
+
+inline void OnFree(void* p) {
+  if (LIKELY(!g_shim.recording)) return;
+  if (g_shim.config.sample_interval > 1 && !g_sampled.Erase(reinterpret_cast<uint64_t>(p))) return;
+  RecordFree(p);
+}
+
+// Before the real allocator is known (the very first call, and dlsym's own
+// allocations while it is being resolved).
+__attribute__((noinline)) const Allocator* SlowAllocator() {
+  if (EnsureInitialized()) return &g_shim.alloc;
+  return nullptr;  // inside the resolution: use the bootstrap arena
+}
+
+inline const Allocator* Alloc() {
+  if (LIKELY(g_shim.ready.load(std::memory_order_acquire))) return &g_shim.alloc;
+  return SlowAllocator();
+}
+
+}  // namespace
+
+void RecordExternalAlloc(void* p, size_t size) {
+  OnAlloc(p, size);
+}
+void RecordExternalFree(void* p) {
+  OnFree(p);
+}
+
+}  // namespace leakscope::preload
+
+using namespace leakscope::preload;
+
+extern "C" {
+
+__attribute__((visibility("default"))) void* malloc(size_t size) {
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) return BootstrapAlloc(size, 16);
+  void* p = a->malloc(size);
+  OnAlloc(p, size);
+  return p;
+}
+
+__attribute__((visibility("default"))) void free(void* p) {
+  if (UNLIKELY(p == nullptr) || UNLIKELY(InBootstrapArena(p))) return;
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) return;
+  OnFree(p);
+  a->free(p);
+}
+
+__attribute__((visibility("default"))) void* calloc(size_t n, size_t size) {
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) return nullptr;
+    return BootstrapAlloc(total, 16);  // static, hence zeroed, and never reused
+  }
+  void* p = a->calloc(n, size);
+  if (p) OnAlloc(p, n * size);
+  return p;
+}
+
+__attribute__((visibility("default"))) void* realloc(void* old, size_t size) {
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a) || UNLIKELY(old && InBootstrapArena(old))) {
+    void* p = a ? a->malloc(size) : BootstrapAlloc(size, 16);
+    if (p && old) std::memcpy(p, old, std::min(size, BootstrapUsableSize(old)));
+    if (a) OnAlloc(p, size);
+    return p;
+  }
+  if (!old) {
+    void* p = a->malloc(size);
+    OnAlloc(p, size);
+    return p;
+  }
+  // Recorded as a free of `old`, before the call (the block may move and be
+  // reused at once), and an allocation of the result after it.
+  const size_t old_usable = (g_shim.recording && size) ? a->usable_size(old) : 0;
+  OnFree(old);
+  void* p = a->realloc(old, size);
+  if (p) {
+    OnAlloc(p, size);
+  } else if (size) {
+    OnAlloc(old, old_usable);  // failed: the old block lives on
+  }
+  return p;
+}
+
+__attribute__((visibility("default"))) void* reallocarray(void* old, size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return realloc(old, total);
+}
+
+__attribute__((visibility("default"))) int posix_memalign(void** out, size_t align, size_t size) {
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) {
+    *out = BootstrapAlloc(size, align);
+    return *out ? 0 : ENOMEM;
+  }
+  int rc = a->posix_memalign(out, align, size);
+  if (rc == 0) OnAlloc(*out, size);
+  return rc;
+}
+
+__attribute__((visibility("default"))) void* aligned_alloc(size_t align, size_t size) {
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) return BootstrapAlloc(size, align);
+  void* p = a->aligned_alloc(align, size);
+  OnAlloc(p, size);
+  return p;
+}
+
+__attribute__((visibility("default"))) void* memalign(size_t align, size_t size) {
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) return BootstrapAlloc(size, align);
+  void* p = a->memalign(align, size);
+  OnAlloc(p, size);
+  return p;
+}
+
+__attribute__((visibility("default"))) void* valloc(size_t size) {
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) return BootstrapAlloc(size, 4096);
+  void* p = a->valloc(size);
+  OnAlloc(p, size);
+  return p;
+}
+
+__attribute__((visibility("default"))) void* pvalloc(size_t size) {
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) return BootstrapAlloc(size, 4096);
+  void* p = a->pvalloc(size);
+  OnAlloc(p, size);
+  return p;
+}
+
+__attribute__((visibility("default"))) size_t malloc_usable_size(void* p) {
+  if (!p) return 0;
+  if (InBootstrapArena(p)) return BootstrapUsableSize(p);
+  const Allocator* a = Alloc();
+  return a ? a->usable_size(p) : 0;
+}
+
+}  // extern "C"

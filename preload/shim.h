@@ -1,0 +1,61 @@
+// State shared by the hot path (shim.cc), the lifecycle (lifecycle.cc) and
+// the drain thread (drain.cc).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "config.h"
+#include "sampler.h"
+#include "thread_rings.h"
+
+namespace leakscope::preload {
+
+// The allocator the program's calls go to: the system's, or mimalloc.
+struct Allocator {
+  void* (*malloc)(size_t);
+  void (*free)(void*);
+  void* (*calloc)(size_t, size_t);
+  void* (*realloc)(void*, size_t);
+  int (*posix_memalign)(void**, size_t, size_t);
+  void* (*aligned_alloc)(size_t, size_t);
+  void* (*memalign)(size_t, size_t);
+  void* (*valloc)(size_t);
+  void* (*pvalloc)(size_t);
+  size_t (*usable_size)(void*);
+};
+
+struct Shim {
+  Config config;
+  Allocator alloc{};
+  std::atomic<bool> ready{false};  // alloc is set
+  // Events are recorded (a collector socket is configured, the shim is not
+  // shutting down). Read with a plain load on every call: written only at
+  // start-up, fork and exit.
+  bool recording = false;
+  std::atomic<uint64_t> dropped_events{0};
+  std::atomic<uint64_t> reentrant_events{0};
+  std::atomic<uint64_t> threads_seen{0};
+};
+
+struct ThreadState {
+  ThreadRing* ring;
+  Sampler sampler;
+  bool busy;    // inside the shim: nested calls pass through unrecorded
+  bool exited;  // its thread-exit destructor ran
+};
+
+extern Shim g_shim;
+extern __thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
+
+// lifecycle.cc
+bool EnsureInitialized();  // false when called from inside the initialization
+ThreadRing* AttachThread(ThreadState& t);
+void InitSampler(ThreadState& t);
+
+// Records as if the program had called malloc/free (in-process API, custom allocators).
+void RecordExternalAlloc(void* p, size_t size);
+void RecordExternalFree(void* p);
+
+}  // namespace leakscope::preload

@@ -1,0 +1,60 @@
+#include "thread_rings.h"
+
+#include <sys/mman.h>
+
+#include <new>
+
+namespace leakscope::preload {
+namespace {
+
+std::atomic<ThreadRing*> g_head{nullptr};
+std::atomic<uint64_t> g_count{0};
+
+ThreadRing* TakeFreeRing(uint32_t words) {
+  for (ThreadRing* r = g_head.load(std::memory_order_acquire); r; r = r->next) {
+    uint32_t expected = ThreadRing::kFree;
+    if (r->ring.capacity_words() == words &&
+        r->state.compare_exchange_strong(expected, ThreadRing::kOwned, std::memory_order_acquire))
+      return r;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+ThreadRing* AcquireThreadRing(uint32_t words) {
+  if (ThreadRing* r = TakeFreeRing(words)) return r;
+  const size_t header = (sizeof(ThreadRing) + 63) & ~size_t{63};
+  const size_t size = header + size_t{words} * sizeof(uint64_t);
+  void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return nullptr;
+  auto* r = new (mem) ThreadRing();
+  r->ring.Init(reinterpret_cast<uint64_t*>(static_cast<char*>(mem) + header), words);
+  r->mapping_size = size;
+  ThreadRing* head = g_head.load(std::memory_order_relaxed);
+  do {
+    r->next = head;
+  } while (
+      !g_head.compare_exchange_weak(head, r, std::memory_order_release, std::memory_order_relaxed));
+  g_count.fetch_add(1, std::memory_order_relaxed);
+  return r;
+}
+
+void ReleaseThreadRing(ThreadRing* r) {
+  r->state.store(ThreadRing::kExited, std::memory_order_release);
+}
+
+void RecycleIfDrained(ThreadRing* r) {
+  if (r->state.load(std::memory_order_acquire) != ThreadRing::kExited) return;
+  if (r->ring.ReadPos() != r->ring.WritePos()) return;
+  r->state.store(ThreadRing::kFree, std::memory_order_release);
+}
+
+ThreadRing* FirstThreadRing() {
+  return g_head.load(std::memory_order_acquire);
+}
+uint64_t ThreadRingCount() {
+  return g_count.load(std::memory_order_relaxed);
+}
+
+}  // namespace leakscope::preload

@@ -1,0 +1,37 @@
+// The registry of per-thread rings.
+//
+// A ring is mmap'd once and never unmapped. When its thread exits the ring is
+// marked exited; the drain thread empties it and marks it free; the next new
+// thread takes it. So thousands of short-lived threads cost as many rings as
+// were ever alive at once, and no event of an exiting thread is lost.
+// The list only grows at its head (CAS), and nodes are never removed, so the
+// drain thread can walk it without a lock while threads register.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "ring_buffer.h"
+
+namespace leakscope::preload {
+
+struct ThreadRing {
+  enum State : uint32_t { kFree = 0, kOwned = 1, kExited = 2 };
+  RingBuffer ring;
+  std::atomic<uint32_t> state{kOwned};
+  ThreadRing* next = nullptr;  // immutable once published
+  size_t mapping_size = 0;
+};
+
+// A ring for the calling thread (reused or new). Null if mmap failed.
+ThreadRing* AcquireThreadRing(uint32_t words);
+// The owning thread is gone; the drain thread recycles the ring once empty.
+void ReleaseThreadRing(ThreadRing* ring);
+// Drain thread: an exited ring it has emptied becomes reusable.
+void RecycleIfDrained(ThreadRing* ring);
+// Head of the registry (newest first).
+ThreadRing* FirstThreadRing();
+// Rings ever created (each costs its mapping).
+uint64_t ThreadRingCount();
+
+}  // namespace leakscope::preload

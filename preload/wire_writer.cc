@@ -1,0 +1,126 @@
+#include "wire_writer.h"
+
+#include <lz4.h>
+
+#include "../proto/framing.h"
+
+namespace leakscope::preload {
+namespace {
+
+namespace f = wire::field;
+
+void PutU32(ByteBuffer* out, uint32_t v) {
+  unsigned char b[4] = {static_cast<unsigned char>(v), static_cast<unsigned char>(v >> 8),
+                        static_cast<unsigned char>(v >> 16), static_cast<unsigned char>(v >> 24)};
+  out->PutBytes(b, 4);
+}
+
+}  // namespace
+
+void EncodeHello(const HelloInfo& h, ByteBuffer* msg) {
+  ByteBuffer b;
+  b.PutVarintField(f::kHelloProtocolVersion, wire::kProtocolVersion);
+  b.PutVarintField(f::kHelloPid, h.pid);
+  b.PutVarintField(f::kHelloPpid, h.ppid);
+  b.PutStringField(f::kHelloExe, h.exe);
+  for (size_t i = 0; i < h.cmdline_size;) {  // one argv field per NUL-terminated string
+    size_t len = 0;
+    while (i + len < h.cmdline_size && h.cmdline[i + len]) ++len;
+    b.PutBytesField(f::kHelloArgv, h.cmdline + i, len);
+    i += len + 1;
+  }
+  b.PutVarintField(f::kHelloStartTime, h.start_time_unix_ns);
+  b.PutVarintField(f::kHelloSamplingInterval, h.sampling_interval_bytes);
+  if (h.forked) {
+    b.PutVarintField(f::kHelloForked, 1);
+    b.PutVarintField(f::kHelloForkTime, h.fork_time_unix_ns);
+  }
+  msg->PutMessageField(f::kMessageHello, b);
+}
+
+void EncodeStack(uint32_t id, const uint64_t* pcs, uint32_t n, ByteBuffer* msg) {
+  // Sizes are computed up front so the stack is written straight into msg.
+  size_t packed = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t v = pcs[i];
+    do {
+      ++packed;
+      v >>= 7;
+    } while (v);
+  }
+  ByteBuffer id_field;
+  id_field.PutVarintField(f::kStackId, id);
+  ByteBuffer len;
+  len.PutVarint(packed);
+  size_t body = id_field.size() + (n ? 1 + len.size() + packed : 0);
+  msg->PutTag(f::kMessageStacks, 2);
+  msg->PutVarint(body);
+  msg->PutBytes(id_field.data(), id_field.size());
+  if (!n) return;
+  msg->PutTag(f::kStackPcs, 2);
+  msg->PutBytes(len.data(), len.size());
+  for (uint32_t i = 0; i < n; ++i) msg->PutVarint(pcs[i]);
+}
+
+void EventColumns::EncodeAndClear(uint64_t time_ns, ByteBuffer* msg) {
+  scratch_.Clear();
+  if (!sizes_.empty()) {
+    scratch_.PutMessageField(f::kEventsSizePlusOne, sizes_);
+    scratch_.PutMessageField(f::kEventsAddressDelta, addresses_);
+  }
+  if (!stack_ids_.empty()) scratch_.PutMessageField(f::kEventsStackId, stack_ids_);
+  scratch_.PutVarintField(f::kEventsTimeNs, time_ns);
+  msg->PutMessageField(f::kMessageEvents, scratch_);
+  sizes_.Clear();
+  addresses_.Clear();
+  stack_ids_.Clear();
+  last_address_ = 0;
+  count_ = 0;
+}
+
+void EncodeStats(const StatsInfo& s, ByteBuffer* msg) {
+  ByteBuffer b;
+  b.PutVarintField(f::kStatsDropped, s.dropped_events);
+  b.PutVarintField(f::kStatsRss, s.rss_bytes);
+  b.PutVarintField(f::kStatsReentrant, s.reentrant_events);
+  b.PutVarintField(f::kStatsThreads, s.threads_seen);
+  b.PutVarintField(f::kStatsTimeNs, s.time_ns);
+  msg->PutMessageField(f::kMessageStats, b);
+}
+
+void EncodeGoodbye(bool has_exit_status, int exit_status, const char* how, ByteBuffer* msg) {
+  ByteBuffer b;
+  if (has_exit_status) {
+    b.PutVarintField(f::kGoodbyeHasExitStatus, 1);
+    // int32 is encoded as a sign-extended 64-bit varint.
+    b.PutVarintField(f::kGoodbyeExitStatus, static_cast<uint64_t>(int64_t{exit_status}));
+  }
+  b.PutStringField(f::kGoodbyeHow, how);
+  msg->PutMessageField(f::kMessageGoodbye, b);
+}
+
+void EncodeStreamHeader(ByteBuffer* out) {
+  out->PutBytes(wire::kStreamMagic, 4);
+  PutU32(out, wire::kProtocolVersion);
+}
+
+bool EncodeFrame(const ByteBuffer& msg, ByteBuffer* out) {
+  if (msg.size() > wire::kMaxFrameRawSize) return false;
+  const int bound = LZ4_compressBound(static_cast<int>(msg.size()));
+  const size_t at = out->size();
+  if (!out->Reserve(wire::kFrameHeaderSize + bound)) return false;
+  out->Resize(at + wire::kFrameHeaderSize + bound);
+  const int n = LZ4_compress_default(msg.data(), out->data() + at + wire::kFrameHeaderSize,
+                                     static_cast<int>(msg.size()), bound);
+  if (n <= 0) {
+    out->Resize(at);
+    return false;
+  }
+  out->Resize(at);
+  PutU32(out, static_cast<uint32_t>(n));
+  PutU32(out, static_cast<uint32_t>(msg.size()));
+  out->Resize(at + wire::kFrameHeaderSize + n);
+  return true;
+}
+
+}  // namespace leakscope::preload

@@ -1,0 +1,69 @@
+// Hand-written protobuf encoder for wire.Message (proto/wire.proto), in the
+// manner of Perfetto's protozero: it appends fields to byte buffers and never
+// allocates per event. The shim must not link libprotobuf: the traced program
+// may carry its own, of another version. tests/preload/wire_writer_test.cc
+// decodes this output with the generated classes to keep the two in step.
+#pragma once
+
+#include <cstdint>
+
+#include "byte_buffer.h"
+
+namespace leakscope::preload {
+
+struct HelloInfo {
+  uint32_t pid = 0, ppid = 0;
+  const char* exe = "";
+  const char* cmdline = nullptr;  // argv, NUL-separated, as in /proc/self/cmdline
+  size_t cmdline_size = 0;
+  uint64_t start_time_unix_ns = 0;
+  uint64_t sampling_interval_bytes = 1;
+  bool forked = false;
+  uint64_t fork_time_unix_ns = 0;
+};
+
+struct StatsInfo {
+  uint64_t dropped_events = 0, rss_bytes = 0, reentrant_events = 0, threads_seen = 0, time_ns = 0;
+};
+
+// Message-level fields, appended to a message being built.
+void EncodeHello(const HelloInfo& hello, ByteBuffer* msg);
+void EncodeStack(uint32_t id, const uint64_t* pcs, uint32_t n, ByteBuffer* msg);
+void EncodeStats(const StatsInfo& stats, ByteBuffer* msg);
+void EncodeGoodbye(bool has_exit_status, int exit_status, const char* how, ByteBuffer* msg);
+
+// The events of one message, as packed columns (see wire.Events).
+class EventColumns {
+ public:
+  void AddAlloc(uint64_t address, uint64_t size, uint32_t stack_id) {
+    sizes_.PutVarint(size + 1);
+    AddAddress(address);
+    stack_ids_.PutVarint(stack_id);
+    ++count_;
+  }
+  void AddFree(uint64_t address) {
+    sizes_.PutVarint(0);
+    AddAddress(address);
+    ++count_;
+  }
+  size_t count() const { return count_; }
+  size_t encoded_size() const { return sizes_.size() + addresses_.size() + stack_ids_.size(); }
+  // Appends Message.events and clears the columns.
+  void EncodeAndClear(uint64_t time_ns, ByteBuffer* msg);
+
+ private:
+  void AddAddress(uint64_t address) {
+    addresses_.PutVarint(ByteBuffer::ZigZag(static_cast<int64_t>(address - last_address_)));
+    last_address_ = address;
+  }
+  ByteBuffer sizes_, addresses_, stack_ids_, scratch_;
+  uint64_t last_address_ = 0;
+  size_t count_ = 0;
+};
+
+// Appends the 8-byte stream header (proto/framing.h).
+void EncodeStreamHeader(ByteBuffer* out);
+// Appends one frame: u32 compressed size, u32 raw size, LZ4 block of `msg`.
+bool EncodeFrame(const ByteBuffer& msg, ByteBuffer* out);
+
+}  // namespace leakscope::preload

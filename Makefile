@@ -1,0 +1,41 @@
+# Convenience wrapper around CMake. `make demo` and `make test` start from a
+# fresh machine: they install missing Debian packages first.
+#
+# The machine is shared: at most JOBS (2) compile jobs and test processes.
+JOBS ?= 2
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+DEMO_EXAMPLE ?= listener_leak
+
+.PHONY: all deps configure build demo test test-asan clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Runs a leaky example under leakscope: its report is printed at the end.
+demo: build
+	mkdir -p $(BUILD)/demo
+	$(BUILD)/bin/leakscope run -o $(BUILD)/demo -- $(BUILD)/bin/$(DEMO_EXAMPLE)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	$(MAKE) test-asan
+
+# The collector and the viewer (and their tests) with AddressSanitizer and
+# UBSan; the shim is never instrumented (see the root CMakeLists.txt).
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DLEAKSCOPE_SANITIZE=address,undefined -DLEAKSCOPE_BUILD_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ctest --test-dir $(ASAN_BUILD) -R '^(collector|viewer)/' --output-on-failure -j$(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

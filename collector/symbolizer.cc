@@ -274,21 +274,88 @@ void SourceAt(Dwfl_Module* mod, uint64_t pc, std::string* file, uint32_t* line) 
   *line = lineno > 0 ? static_cast<uint32_t>(lineno) : 0;
 }
 
-// The ELF symbol table's name for pc (.symtab, else .dynsym), demangled.
-std::string SymbolName(Dwfl_Module* mod, uint64_t pc) {
-  if (mod == nullptr) return {};
-  GElf_Off offset = 0;
-  GElf_Sym sym;
-  return Demangle(dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr));
+// A module's function symbols, sorted once: dwfl_module_addrinfo scans the
+// whole table on every call, which made a pc in libc cost 100 us.
+class SymbolTable {
+ public:
+  explicit SymbolTable(Dwfl_Module* mod);
+  // The demangled name of the function symbol holding pc, or "".
+  std::string NameAt(uint64_t pc) const;
+
+ private:
+  struct Symbol {
+    GElf_Addr start, end;  // unsized (assembly labels): end of its section
+    bool sized;
+    int rank;          // among aliases the global name wins, then weak
+    const char* name;  // owned by the module's Elf
+  };
+  std::vector<Symbol> symbols_;  // by start, then rank
+};
+
+int BindingRank(unsigned char info) {
+  switch (GELF_ST_BIND(info)) {
+    case STB_GLOBAL:
+      return 2;
+    case STB_WEAK:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+// Where the section holding an unsized symbol ends: it covers the code up
+// to the next symbol, but not past its section (into the PLT, say).
+GElf_Addr SectionEnd(Elf* elf, GElf_Word shndx, Dwarf_Addr bias, GElf_Addr fallback) {
+  GElf_Shdr header;
+  Elf_Scn* section = elf == nullptr ? nullptr : elf_getscn(elf, shndx);
+  if (section == nullptr || gelf_getshdr(section, &header) == nullptr) return fallback;
+  return header.sh_addr + header.sh_size + bias;
+}
+
+SymbolTable::SymbolTable(Dwfl_Module* mod) {
+  int count = mod == nullptr ? 0 : dwfl_module_getsymtab(mod);
+  for (int i = 1; i < count; ++i) {
+    GElf_Sym sym;
+    GElf_Addr address = 0;
+    GElf_Word shndx = 0;
+    Elf* elf = nullptr;
+    Dwarf_Addr bias = 0;
+    const char* name = dwfl_module_getsym_info(mod, i, &sym, &address, &shndx, &elf, &bias);
+    int type = GELF_ST_TYPE(sym.st_info);
+    if (name == nullptr || name[0] == '\0' || shndx == SHN_UNDEF ||
+        (type != STT_FUNC && type != STT_GNU_IFUNC))
+      continue;
+    bool sized = sym.st_size > 0;
+    GElf_Addr end = sized ? address + sym.st_size : SectionEnd(elf, shndx, bias, address);
+    symbols_.push_back({address, end, sized, BindingRank(sym.st_info), name});
+  }
+  std::sort(symbols_.begin(), symbols_.end(), [](const Symbol& a, const Symbol& b) {
+    return a.start != b.start ? a.start < b.start : a.rank < b.rank;
+  });
+}
+
+std::string SymbolTable::NameAt(uint64_t pc) const {
+  auto after = std::upper_bound(symbols_.begin(), symbols_.end(), pc,
+                                [](uint64_t p, const Symbol& s) { return p < s.start; });
+  if (after == symbols_.begin()) return {};
+  // A sized symbol holding pc, looking back past unsized labels inside it.
+  auto it = after;
+  for (int steps = 0; it != symbols_.begin() && steps < 16; ++steps) {
+    --it;
+    if (it->sized && pc < it->end) return Demangle(it->name);
+  }
+  const Symbol& nearest = *std::prev(after);
+  return !nearest.sized && pc < nearest.end ? Demangle(nearest.name) : std::string();
 }
 
 // The name of the function (not inlined) holding pc. Without a DWARF
 // linkage name (internal linkage, lambdas) the symbol table's name is the
 // better one: qualified, with parameters. Clone suffixes (".cold",
 // ".isra.0") are dropped so that all parts of a function read the same.
-std::string OuterFunctionName(Dwfl_Module* mod, uint64_t pc, Dwarf_Die* die, CuIndexes* indexes) {
+std::string OuterFunctionName(const SymbolTable& symbols, uint64_t pc, Dwarf_Die* die,
+                              CuIndexes* indexes) {
   if (LinkageName(die) == nullptr) {
-    std::string symbol = SymbolName(mod, pc);
+    std::string symbol = symbols.NameAt(pc);
     std::string::size_type clone = symbol.find(" [clone ");
     if (clone != std::string::npos) symbol.resize(clone);
     if (!symbol.empty()) return symbol;
@@ -301,7 +368,7 @@ std::string OuterFunctionName(Dwfl_Module* mod, uint64_t pc, Dwarf_Die* die, CuI
 // position is the call site recorded in the inner one. Empty when no DWARF
 // function covers pc.
 std::vector<SymbolizedFrame> DwarfFrames(Dwfl_Module* mod, uint64_t pc, const SymbolizedFrame& base,
-                                         CuIndexes* indexes) {
+                                         const SymbolTable& symbols, CuIndexes* indexes) {
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, pc, &bias);
   Dwarf_Die function;
@@ -315,7 +382,7 @@ std::vector<SymbolizedFrame> DwarfFrames(Dwfl_Module* mod, uint64_t pc, const Sy
     if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
     frame.inlined = tag == DW_TAG_inlined_subroutine;
     frame.function = frame.inlined ? DieFunctionName(&*scope, indexes)
-                                   : OuterFunctionName(mod, pc, &*scope, indexes);
+                                   : OuterFunctionName(symbols, pc, &*scope, indexes);
     frames.push_back(frame);
     if (frame.inlined) CallSite(&*scope, &frame.file, &frame.line);
   }
@@ -329,6 +396,7 @@ struct LoadedModule {
   Dwfl* dwfl = nullptr;           // owned; null if the file is unusable
   Dwfl_Module* module = nullptr;  // the single module of `dwfl`
   CuIndexes cu_indexes;
+  std::unique_ptr<SymbolTable> symbols;  // once the module is open
 
   explicit LoadedModule(ModuleInfo i) : info(std::move(i)) {}
   ~LoadedModule() {
@@ -345,6 +413,7 @@ struct LoadedModule {
     if (dwfl == nullptr) return nullptr;
     Dwfl_Module* mod = ReportAtBias(dwfl, info);
     if (mod != nullptr && BuildIdMatches(mod, info.build_id)) module = mod;
+    symbols = std::make_unique<SymbolTable>(module);
     return module;
   }
 
@@ -383,13 +452,13 @@ std::vector<SymbolizedFrame> Symbolizer::Impl::Resolve(uint64_t pc) {
   frame.module_offset = pc - loaded->info.load_bias;
   Dwfl_Module* mod = loaded->Open();
   std::vector<SymbolizedFrame> frames;
-  if (mod != nullptr) frames = DwarfFrames(mod, pc, frame, &loaded->cu_indexes);
+  if (mod != nullptr) frames = DwarfFrames(mod, pc, frame, *loaded->symbols, &loaded->cu_indexes);
   if (frames.empty()) {
     if (mod != nullptr) SourceAt(mod, pc, &frame.file, &frame.line);
     frames.push_back(frame);
   }
   std::string& outer = frames.back().function;
-  if (outer.empty()) outer = SymbolName(mod, pc);
+  if (outer.empty() && mod != nullptr) outer = loaded->symbols->NameAt(pc);
   if (outer.empty()) outer = Basename(loaded->info.path) + "+" + Hex(frame.module_offset);
   return frames;
 }

@@ -3,6 +3,10 @@
  *   leaky_child exit3      leaks, then exit(3)
  *   leaky_child sigkill    leaks, waits until the shim has sent the events,
  *                          then kills itself with SIGKILL
+ *   leaky_child fork       a forked child leaks and exits 0; the parent waits
+ *                          for it, then exits 0 itself
+ *   leaky_child wait-term  leaks, waits for the shim to send the events,
+ *                          prints "ready", then waits for a signal
  *   leaky_child check-fds  exit 1 if it inherited the collector's listening
  *                          socket or an epoll/event fd, else 0 */
 #include <dirent.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,9 +117,21 @@ static void WaitForDrainedEvents(void) {
   fprintf(stderr, "leaky_child: the shim did not drain within 10 s\n");
 }
 
+static int ForkLeakingChild(void) {
+  const pid_t pid = fork();
+  if (pid < 0) return 66;
+  if (pid == 0) {
+    leak_hundreds();
+    exit(0);
+  }
+  int status = 0;
+  return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 67;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) return 64;
   if (strcmp(argv[1], "check-fds") == 0) return InheritedCollectorFds();
+  if (strcmp(argv[1], "fork") == 0) return ForkLeakingChild();
   leak_hundreds();
   churn();
   if (strcmp(argv[1], "sigkill") == 0) {
@@ -122,5 +139,10 @@ int main(int argc, char** argv) {
     raise(SIGKILL);
   }
   if (strcmp(argv[1], "exit3") == 0) exit(3);
+  if (strcmp(argv[1], "wait-term") == 0) {
+    WaitForDrainedEvents();
+    if (write(STDOUT_FILENO, "ready\n", 6) != 6) return 65;
+    for (;;) pause();
+  }
   return 64;
 }

@@ -1,6 +1,9 @@
 // `leakscope run` for real: the shim preloaded into a small C program
 // (leaky_child.c) whose allocations are known, the collector on a thread.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli_runner.h"
 #include "report_file.h"
@@ -114,6 +117,61 @@ TEST(RunEndToEnd, KilledBySigkill) {
   // Not the totals: the child's polling (opendir) allocates, and the last of
   // those events may still have been in flight.
   EXPECT_NE(r.err.find("killed by SIGKILL (signal 9)"), std::string::npos) << r.err;
+}
+
+TEST(RunEndToEnd, ForkedChildGetsItsOwnReport) {
+  TempDir out;
+  const CliResult r = RunLeakscope({"run", "-o", out.path(), "--", LEAKY_CHILD, "fork"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  const std::vector<std::string> files = out.Files();
+  ASSERT_EQ(files.size(), 2u) << r.err;
+  int forked = 0;
+  for (const std::string& name : files) {
+    report::Report report;
+    std::string error;
+    ASSERT_TRUE(report::ReadReportFile(out.path() + "/" + name, &report, &error)) << error;
+    if (!report.process().forked()) continue;
+    ++forked;
+    const report::Site* leak = SiteOf(report, "leak_hundreds");
+    ASSERT_NE(leak, nullptr);
+    EXPECT_EQ(leak->live_bytes(), 10u * 100u);
+    EXPECT_NE(r.err.find("Reports of other traced processes (forked children):\n  " + out.path() +
+                         "/" + name + " (pid " + std::to_string(report.process().pid()) + ")\n"),
+              std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(forked, 1);
+}
+
+// SIGTERM sent to leakscope reaches the command; leakscope exits as it did.
+TEST(RunEndToEnd, ForwardsSigtermToTheCommand) {
+  TempDir out;
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    execl(LEAKSCOPE_BIN, LEAKSCOPE_BIN, "run", "-o", out.path().c_str(), "--", LEAKY_CHILD,
+          "wait-term", static_cast<char*>(nullptr));
+    _exit(251);
+  }
+  close(pipe_fds[1]);
+  char ready[6] = {};
+  ASSERT_EQ(read(pipe_fds[0], ready, sizeof ready), 6);  // the command is up and traced
+  EXPECT_EQ(std::string(ready, 6), "ready\n");
+  close(pipe_fds[0]);
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  std::string path;
+  const report::Report report = OnlyReport(out, &path);
+  EXPECT_EQ(report.process().end(), report::Process::SIGNALED);
+  EXPECT_EQ(report.process().signal(), SIGTERM);
 }
 
 TEST(RunEndToEnd, ChildInheritsNoCollectorDescriptor) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "child_environment.h"
@@ -73,45 +74,62 @@ void PrintOtherReports(const std::vector<collector::FinishedProcess>& all, pid_t
   }
 }
 
+int Fail(const std::string& message, int exit_status) {
+  PrintError(message);
+  return exit_status;
+}
+
+// What became of the traced command, once the collector has stopped.
+struct Outcome {
+  int wait_status = 0;
+  std::optional<collector::FinishedProcess> main_report;
+};
+
+// Runs the collector while the command runs, then until its report is out.
+Outcome Supervise(collector::Server* server, pid_t pid) {
+  std::thread collector_thread([server] { server->Run(); });
+  Outcome outcome;
+  outcome.wait_status = WaitForwardingSignals(pid);
+  server->RecordExit(static_cast<uint32_t>(pid), outcome.wait_status);
+  outcome.main_report = server->WaitForReport(static_cast<uint32_t>(pid), kReportTimeout);
+  server->Stop();  // also finalizes streams of forked children still running
+  collector_thread.join();
+  return outcome;
+}
+
 // Everything after the arguments are known good: returns the exit status.
 int Trace(const RunArgs& args, const std::string& shim) {
   std::string error;
   PrivateDir dir;
-  if (!dir.Create(&error)) return PrintError(error), kExitFailure;
+  if (!dir.Create(&error)) return Fail(error, kExitFailure);
   collector::ServerOptions options;
   options.socket_path = dir.path() + "/collector.sock";
   options.output_dir = args.output_dir;
   collector::Server server(options);
-  if (!server.Listen(&error)) return PrintError(error), kExitFailure;
+  if (!server.Listen(&error)) return Fail(error, kExitFailure);
   // Read only after the Run() thread is joined, which orders the writes before.
   std::vector<collector::FinishedProcess> finished;
   server.SetOnReport([&finished](const collector::FinishedProcess& f) { finished.push_back(f); });
 
-  TraceSettings settings{shim, options.socket_path, args.sample_interval};
+  const TraceSettings settings{shim, options.socket_path, args.sample_interval};
   Spawned child;
   // Fork before the collector thread exists: see SpawnCommand.
   if (!SpawnCommand(args.command, BuildChildEnvironment(environ, settings), &child, &error)) {
-    return PrintError(error), kExitFailure;
+    return Fail(error, kExitFailure);
   }
   if (child.exec_errno != 0) {
-    PrintError("cannot execute '" + args.command[0] + "': " + std::strerror(child.exec_errno));
-    return kExitCannotExec;
+    return Fail("cannot execute '" + args.command[0] + "': " + std::strerror(child.exec_errno),
+                kExitCannotExec);
   }
-  std::thread collector_thread([&server] { server.Run(); });
-  const int status = WaitForwardingSignals(child.pid);
-  server.RecordExit(static_cast<uint32_t>(child.pid), status);
-  const auto main_report = server.WaitForReport(static_cast<uint32_t>(child.pid), kReportTimeout);
-  server.Stop();
-  collector_thread.join();
-
-  if (main_report) {
-    PrintReport(*main_report, args.top);
+  const Outcome outcome = Supervise(&server, child.pid);
+  if (outcome.main_report) {
+    PrintReport(*outcome.main_report, args.top);
   } else {
     PrintError("no report from '" + args.command[0] + "' (pid " + std::to_string(child.pid) +
                "): it never connected (statically linked, or LD_PRELOAD cleared?)");
   }
   PrintOtherReports(finished, child.pid);
-  return ShellExitStatus(status);
+  return ShellExitStatus(outcome.wait_status);
 }
 
 }  // namespace

@@ -203,6 +203,28 @@ TEST(SymbolizerTest, FunctionInSharedLibrary) {
   EXPECT_EQ(frames[0].module_offset, CallPc(site) - module.load_bias);
 }
 
+TEST(SymbolizerTest, SeveralModulesInOneSymbolizer) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  symtest::Site in_library = library.Call("SymtestLibraryFunction");
+  symtest::Site in_executable;
+  symtest::PlainFunction(&in_executable);
+  Symbolizer symbolizer;
+  symbolizer.AddModule(ModuleContaining(in_executable.return_address));
+  symbolizer.AddModule(ModuleContaining(in_library.return_address));
+
+  const auto& library_frames = symbolizer.Symbolize(CallPc(in_library));
+  const auto& executable_frames = symbolizer.Symbolize(CallPc(in_executable));
+  ASSERT_EQ(library_frames.size(), 1u);
+  ASSERT_EQ(executable_frames.size(), 1u);
+  ExpectFrame(library_frames[0], "SymtestLibraryFunction", "shared_library.cc", in_library.line,
+              false);
+  EXPECT_EQ(library_frames[0].module, SYMTEST_SHARED_PATH);
+  ExpectFrame(executable_frames[0], "symtest::PlainFunction(symtest::Site*)", "main_code.cc",
+              in_executable.line, false);
+  EXPECT_EQ(executable_frames[0].module, ExecutablePath());
+}
+
 TEST(SymbolizerTest, LibraryStillSymbolizesAfterDlclose) {
   SharedLibrary library;
   ASSERT_TRUE(library.ok()) << dlerror();

@@ -1,6 +1,11 @@
 // libdw symbolizer: one offline Dwfl per module, opened on the first pc that
 // falls into it, so a module that was dlclose'd (or replaced at the same
 // address) keeps its own view of the file. Results are cached per pc.
+//
+// Per pc: the CU from .debug_aranges (dwfl_module_addrdie), the function from
+// our index of that CU, then a walk down that one function's inlined calls;
+// names from DWARF linkage names or our sorted symbol table, lines from the
+// line table. Everything costly is built once per CU or per module.
 #include "symbolizer.h"
 
 #include <cxxabi.h>
@@ -159,18 +164,19 @@ CuIndex BuildCuIndex(Dwarf_Die* cu) {
   return index;
 }
 
-// The indexes of a module's CUs, built as pcs reach them.
+// The indexes of a module's CUs, built as pcs reach them. Keyed by where the
+// CU's DIE lies in memory: unlike its offset, that is unique across the
+// main debug file and a dwz supplementary file.
 class CuIndexes {
  public:
   const CuIndex& Of(Dwarf_Die* cu) {
-    auto it = by_offset_.find(dwarf_dieoffset(cu));
-    if (it == by_offset_.end())
-      it = by_offset_.emplace(dwarf_dieoffset(cu), BuildCuIndex(cu)).first;
+    auto it = by_die_.find(cu->addr);
+    if (it == by_die_.end()) it = by_die_.emplace(cu->addr, BuildCuIndex(cu)).first;
     return it->second;
   }
 
  private:
-  std::unordered_map<Dwarf_Off, CuIndex> by_offset_;
+  std::unordered_map<const void*, CuIndex> by_die_;
 };
 
 // The concrete subprogram holding `pc` (relative to the CU's module).

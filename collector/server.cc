@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -103,10 +104,16 @@ struct Server::Impl {
     }
   }
   void Loop();
+  bool StopRequested();
+  void SyncIfRequested();
+  bool WaitAndDispatch();
+  void Shutdown();
   void AcceptAll();
   void ReadAll();
   void Read(Connection* c, size_t budget);
   void Close(Connection* c, const std::string& error, bool stopping);
+  report::Report FinalReport(const Connection* c, bool stopping);
+  FinishedProcess Publish(const Connection* c, report::Report report);
   void Register(Connection* c);
   bool NewerImageOpen(const Connection* c) const;
   void RewriteWithExit(uint32_t pid, int status);
@@ -170,41 +177,57 @@ void Server::Run() {
 }
 
 void Server::Impl::Loop() {
+  while (!StopRequested()) {
+    SyncIfRequested();
+    if (!WaitAndDispatch()) break;
+  }
+  Shutdown();
+}
+
+bool Server::Impl::StopRequested() {
+  std::lock_guard<std::mutex> lock(mu);
+  return stop;
+}
+
+// WaitForReport() asked: accept and read everything pending, then say so.
+void Server::Impl::SyncIfRequested() {
+  uint64_t target;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    target = sync_requested;
+  }
+  if (target == sync_done) return;
+  AcceptAll();
+  ReadAll();
+  std::lock_guard<std::mutex> lock(mu);
+  sync_done = target;
+  changed.notify_all();
+}
+
+// One epoll_wait and its events. False if the loop cannot go on.
+bool Server::Impl::WaitAndDispatch() {
   epoll_event events[64];
-  while (true) {
-    uint64_t sync_target;
-    bool stopping;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      sync_target = sync_requested;
-      stopping = stop;
-    }
-    if (stopping) break;
-    if (sync_target != sync_done) {
+  int n = epoll_wait(epoll_fd, events, 64, -1);
+  if (n < 0 && errno != EINTR) {
+    std::fprintf(stderr, "leakscoped: epoll_wait: %s\n", std::strerror(errno));
+    return false;
+  }
+  for (int i = 0; i < n; ++i) {
+    int fd = events[i].data.fd;
+    if (fd == listen_fd) {
       AcceptAll();
-      ReadAll();
-      std::lock_guard<std::mutex> lock(mu);
-      sync_done = sync_target;
-      changed.notify_all();
-    }
-    int n = epoll_wait(epoll_fd, events, 64, -1);
-    if (n < 0 && errno != EINTR) {
-      std::fprintf(stderr, "leakscoped: epoll_wait: %s\n", std::strerror(errno));
-      break;
-    }
-    for (int i = 0; i < n; ++i) {
-      int fd = events[i].data.fd;
-      if (fd == listen_fd) {
-        AcceptAll();
-      } else if (fd == wake_fd) {
-        uint64_t count;
-        if (read(wake_fd, &count, sizeof count) < 0) continue;  // EAGAIN: already consumed
-      } else if (auto it = connections.find(fd); it != connections.end()) {
-        Read(it->second.get(), kReadBudget);
-      }
+    } else if (fd == wake_fd) {
+      uint64_t count;
+      if (read(wake_fd, &count, sizeof count) < 0) continue;  // EAGAIN: already consumed
+    } else if (auto it = connections.find(fd); it != connections.end()) {
+      Read(it->second.get(), kReadBudget);
     }
   }
-  // Stop(): take what has arrived, then report every stream still open.
+  return true;
+}
+
+// Stop(): take what has arrived, then report every stream still open.
+void Server::Impl::Shutdown() {
   AcceptAll();
   ReadAll();
   std::vector<Connection*> open;
@@ -245,10 +268,17 @@ void Server::Impl::AcceptAll() {
   }
 }
 
+// Reads what each stream has queued now, and one read more to see an EOF
+// behind it. Not "until EAGAIN": a process writing faster than we decode
+// would keep Stop() and WaitForReport() here for ever.
 void Server::Impl::ReadAll() {
-  std::vector<Connection*> all;
-  for (auto& [fd, c] : connections) all.push_back(c.get());
-  for (Connection* c : all) Read(c, SIZE_MAX);
+  std::vector<std::pair<Connection*, size_t>> all;
+  for (auto& [fd, c] : connections) {
+    int queued = 0;
+    if (ioctl(fd, FIONREAD, &queued) != 0) queued = 0;
+    all.emplace_back(c.get(), static_cast<size_t>(queued) + 1);
+  }
+  for (auto [c, budget] : all) Read(c, budget);
 }
 
 // Reads until EAGAIN or `budget` bytes; closes the stream on EOF or error.
@@ -275,58 +305,65 @@ void Server::Impl::Register(Connection* c) {
 
 void Server::Impl::Close(Connection* c, const std::string& error, bool stopping) {
   const int fd = c->fd;
-  const uint32_t pid = c->pid();
   epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
   close(fd);
   if (!error.empty())
-    std::fprintf(stderr, "leakscoped: closing stream of pid %u (%s): %s\n", pid, c->exe().c_str(),
-                 error.c_str());
-  if (c->decoder.bytes_received() == 0) {  // connected and said nothing: no process to report
-    connections.erase(fd);
-    return;
+    std::fprintf(stderr, "leakscoped: closing stream of pid %u (%s): %s\n", c->pid(),
+                 c->exe().c_str(), error.c_str());
+  // Connected and said nothing: there is no process to report.
+  std::optional<FinishedProcess> done;
+  if (c->decoder.bytes_received() > 0) done = Publish(c, FinalReport(c, stopping));
+  connections.erase(fd);
+  std::function<void(const FinishedProcess&)> callback;
+  if (done) {
+    std::lock_guard<std::mutex> lock(mu);
+    callback = on_report;
   }
+  if (callback) callback(*done);
+}
+
+report::Report Server::Impl::FinalReport(const Connection* c, bool stopping) {
   ReportContext context;
   context.running = stopping && !c->state.has_goodbye();
   context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
   report::Report report = BuildReport(c->state, context);
-  if (!c->state.has_hello()) report.mutable_process()->set_pid(pid);
+  if (!c->state.has_hello()) report.mutable_process()->set_pid(c->pid());
+  return report;
+}
 
-  FinishedProcess done;
-  done.pid = pid;
+// Writes the report and makes it the pid's if it is the newest image's.
+// Under the lock, so that a RecordExit() racing with us is never lost.
+FinishedProcess Server::Impl::Publish(const Connection* c, report::Report report) {
+  const uint32_t pid = c->pid();
   const uint64_t start = c->start_time();
   const bool newer_open = NewerImageOpen(c);
-  std::function<void(const FinishedProcess&)> callback;
-  {
-    // Under the lock, so that a RecordExit() racing with us is never lost.
-    std::lock_guard<std::mutex> lock(mu);
-    auto newest = finished.find(pid);
-    const bool is_newest =
-        !newer_open && (newest == finished.end() || start >= newest->second.start_time);
-    // The exit status belongs to the image that was running when the process ended.
-    Newest entry{done, start, false, report.process()};
-    auto e = exits.find(pid);
-    if (e != exits.end() && is_newest && start <= e->second.recorded_unix_ns) {
-      ApplyWaitStatus(e->second.wait_status, &report);
-      entry.exit_applied = true;
-    }
-    std::string path = ReportPath(options.output_dir, c->exe(), pid, &used_paths);
-    if (report::WriteReportFile(path, report, &done.error)) {
-      done.report_path = path;
-    } else {
-      std::fprintf(stderr, "leakscoped: %s\n", done.error.c_str());
-    }
-    if (c->pid_registered && --open_pids[pid] == 0) open_pids.erase(pid);
-    if (is_newest) {
-      // A newer image read late: the one before it did not run until the end.
-      if (newest != finished.end() && newest->second.exit_applied) RestoreOwnEnd(newest->second);
-      entry.done = done;
-      finished[pid] = entry;
-    }
-    callback = on_report;
-    changed.notify_all();
+  std::lock_guard<std::mutex> lock(mu);
+  auto newest = finished.find(pid);
+  const bool is_newest =
+      !newer_open && (newest == finished.end() || start >= newest->second.start_time);
+  Newest entry{{}, start, false, report.process()};
+  // The exit status belongs to the image that was running when the process ended.
+  auto e = exits.find(pid);
+  if (e != exits.end() && is_newest && start <= e->second.recorded_unix_ns) {
+    ApplyWaitStatus(e->second.wait_status, &report);
+    entry.exit_applied = true;
   }
-  connections.erase(fd);
-  if (callback) callback(done);
+  FinishedProcess& done = entry.done;
+  done.pid = pid;
+  std::string path = ReportPath(options.output_dir, c->exe(), pid, &used_paths);
+  if (report::WriteReportFile(path, report, &done.error)) {
+    done.report_path = path;
+  } else {
+    std::fprintf(stderr, "leakscoped: %s\n", done.error.c_str());
+  }
+  if (c->pid_registered && --open_pids[pid] == 0) open_pids.erase(pid);
+  if (is_newest) {
+    // A newer image read late: the one before it did not run until the end.
+    if (newest != finished.end() && newest->second.exit_applied) RestoreOwnEnd(newest->second);
+    finished[pid] = entry;
+  }
+  changed.notify_all();
+  return done;
 }
 
 // True if another open stream of the same pid is a later exec'd image.

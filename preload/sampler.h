@@ -32,14 +32,24 @@ class Sampler {
   }
   bool initialized() const { return initialized_; }
 
-  // True if this allocation is sampled.
-  bool Sample(uint64_t size) {
-    if (size >= interval_) return true;
+  // The inlined fast path: false means certainly not sampled. (An
+  // uninitialized sampler has 0 bytes left, so its first call says maybe.)
+  bool MaybeSample(uint64_t size) {
     bytes_left_ -= static_cast<int64_t>(size);
-    if (bytes_left_ > 0) return false;
+    return bytes_left_ <= 0;
+  }
+  // After MaybeSample said maybe: the decision (always yes), resetting the
+  // countdown. Large allocations give back the bytes they took.
+  bool Decide(uint64_t size) {
+    if (size >= interval_) {
+      bytes_left_ += static_cast<int64_t>(size);
+      return true;
+    }
     bytes_left_ = NextGap();  // memoryless: the next point counts from here
     return true;
   }
+  // True if this allocation is sampled.
+  bool Sample(uint64_t size) { return MaybeSample(size) && Decide(size); }
 
   // The expected number of bytes (or allocations, with size 1 weight) a sample
   // of `size` bytes stands for at interval R.

@@ -112,10 +112,15 @@ __attribute__((noinline)) void RecordFree(void* p) {
   Leave(t);
 }
 
+// MaybeSample said maybe.
 __attribute__((noinline)) void SampledAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
-  if (UNLIKELY(!t.sampler.initialized())) InitSampler(t);
-  if (LIKELY(!t.sampler.Sample(size))) return;
+  if (UNLIKELY(!t.sampler.initialized())) {
+    InitSampler(t);
+    if (!t.sampler.Sample(size)) return;
+  } else {
+    t.sampler.Decide(size);
+  }
   if (!g_sampled.Insert(reinterpret_cast<uint64_t>(p))) {
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -125,7 +130,10 @@ __attribute__((noinline)) void SampledAlloc(void* p, size_t size) {
 
 inline void OnAlloc(void* p, size_t size) {
   if (LIKELY(!g_shim.recording) || UNLIKELY(p == nullptr)) return;
-  if (g_shim.config.sample_interval > 1) return SampledAlloc(p, size);
+  if (g_shim.config.sample_interval > 1) {
+    if (LIKELY(!t_thread.sampler.MaybeSample(size))) return;  // the whole unsampled cost
+    return SampledAlloc(p, size);
+  }
   RecordAlloc(p, size);
 }
 

@@ -1,8 +1,11 @@
 #include "report_command.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "exit_codes.h"
 #include "json_report.h"
@@ -38,6 +41,25 @@ ParseOutcome ParseReportArgs(const std::vector<std::string>& args, ReportArgs* o
   return error->empty() ? ParseOutcome::kOk : ParseOutcome::kError;
 }
 
+namespace {
+
+// ReadReportFile reads the whole file: a directory or a device (/dev/zero)
+// must be turned away first.
+bool IsRegularFile(const std::string& path, std::string* error) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    *error = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *error = path + ": not a regular file";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 int ReportCommand(const std::vector<std::string>& args) {
   ReportArgs parsed;
   std::string error;
@@ -52,7 +74,8 @@ int ReportCommand(const std::vector<std::string>& args) {
       break;
   }
   report::Report report;
-  if (!report::ReadReportFile(parsed.file, &report, &error)) {
+  if (!IsRegularFile(parsed.file, &error) ||
+      !report::ReadReportFile(parsed.file, &report, &error)) {
     std::fprintf(stderr, "leakscope report: %s\n", error.c_str());
     return kExitUsage;
   }

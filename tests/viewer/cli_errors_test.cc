@@ -117,6 +117,12 @@ TEST_F(CliTest, ReportOtherVersion) {
                 "leakscope report: " + path + ": unsupported report format version 9\n");
 }
 
+TEST_F(CliTest, ReportOfDirectoryOrDevice) {
+  ExpectFailure({"report", dir_.path()}, 2,
+                "leakscope report: " + dir_.path() + ": not a regular file\n");
+  ExpectFailure({"report", "/dev/zero"}, 2, "leakscope report: /dev/zero: not a regular file\n");
+}
+
 TEST_F(CliTest, ReportBadArguments) {
   ExpectFailure({"report"}, 2, "leakscope report: no report file given\n");
   ExpectFailure({"report", "x.lsr", "--yaml"}, 2,

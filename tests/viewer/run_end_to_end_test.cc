@@ -174,6 +174,20 @@ TEST(RunEndToEnd, ForwardsSigtermToTheCommand) {
   EXPECT_EQ(report.process().signal(), SIGTERM);
 }
 
+TEST(RunEndToEnd, SampleIntervalReachesTheShimAndPrivateDirIsRemoved) {
+  TempDir out, tmp;
+  const CliResult r = RunLeakscope(
+      {"run", "-o", out.path(), "--sample-interval", "4096", "--", LEAKY_CHILD, "exit3"},
+      {"TMPDIR=" + tmp.path()});
+  EXPECT_EQ(r.exit_status, 3) << r.err;
+  std::string path;
+  EXPECT_EQ(OnlyReport(out, &path).sampling_interval_bytes(), 4096u);
+  EXPECT_NE(r.err.find("Sampling     one sample per 4.0 KiB (4,096 bytes) allocated on average"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(tmp.Files(), std::vector<std::string>{});  // the socket's directory is gone
+}
+
 TEST(RunEndToEnd, ChildInheritsNoCollectorDescriptor) {
   TempDir out;
   const CliResult r = RunLeakscope({"run", "-o", out.path(), "--", LEAKY_CHILD, "check-fds"});

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""integration/<example>: runs an example under `leakscope run` and checks its
-report against examples/<example>.expected.json: exactly the expected live
+"""integration/<example>: runs an example under `leakscope run` (or, with
+--leakscoped and --shim, under the daemon with the shim preloaded) and checks
+its report against examples/<example>.expected.json: exactly the expected live
 bytes and allocations at each marked line, no other live site in the example's
 source, and no live memory anywhere else but the runtime internals the example
 may show."""
@@ -12,14 +13,18 @@ import tempfile
 
 from classify import classify
 from expected import Expected
-from leakscope_report import run_and_report
+from leakscope_report import daemon_and_report, run_and_report
 from sites import describe
 
 
-def check_process(report, errors):
+def check_process(report, exit_status_known, errors):
+    """Only `leakscope run` waits for the process: the daemon learns how it
+    ended from the shim's goodbye, without the exit status."""
     process = report["process"]
-    if process.get("exit_status") != 0:
+    if exit_status_known and (process["end"], process.get("exit_status")) != ("exited", 0):
         errors.append("process did not exit with status 0: %s" % process)
+    if not exit_status_known and process["end"] != "ended":
+        errors.append("process did not end with a goodbye: %s" % process)
     if report["sampling_interval_bytes"] != 1:
         errors.append("sampling interval %d, expected 1 (every allocation)"
                       % report["sampling_interval_bytes"])
@@ -59,9 +64,9 @@ def check_sites(classified, expected, errors):
                           % (key[0], site.marker))
 
 
-def check(report, expected, example_module):
+def check(report, expected, example_module, exit_status_known):
     errors = []
-    check_process(report, errors)
+    check_process(report, exit_status_known, errors)
     check_totals(report, errors)
     classified = classify(report["sites"], expected.source, example_module,
                           expected.runtime_internals)
@@ -90,11 +95,21 @@ def main():
     parser.add_argument("--example", required=True)
     parser.add_argument("--expected", required=True)
     parser.add_argument("--source", required=True)
+    parser.add_argument("--leakscoped", help="trace through this daemon instead of leakscope run")
+    parser.add_argument("--shim", help="libleakscope.so, preloaded by hand with --leakscoped")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the traced example")
     args = parser.parse_args()
     expected = Expected(args.expected, args.source)
+    extra_env = dict(item.split("=", 1) for item in args.env)
     with tempfile.TemporaryDirectory(prefix="leakscope-it-") as out_dir:
-        report, path, _ = run_and_report(args.leakscope, args.example, out_dir)
-        errors, classified = check(report, expected, os.path.basename(args.example))
+        if args.leakscoped:
+            report, path = daemon_and_report(args.leakscope, args.leakscoped, args.shim,
+                                             args.example, out_dir, extra_env)
+        else:
+            report, path = run_and_report(args.leakscope, args.example, out_dir, extra_env)
+        errors, classified = check(report, expected, os.path.basename(args.example),
+                                   exit_status_known=not args.leakscoped)
         print_summary(classified, path)
     for error in errors:
         print("FAIL: " + error, file=sys.stderr)

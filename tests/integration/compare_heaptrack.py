@@ -20,7 +20,7 @@ from sites import describe
 def classify_both(leakscope, example, expected):
     module = os.path.basename(example)
     with tempfile.TemporaryDirectory(prefix="leakscope-it-") as out_dir:
-        report, _, _ = run_and_report(leakscope, example, out_dir)
+        report, _ = run_and_report(leakscope, example, out_dir)
         ours = classify(report["sites"], expected.source, module, expected.runtime_internals)
     with tempfile.TemporaryDirectory(prefix="leakscope-ht-") as out_dir:
         theirs = classify(heaptrack_report.leaks(example, out_dir), expected.source, module,

@@ -146,4 +146,24 @@ void JsonWriter::Bool(bool value) {
   *out_ += value ? "true" : "false";
 }
 
+void JsonWriter::Field(std::string_view name, std::string_view value) {
+  Key(name);
+  String(value);
+}
+
+void JsonWriter::Field(std::string_view name, uint64_t value) {
+  Key(name);
+  Uint(value);
+}
+
+void JsonWriter::Field(std::string_view name, int32_t value) {
+  Key(name);
+  Int(value);
+}
+
+void JsonWriter::Field(std::string_view name, bool value) {
+  Key(name);
+  Bool(value);
+}
+
 }  // namespace leakscope::viewer

@@ -32,12 +32,12 @@ class JsonWriter {
   void Bool(bool value);
 
   // Shorthands for a key followed by its value.
-  void Field(std::string_view name, std::string_view value) { Key(name), String(value); }
-  void Field(std::string_view name, const char* value) { Key(name), String(value); }
-  void Field(std::string_view name, uint64_t value) { Key(name), Uint(value); }
-  void Field(std::string_view name, uint32_t value) { Key(name), Uint(value); }
-  void Field(std::string_view name, int32_t value) { Key(name), Int(value); }
-  void Field(std::string_view name, bool value) { Key(name), Bool(value); }
+  void Field(std::string_view name, std::string_view value);
+  void Field(std::string_view name, const char* value) { Field(name, std::string_view(value)); }
+  void Field(std::string_view name, uint64_t value);
+  void Field(std::string_view name, uint32_t value) { Field(name, uint64_t{value}); }
+  void Field(std::string_view name, int32_t value);
+  void Field(std::string_view name, bool value);
 
  private:
   void Open(char bracket);

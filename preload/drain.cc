@@ -310,7 +310,10 @@ bool StartDrain() {
 
 void WakeDrain() {
   Drain* d = g_drain;
-  if (d && d->sleeping.load(std::memory_order_relaxed)) {
+  // One waker per sleep: the exchange keeps a crowd of producers above the
+  // half-full mark from each paying for a syscall.
+  if (d && d->sleeping.load(std::memory_order_relaxed) &&
+      d->sleeping.exchange(false, std::memory_order_acq_rel)) {
     d->wake.store(1, std::memory_order_release);
     Futex(&d->wake, FUTEX_WAKE_PRIVATE, 1, nullptr);
   }
@@ -350,6 +353,17 @@ void FinishProcess(const int* status, const char* how) {
   d->stop.store(true, std::memory_order_release);
   pthread_mutex_unlock(&d->mu);
   WakeDrain();
+}
+
+void FlushForExec() {
+  Drain* d = g_drain;
+  if (!d || d->finished.load(std::memory_order_acquire)) return;
+  timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 3;
+  if (pthread_mutex_timedlock(&d->mu, &deadline) != 0) return;
+  Pass(d, true, "exec");
+  pthread_mutex_unlock(&d->mu);
 }
 
 void DrainBeforeFork() {

@@ -20,6 +20,10 @@ void NoteExitStatus(int status, const char* how);
 // collector. `status` may be null (unknown). Idempotent.
 void FinishProcess(const int* status, const char* how);
 
+// Before exec replaces the image: everything so far, and a goodbye ("exec").
+// If exec fails, recording simply goes on.
+void FlushForExec();
+
 void DrainBeforeFork();
 void DrainAfterForkParent();
 void DrainAfterForkChild();

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string_view>
 
 #include "clock.h"
 #include "drain.h"
@@ -75,6 +76,28 @@ void UseMimallocForProgram() {
   g_shim.alloc = a;
 }
 
+// LEAKSCOPE_NO_FOLLOW=1: programs this one execs start without the shim.
+// Edits LD_PRELOAD in place (no allocation: this runs at the first malloc).
+void StopFollowingExec() {
+  for (char** e = environ; e && *e; ++e) {
+    if (std::strncmp(*e, "LD_PRELOAD=", 11) != 0) continue;
+    char* out = *e + 11;
+    const char* in = out;
+    while (*in) {
+      const char* end = in + std::strcspn(in, ": ");
+      const size_t len = size_t(end - in);
+      const bool ours = std::string_view(in, len).find("libleakscope") != std::string_view::npos;
+      if (len && !ours) {
+        if (out != *e + 11) *out++ = ':';
+        std::memmove(out, in, len);
+        out += len;
+      }
+      in = *end ? end + 1 : end;
+    }
+    *out = 0;
+  }
+}
+
 void ThreadExited(void*) {
   ThreadState& t = t_thread;
   if (t.ring) ReleaseThreadRing(t.ring);
@@ -84,6 +107,7 @@ void ThreadExited(void*) {
 
 void Initialize() {
   LoadConfig(&g_shim.config);
+  if (g_shim.config.no_follow) StopFollowingExec();
   const RealAllocator* sys = System();
   Allocator a;
   a.malloc = sys->malloc;
@@ -172,6 +196,7 @@ __attribute__((constructor)) void LeakscopeStart() {
   if (mi && g_shim.config.use_mimalloc) UseMimallocForProgram();
   if (g_shim.recording) {
     pthread_atfork(BeforeFork, AfterForkParent, AfterForkChild);
+    InstallFatalSignalHandlers();
     if (!StartDrain()) g_shim.recording = false;
   }
   t.busy = false;
@@ -187,33 +212,6 @@ __attribute__((destructor)) void LeakscopeStop() {
 }  // namespace
 
 extern "C" {
-
-// exit() records the status for the goodbye; static destructors and our
-// destructor then run as usual.
-__attribute__((visibility("default"), noreturn)) void exit(int status) {
-  using ExitFn = void (*)(int);
-  static ExitFn real = reinterpret_cast<ExitFn>(dlsym(RTLD_NEXT, "exit"));
-  NoteExitStatus(status, "exit");
-  real(status);
-  __builtin_unreachable();
-}
-
-// _exit/_Exit skip atexit handlers and destructors: flush here.
-__attribute__((visibility("default"), noreturn)) void _exit(int status) {
-  using ExitFn = void (*)(int);
-  static ExitFn real = reinterpret_cast<ExitFn>(dlsym(RTLD_NEXT, "_exit"));
-  if (g_shim.recording) {
-    t_thread.busy = true;
-    NoteExitStatus(status, "_exit");
-    FinishProcess(&status, "_exit");
-  }
-  real(status);
-  __builtin_unreachable();
-}
-
-__attribute__((visibility("default"), noreturn)) void _Exit(int status) {
-  _exit(status);
-}
 
 __attribute__((visibility("default"))) void* dlopen(const char* file, int mode) {
   using DlopenFn = void* (*)(const char*, int);

@@ -54,6 +54,9 @@ bool EnsureInitialized();  // false when called from inside the initialization
 ThreadRing* AttachThread(ThreadState& t);
 void InitSampler(ThreadState& t);
 
+// exits.cc
+void InstallFatalSignalHandlers();
+
 // Records as if the program had called malloc/free (in-process API, custom allocators).
 void RecordExternalAlloc(void* p, size_t size);
 void RecordExternalFree(void* p);

@@ -1,0 +1,192 @@
+// Every way a process image ends, so that what was recorded reaches the
+// collector and the report says how it ended:
+//   - exit(): records the status; our destructor flushes after the program's
+//     static destructors and atexit handlers ran (we were loaded first, so we
+//     are torn down last);
+//   - return from main: __libc_start_main is wrapped to see main's value;
+//   - _exit/_Exit: flush here, nothing else will run;
+//   - exec*: flush before the image is replaced (the new image, preloaded
+//     again, opens its own stream); if exec fails tracing simply goes on;
+//   - fatal signals (SIGSEGV, SIGABRT from an uncaught exception, ...): a
+//     handler flushes, then re-raises with the default action.
+// SIGKILL cannot be caught: the collector then has everything up to the last
+// drain (at most one flush interval, 10 ms by default).
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drain.h"
+#include "shim.h"
+
+namespace leakscope::preload {
+namespace {
+
+template <typename F>
+F Next(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+}
+
+// Runs `fn` as the shim, not as the program: its allocations are not recorded.
+template <typename F>
+void AsShim(F fn) {
+  ThreadState& t = t_thread;
+  const bool was_busy = t.busy;
+  t.busy = true;
+  fn();
+  t.busy = was_busy;
+}
+
+using MainFn = int (*)(int, char**, char**);
+MainFn g_real_main;
+
+int MainTrampoline(int argc, char** argv, char** envp) {
+  const int status = g_real_main(argc, argv, envp);
+  NoteExitStatus(status, "return from main");
+  return status;
+}
+
+constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+
+void OnFatalSignal(int sig) {
+  // Best effort, and bounded: FinishProcess gives up on a lock it cannot get
+  // within its deadline (the signal may have hit the drain pass itself).
+  static const char* const kNames[] = {"",
+                                       "",
+                                       "",
+                                       "",
+                                       "signal SIGILL",
+                                       "signal SIGTRAP",
+                                       "signal SIGABRT",
+                                       "signal SIGBUS",
+                                       "signal SIGFPE",
+                                       "",
+                                       "",
+                                       "signal SIGSEGV"};
+  const char* how = sig < 12 && kNames[sig][0] ? kNames[sig] : "fatal signal";
+  t_thread.busy = true;
+  FinishProcess(nullptr, how);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+}  // namespace
+
+void InstallFatalSignalHandlers() {
+  for (int sig : kFatalSignals) {
+    struct sigaction old;
+    if (sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = OnFatalSignal;
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, nullptr);
+  }
+}
+
+void FlushBeforeExec() {
+  if (g_shim.recording) AsShim([] { FlushForExec(); });
+}
+
+}  // namespace leakscope::preload
+
+using namespace leakscope::preload;
+
+extern "C" {
+
+__attribute__((visibility("default"))) int __libc_start_main(MainFn main, int argc, char** argv,
+                                                             void (*init)(), void (*fini)(),
+                                                             void (*rtld_fini)(), void* stack_end) {
+  using StartFn = int (*)(MainFn, int, char**, void (*)(), void (*)(), void (*)(), void*);
+  static StartFn real = Next<StartFn>("__libc_start_main");
+  g_real_main = main;
+  return real(MainTrampoline, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+__attribute__((visibility("default"), noreturn)) void exit(int status) {
+  using ExitFn = void (*)(int);
+  static ExitFn real = Next<ExitFn>("exit");
+  NoteExitStatus(status, "exit");
+  real(status);
+  __builtin_unreachable();
+}
+
+__attribute__((visibility("default"), noreturn)) void _exit(int status) {
+  using ExitFn = void (*)(int);
+  static ExitFn real = Next<ExitFn>("_exit");
+  if (g_shim.recording) AsShim([&] { FinishProcess(&status, "_exit"); });
+  real(status);
+  __builtin_unreachable();
+}
+
+__attribute__((visibility("default"), noreturn)) void _Exit(int status) {
+  _exit(status);
+}
+
+__attribute__((visibility("default"))) int execve(const char* path, char* const argv[],
+                                                  char* const envp[]) {
+  using ExecFn = int (*)(const char*, char* const[], char* const[]);
+  static ExecFn real = Next<ExecFn>("execve");
+  FlushBeforeExec();
+  return real(path, argv, envp);
+}
+
+__attribute__((visibility("default"))) int execv(const char* path, char* const argv[]) {
+  using ExecFn = int (*)(const char*, char* const[]);
+  static ExecFn real = Next<ExecFn>("execv");
+  FlushBeforeExec();
+  return real(path, argv);
+}
+
+__attribute__((visibility("default"))) int execvp(const char* file, char* const argv[]) {
+  using ExecFn = int (*)(const char*, char* const[]);
+  static ExecFn real = Next<ExecFn>("execvp");
+  FlushBeforeExec();
+  return real(file, argv);
+}
+
+__attribute__((visibility("default"))) int execvpe(const char* file, char* const argv[],
+                                                   char* const envp[]) {
+  using ExecFn = int (*)(const char*, char* const[], char* const[]);
+  static ExecFn real = Next<ExecFn>("execvpe");
+  FlushBeforeExec();
+  return real(file, argv, envp);
+}
+
+// The variadic forms call execve inside libc, out of our reach: collect the
+// arguments and go through the wrappers above.
+#define LEAKSCOPE_COLLECT_ARGS(first, ap, argv)                          \
+  size_t argc = 1;                                                       \
+  va_start(ap, first);                                                   \
+  while (va_arg(ap, const char*)) ++argc;                                \
+  va_end(ap);                                                            \
+  char** argv = static_cast<char**>(alloca((argc + 1) * sizeof(char*))); \
+  argv[0] = const_cast<char*>(first);                                    \
+  va_start(ap, first);                                                   \
+  for (size_t i = 1; i <= argc; ++i) argv[i] = va_arg(ap, char*);
+
+__attribute__((visibility("default"))) int execl(const char* path, const char* arg, ...) {
+  va_list ap;
+  LEAKSCOPE_COLLECT_ARGS(arg, ap, argv)
+  va_end(ap);
+  return execv(path, argv);
+}
+
+__attribute__((visibility("default"))) int execlp(const char* file, const char* arg, ...) {
+  va_list ap;
+  LEAKSCOPE_COLLECT_ARGS(arg, ap, argv)
+  va_end(ap);
+  return execvp(file, argv);
+}
+
+__attribute__((visibility("default"))) int execle(const char* path, const char* arg, ...) {
+  va_list ap;
+  LEAKSCOPE_COLLECT_ARGS(arg, ap, argv)
+  char* const* envp = va_arg(ap, char* const*);
+  va_end(ap);
+  return execve(path, argv, envp);
+}
+
+}  // extern "C"

@@ -10,6 +10,12 @@
 namespace leakscope::viewer {
 namespace {
 
+// The symbolizer's fallback name "libfoo.so+0x1234" already names the module.
+bool NamesItsModule(const report::Frame& f) {
+  const std::string prefix = Basename(f.module()) + "+0x";
+  return f.function().compare(0, prefix.size(), prefix) == 0;
+}
+
 std::string FrameLine(const report::Frame& f, const TextStyle& style) {
   std::string out = "    " + (f.function().empty() ? std::string("??") : Printable(f.function()));
   if (!f.file().empty()) {
@@ -17,7 +23,8 @@ std::string FrameLine(const report::Frame& f, const TextStyle& style) {
     if (f.line() != 0) where += ":" + std::to_string(f.line());
     out += "  " + style.Dim(where);
   }
-  if (!f.module().empty()) out += "  " + style.Dim("(" + Printable(Basename(f.module())) + ")");
+  if (!f.module().empty() && !NamesItsModule(f))
+    out += "  " + style.Dim("(" + Printable(Basename(f.module())) + ")");
   if (f.inlined()) out += "  [inlined]";
   return out + "\n";
 }

@@ -144,6 +144,16 @@ TEST(TextReport, FrameIndexOutOfRangeShowsUnknownFrame) {
             std::string::npos);
 }
 
+TEST(TextReport, FallbackNameIsNotFollowedByItsModuleAgain) {
+  report::Report r = TinyReport();
+  report::Frame* f = r.mutable_frames(0);
+  f->set_function("libstdc++.so.6+0xa57b9");
+  f->set_file("");
+  f->set_module("/usr/lib/x86_64-linux-gnu/libstdc++.so.6");
+  EXPECT_NE(RenderTextReport(r, TextOptions{}).find("\n    libstdc++.so.6+0xa57b9\n"),
+            std::string::npos);
+}
+
 TEST(TextReport, ColourOnlyWhenAsked) {
   TextOptions options;
   options.color = true;

@@ -225,6 +225,20 @@ TEST(SymbolizerTest, SeveralModulesInOneSymbolizer) {
   EXPECT_EQ(executable_frames[0].module, ExecutablePath());
 }
 
+// Assembly symbols often have no size; one still names the code after it.
+TEST(SymbolizerTest, UnsizedSymbolNamesTheCodeAfterIt) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  symtest::Site site = library.Call("SymtestUnsizedFunction");
+  Symbolizer symbolizer;
+  symbolizer.AddModule(ModuleContaining(site.return_address));
+
+  const auto& frames = symbolizer.Symbolize(CallPc(site));
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].function, "SymtestUnsizedFunction");
+  EXPECT_FALSE(frames[0].inlined);
+}
+
 TEST(SymbolizerTest, LibraryStillSymbolizesAfterDlclose) {
   SharedLibrary library;
   ASSERT_TRUE(library.ok()) << dlerror();

@@ -8,4 +8,7 @@ extern "C" {
 void SymtestLibraryFunction(symtest::Site* site);
 // Calls a hidden function that captures: a stripped copy has no name for it.
 void SymtestCallHidden(symtest::Site* site);
+// Hand-written assembly without a .size: an unsized symbol. Captures with
+// line 0.
+void SymtestUnsizedFunction(symtest::Site* site);
 }

@@ -1,7 +1,8 @@
 // Weights of one recorded allocation. In sampled mode (interval R > 1) an
-// allocation of s bytes is recorded with probability p = 1 - exp(-s/R), so it
-// stands for s/p bytes and 1/p allocations (Horvitz-Thompson); it adds
-// (1-p)*(s/p)^2 to the variance of the byte estimate.
+// allocation of s < R bytes is recorded with probability p = 1 - exp(-s/R),
+// so it stands for s/p bytes and 1/p allocations (Horvitz-Thompson); it adds
+// (1-p)*(s/p)^2 to the variance of the byte estimate. An allocation of s >= R
+// bytes is always recorded (preload/sampler.h) and stands for itself.
 //
 // Sums are kept in fixed point, not double, so that a free subtracts exactly
 // what its allocation added, however many events come and go.
@@ -54,6 +55,7 @@ class SampleWeights {
 
   SampleWeight Compute(uint64_t size) const {
     if (size == 0) return {};  // never sampled in practice; count it once
+    if (size >= interval_) return {size << kByteFracBits, uint64_t(1) << kCountFracBits, 0};
     const double s = static_cast<double>(size);
     const double p = 1.0 - std::exp(-s / static_cast<double>(interval_));
     const double bytes = s / p;

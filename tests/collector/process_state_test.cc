@@ -147,12 +147,12 @@ TEST(ProcessState, StatsAndGoodbye) {
   EXPECT_EQ(state.goodbye().how(), "exit");
 }
 
-// Sampled mode, R = 4096: each sample of s bytes weighs s/p bytes and 1/p
-// allocations with p = 1 - exp(-s/R).
+// Sampled mode, R = 4096: each sample of s < R bytes weighs s/p bytes and 1/p
+// allocations with p = 1 - exp(-s/R); one of s >= R bytes was certain (p = 1).
 struct Expected {
   double bytes = 0, count = 0, variance = 0;
   void Add(double s) {
-    double p = 1.0 - std::exp(-s / 4096.0);
+    double p = s >= 4096.0 ? 1.0 : 1.0 - std::exp(-s / 4096.0);
     bytes += s / p;
     count += 1.0 / p;
     variance += (1.0 - p) * (s / p) * (s / p);

@@ -17,14 +17,11 @@ from leakscope_report import daemon_and_report, run_and_report
 from sites import describe
 
 
-def check_process(report, exit_status_known, errors):
-    """Only `leakscope run` waits for the process: the daemon learns how it
-    ended from the shim's goodbye, without the exit status."""
+def check_process(report, errors):
+    """Under the daemon too, the shim reports the status main returned."""
     process = report["process"]
-    if exit_status_known and (process["end"], process.get("exit_status")) != ("exited", 0):
+    if (process["end"], process.get("exit_status")) != ("exited", 0):
         errors.append("process did not exit with status 0: %s" % process)
-    if not exit_status_known and process["end"] != "ended":
-        errors.append("process did not end with a goodbye: %s" % process)
     if report["sampling_interval_bytes"] != 1:
         errors.append("sampling interval %d, expected 1 (every allocation)"
                       % report["sampling_interval_bytes"])
@@ -64,9 +61,9 @@ def check_sites(classified, expected, errors):
                           % (key[0], site.marker))
 
 
-def check(report, expected, example_module, exit_status_known):
+def check(report, expected, example_module):
     errors = []
-    check_process(report, exit_status_known, errors)
+    check_process(report, errors)
     check_totals(report, errors)
     classified = classify(report["sites"], expected.source, example_module,
                           expected.runtime_internals)
@@ -108,8 +105,7 @@ def main():
                                              args.example, out_dir, extra_env)
         else:
             report, path = run_and_report(args.leakscope, args.example, out_dir, extra_env)
-        errors, classified = check(report, expected, os.path.basename(args.example),
-                                   exit_status_known=not args.leakscoped)
+        errors, classified = check(report, expected, os.path.basename(args.example))
         print_summary(classified, path)
     for error in errors:
         print("FAIL: " + error, file=sys.stderr)

@@ -16,6 +16,7 @@ std::vector<std::string> BuildChildEnvironment(const char* const* environ,
                                                const TraceSettings& settings) {
   std::vector<std::string> env;
   std::string preload = settings.shim_path;
+  bool lossless_given = false;
   for (const char* const* e = environ; e != nullptr && *e != nullptr; ++e) {
     const std::string entry = *e;
     if (HasName(entry, "LD_PRELOAD")) {
@@ -25,6 +26,7 @@ std::vector<std::string> BuildChildEnvironment(const char* const* environ,
                (settings.sample_interval != 0 && HasName(entry, "LEAKSCOPE_SAMPLE_INTERVAL"))) {
       // Replaced below.
     } else {
+      lossless_given |= HasName(entry, "LEAKSCOPE_LOSSLESS");
       env.push_back(entry);
     }
   }
@@ -33,6 +35,8 @@ std::vector<std::string> BuildChildEnvironment(const char* const* environ,
   if (settings.sample_interval != 0) {
     env.push_back("LEAKSCOPE_SAMPLE_INTERVAL=" + std::to_string(settings.sample_interval));
   }
+  if (settings.lossless && !lossless_given) env.push_back("LEAKSCOPE_LOSSLESS=1");
+  if (settings.no_follow) env.push_back("LEAKSCOPE_NO_FOLLOW=1");
   return env;
 }
 

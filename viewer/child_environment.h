@@ -11,6 +11,11 @@ struct TraceSettings {
   std::string shim_path;
   std::string socket_path;
   uint64_t sample_interval = 0;  // 0: not given, the shim's default applies
+  // LEAKSCOPE_LOSSLESS=1 unless the environment already says otherwise:
+  // `run` is for tests and investigations, where a dropped event is a wrong
+  // answer; a full ring then slows the program instead.
+  bool lossless = false;
+  bool no_follow = false;  // LEAKSCOPE_NO_FOLLOW=1: programs it execs are not traced
 };
 
 // `environ` is a null-terminated array as in environ(7). LD_PRELOAD gets the

@@ -19,6 +19,12 @@ ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, st
       out->sample_interval = number;
     } else if (TakeNumberOption(args, &i, "--top", 1, &number, error)) {
       out->top = static_cast<size_t>(number);
+    } else if (arg == "--lossy") {
+      out->lossy = true;
+      ++i;
+    } else if (arg == "--no-follow") {
+      out->no_follow = true;
+      ++i;
     } else if (arg.size() > 1 && arg[0] == '-') {
       *error = "unknown option '" + arg + "' (see 'leakscope run --help')";
     } else {

@@ -111,7 +111,8 @@ int Trace(const RunArgs& args, const std::string& shim) {
   std::vector<collector::FinishedProcess> finished;
   server.SetOnReport([&finished](const collector::FinishedProcess& f) { finished.push_back(f); });
 
-  const TraceSettings settings{shim, options.socket_path, args.sample_interval};
+  const TraceSettings settings{shim, options.socket_path, args.sample_interval, !args.lossy,
+                               args.no_follow};
   Spawned child;
   // Fork before the collector thread exists: see SpawnCommand.
   if (!SpawnCommand(args.command, BuildChildEnvironment(environ, settings), &child, &error)) {

@@ -14,6 +14,8 @@ struct RunArgs {
   std::string output_dir = ".";
   uint64_t sample_interval = 0;  // 0: not given
   size_t top = 10;
+  bool lossy = false;      // --lossy: a full ring drops events instead of waiting
+  bool no_follow = false;  // --no-follow: don't trace programs the command execs
   std::vector<std::string> command;
 };
 

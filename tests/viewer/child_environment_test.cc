@@ -22,6 +22,19 @@ TEST(ChildEnvironment, PrependsToExistingPreloadAndReplacesOurVariables) {
                  "LD_PRELOAD=/l/shim.so:/x/libjemalloc.so", "LEAKSCOPE_SOCKET=/t/s.sock"}));
 }
 
+TEST(ChildEnvironment, LosslessAndNoFollowWhenAsked) {
+  const char* parent[] = {nullptr};
+  EXPECT_EQ(BuildChildEnvironment(parent, {"/l/shim.so", "/s", 0, true, true}),
+            (Env{"LD_PRELOAD=/l/shim.so", "LEAKSCOPE_SOCKET=/s", "LEAKSCOPE_LOSSLESS=1",
+                 "LEAKSCOPE_NO_FOLLOW=1"}));
+}
+
+TEST(ChildEnvironment, AnInheritedLosslessSettingWins) {
+  const char* parent[] = {"LEAKSCOPE_LOSSLESS=0", nullptr};
+  EXPECT_EQ(BuildChildEnvironment(parent, {"/l/shim.so", "/s", 0, true, false}),
+            (Env{"LEAKSCOPE_LOSSLESS=0", "LD_PRELOAD=/l/shim.so", "LEAKSCOPE_SOCKET=/s"}));
+}
+
 TEST(ChildEnvironment, EmptyPreloadIsNotKept) {
   const char* parent[] = {"LD_PRELOAD=", nullptr};
   EXPECT_EQ(BuildChildEnvironment(parent, {"/l/shim.so", "/s", 0}),

@@ -35,8 +35,11 @@ missing_packages() {
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then
     "$@"
-  else
+  elif command -v sudo >/dev/null; then
     sudo "$@"
+  else
+    echo "install-deps: not root and no sudo: run this script as root" >&2
+    exit 1
   fi
 }
 

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "growth.h"
 #include "report_file.h"
 
 namespace leakscope::collector {
@@ -19,6 +20,7 @@ struct MergedSite {
   std::vector<SymbolizedFrame> frames;
   SiteStats stats;
   report::Site out;
+  std::vector<uint32_t> state_sites;  // the ProcessState sites merged into it
 };
 
 auto FrameTie(const SymbolizedFrame& f) {
@@ -92,8 +94,9 @@ std::vector<MergedSite> MergeSites(const ProcessState& state, const SymbolizeFn&
     std::string key;
     for (const auto& f : frames) key += FrameKey(f);
     auto [it, added] = by_frames.emplace(std::move(key), merged.size());
-    if (added) merged.push_back({std::move(frames), {}, {}});
+    if (added) merged.push_back({std::move(frames), {}, {}, {}});
     AddStats(stats, &merged[it->second].stats);
+    merged[it->second].state_sites.push_back(static_cast<uint32_t>(i));
   }
   const bool exact = state.weights().exact();
   for (auto& m : merged) m.out = SiteFigures(m.stats, exact);
@@ -106,9 +109,13 @@ std::vector<MergedSite> MergeSites(const ProcessState& state, const SymbolizeFn&
   return merged;
 }
 
-void FillSites(const ProcessState& state, const SymbolizeFn& symbolize, report::Report* r) {
+// Returns, per ProcessState site, its index in r->sites() (kNoSite if none).
+std::vector<uint32_t> FillSites(const ProcessState& state, const SymbolizeFn& symbolize,
+                                report::Report* r) {
   std::unordered_map<std::string, uint32_t> frame_index;
+  std::vector<uint32_t> report_site(state.site_count(), Timeline::kNoSite);
   for (MergedSite& m : MergeSites(state, symbolize)) {
+    for (uint32_t s : m.state_sites) report_site[s] = static_cast<uint32_t>(r->sites_size());
     for (const SymbolizedFrame& f : m.frames) {
       auto [it, added] = frame_index.emplace(FrameKey(f), r->frames_size());
       if (added) {
@@ -124,6 +131,7 @@ void FillSites(const ProcessState& state, const SymbolizeFn& symbolize, report::
     }
     *r->add_sites() = std::move(m.out);
   }
+  return report_site;
 }
 
 void FillProcess(const ProcessState& state, const ReportContext& context, report::Report* r) {
@@ -160,6 +168,70 @@ void FillTotals(const ProcessState& state, report::Report* r) {
   out->set_peak_live_bytes(FromFixed(t.peak_live_bytes_fp, kByteFracBits));
   out->set_peak_time_ns(t.peak_time_ns);
   out->set_unmatched_frees(t.unmatched_frees);
+}
+
+// Report site -> the timeline slots whose sites were merged into it.
+std::map<uint32_t, std::vector<size_t>> SlotsByReportSite(
+    const Timeline& timeline, const std::vector<uint32_t>& report_site) {
+  std::map<uint32_t, std::vector<size_t>> slots;
+  for (size_t i = 0; i < Timeline::kTrackedSites; ++i) {
+    const uint32_t s = timeline.slot_sites()[i];
+    if (s != Timeline::kNoSite && s < report_site.size() && report_site[s] != Timeline::kNoSite)
+      slots[report_site[s]].push_back(i);
+  }
+  return slots;
+}
+
+// A report site's bytes at one point; nullopt if a slot of it was not tracked yet.
+std::optional<uint64_t> SiteBytesAt(const Timeline::Point& p, const std::vector<size_t>& slots) {
+  uint64_t sum = 0;
+  for (size_t slot : slots) {
+    if (p.site_bytes[slot] == Timeline::kUnknown) return std::nullopt;
+    sum += p.site_bytes[slot];
+  }
+  return sum;
+}
+
+void FillGrowthSuspects(const Timeline& timeline,
+                        const std::map<uint32_t, std::vector<size_t>>& slots, report::Report* r) {
+  std::vector<report::GrowthSuspect> suspects;
+  for (const auto& [site, site_slots] : slots) {
+    std::vector<SeriesPoint> series;
+    for (const Timeline::Point& p : timeline.points())
+      if (auto bytes = SiteBytesAt(p, site_slots)) series.push_back({p.time_ns, *bytes});
+    std::optional<Growth> g = SustainedGrowth(series);
+    if (!g) continue;
+    report::GrowthSuspect out;
+    out.set_site(site);
+    out.set_bytes_per_hour(g->bytes_per_hour);
+    out.set_confidence(g->confidence);
+    suspects.push_back(out);
+  }
+  // Fastest growth first.
+  std::sort(suspects.begin(), suspects.end(),
+            [](const auto& a, const auto& b) { return a.bytes_per_hour() > b.bytes_per_hour(); });
+  for (auto& s : suspects) *r->add_growth_suspects() = std::move(s);
+}
+
+void FillTimeline(const Timeline& timeline, const std::vector<uint32_t>& report_site,
+                  report::Report* r) {
+  const auto slots = SlotsByReportSite(timeline, report_site);
+  for (const Timeline::Point& p : timeline.points()) {
+    report::TimelinePoint* out = r->add_timeline();
+    out->set_time_ns(p.time_ns);
+    out->set_live_bytes(p.live_bytes);
+    out->set_rss_bytes(p.rss_bytes);
+    out->set_allocations(p.allocations);
+    out->set_frees(p.frees);
+    for (const auto& [site, site_slots] : slots) {
+      if (auto bytes = SiteBytesAt(p, site_slots)) {
+        report::SiteBytes* sb = out->add_top_sites();
+        sb->set_site(site);
+        sb->set_live_bytes(*bytes);
+      }
+    }
+  }
+  FillGrowthSuspects(timeline, slots, r);
 }
 
 }  // namespace
@@ -203,7 +275,8 @@ report::Report BuildReport(const ProcessState& state, const ReportContext& conte
   r.set_rss_bytes(state.stats().rss_bytes);
   FillProcess(state, context, &r);
   FillTotals(state, &r);
-  FillSites(state, symbolize, &r);
+  const std::vector<uint32_t> report_site = FillSites(state, symbolize, &r);
+  if (context.timeline) FillTimeline(*context.timeline, report_site, &r);
   return r;
 }
 

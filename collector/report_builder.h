@@ -11,6 +11,7 @@
 #include "process_state.h"
 #include "report.pb.h"
 #include "symbolizer.h"
+#include "timeline.h"
 
 namespace leakscope::collector {
 
@@ -19,6 +20,8 @@ struct ReportContext {
   bool running = false;            // a snapshot: the stream is still open
   uint64_t end_time_unix_ns = 0;   // when the stream ended (or the snapshot time)
   uint64_t written_unix_ns = 0;
+  // Its points and the growth suspects found in them go into the report.
+  const Timeline* timeline = nullptr;
 };
 
 // Frames for one call-site address (return address - 1), innermost first.

@@ -1,0 +1,216 @@
+// Microbenchmarks of the shim's hot paths, piece by piece (ring push, stack
+// dedup, sampler, sampled set, event encoding, unwinding) and whole
+// (BM_MallocFree*: the program's own malloc+free, which goes through the real
+// shim only when this binary runs under LD_PRELOAD=libleakscope.so).
+// scripts/compare-peers runs BM_MallocFree* bare and preloaded and reports
+// the difference; the pieces explain where that difference goes.
+#include <benchmark/benchmark.h>
+#include <libunwind.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include "ring_buffer.h"
+#include "sampled_set.h"
+#include "sampler.h"
+#include "stack_table.h"
+#include "wire_writer.h"
+
+namespace leakscope::preload {
+namespace {
+
+// --- whole path: the program's malloc+free --------------------------------
+
+void BM_MallocFree(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    void* p = std::malloc(size);
+    benchmark::DoNotOptimize(p);
+    std::free(p);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MallocFree)->Arg(16)->Arg(256);
+
+// Same pair under a stack `depth` frames deeper: what the unwinder walks.
+__attribute__((noinline)) void MallocFreeAt(int depth, size_t size) {
+  if (depth > 0) {
+    MallocFreeAt(depth - 1, size);
+    asm volatile("");  // not a tail call: keep every frame
+    return;
+  }
+  void* p = std::malloc(size);
+  benchmark::DoNotOptimize(p);
+  std::free(p);
+}
+void BM_MallocFreeDeep(benchmark::State& state) {
+  const int depth = static_cast<int>(state.range(0));
+  for (auto _ : state) MallocFreeAt(depth, 64);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MallocFreeDeep)->Arg(10)->Arg(30);
+
+// --- pieces -----------------------------------------------------------------
+
+// unw_backtrace alone, from `depth` frames down: the cost of a recorded
+// (every-allocation or sampled) malloc beyond the ring push.
+__attribute__((noinline)) int UnwindAt(int depth, void** pcs) {
+  if (depth > 0) {
+    int n = UnwindAt(depth - 1, pcs);
+    asm volatile("");
+    return n;
+  }
+  return unw_backtrace(pcs, 64);
+}
+void BM_Unwind(benchmark::State& state) {
+  void* pcs[64];
+  const int depth = static_cast<int>(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(UnwindAt(depth, pcs));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Unwind)->Arg(0)->Arg(10)->Arg(30);
+
+// One record of 4 header words + `frames` pcs; the consumer (same thread
+// here) releases everything when the ring is full, as the drain thread would.
+void BM_RingPush(benchmark::State& state) {
+  const size_t frames = static_cast<size_t>(state.range(0));
+  std::vector<uint64_t> storage(size_t{1} << 16);  // 512 KiB, the default ring
+  RingBuffer ring;
+  ring.Init(storage.data(), storage.size());
+  std::vector<uint64_t> rec(4 + frames, 7);
+  for (auto _ : state) {
+    if (!ring.TryPush(rec.data(), rec.size())) {
+      ring.ReleaseTo(ring.WritePos());
+      ring.TryPush(rec.data(), rec.size());
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * int64_t(rec.size() * 8));
+}
+BENCHMARK(BM_RingPush)->Arg(0)->Arg(12)->Arg(30);
+
+// Stacks of `kFrames` pcs, `state.range(0)` distinct ones, interned round
+// robin: after the first pass every call is a hit, as on a steady program.
+constexpr uint32_t kFrames = 16;
+std::vector<uint64_t> MakeStacks(size_t count) {
+  std::vector<uint64_t> pcs(count * kFrames);
+  uint64_t x = 0x400000;
+  for (size_t i = 0; i < pcs.size(); ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    pcs[i] = 0x400000 + (x >> 40);
+  }
+  return pcs;
+}
+void BM_StackInternHit(benchmark::State& state) {
+  const size_t count = static_cast<size_t>(state.range(0));
+  const std::vector<uint64_t> pcs = MakeStacks(count);
+  StackTable table;
+  size_t i = 0;
+  bool is_new;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(table.Intern(&pcs[i * kFrames], kFrames, &is_new));
+    if (++i == count) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StackInternHit)->Arg(100)->Arg(10000);
+
+// Every stack new: the first sighting of each (and the table's growth).
+void BM_StackInternNew(benchmark::State& state) {
+  const size_t count = 100000;
+  const std::vector<uint64_t> pcs = MakeStacks(count);
+  StackTable table(256u << 20);
+  size_t i = 0;
+  bool is_new;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(table.Intern(&pcs[i * kFrames], kFrames, &is_new));
+    if (++i == count) {
+      i = 0;
+      state.PauseTiming();
+      table.Clear();
+      state.ResumeTiming();
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StackInternNew);
+
+// The sampled-mode fast path of an allocation at interval R: one countdown.
+void BM_SamplerMaybeSample(benchmark::State& state) {
+  Sampler s;
+  s.Init(static_cast<uint64_t>(state.range(0)), 1);
+  uint64_t size = 16, sampled = 0;
+  for (auto _ : state) {
+    if (s.MaybeSample(size)) sampled += s.Decide(size);
+    size = size * 5 % 509 + 16;
+  }
+  benchmark::DoNotOptimize(sampled);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SamplerMaybeSample)->Arg(512 << 10);
+
+// The sampled-mode cost of an unsampled free: one probe of the shared set,
+// which holds `state.range(0)` sampled pointers spread over the heap.
+SampledSet<16> g_set;
+void BM_SampledSetMissingErase(benchmark::State& state) {
+  for (int64_t i = 0; i < state.range(0); ++i)
+    g_set.Insert(0x7f0000000000ull + uint64_t(i) * 4096 * 7);
+  uint64_t p = 0x550000000000ull, found = 0;
+  for (auto _ : state) {
+    found += g_set.Erase(p);
+    p += 48;  // neighbours, as a program's frees mostly are
+  }
+  benchmark::DoNotOptimize(found);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SampledSetMissingErase)->Arg(1000);
+
+void BM_SampledSetInsertErase(benchmark::State& state) {
+  SampledSet<16>* set = new SampledSet<16>();
+  uint64_t p = 0x7f0000001000ull;
+  for (auto _ : state) {
+    set->Insert(p);
+    set->Erase(p);
+    p += 4096 + 48;
+  }
+  delete set;
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SampledSetInsertErase);
+
+// The drain thread's per-event encoding: columns, then one LZ4 frame per
+// 16384 events (about 10 ms of a busy thread), churn-like addresses.
+void BM_EncodeEvents(benchmark::State& state) {
+  EventColumns columns;
+  ByteBuffer msg, out;
+  uint64_t x = 1, events = 0, framed_events = 0, wire_bytes = 0;
+  uint64_t live[64] = {};
+  for (auto _ : state) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t& slot = live[x % 64];
+    if (slot) columns.AddFree(slot);
+    slot = 0x5555'5555'0000ull + ((x >> 20) % 4096) * 16;
+    columns.AddAlloc(slot, 16 + (x >> 32) % 497, 1 + (x >> 50) % 50);
+    events += 2;
+    if (columns.count() >= 16384) {
+      columns.EncodeAndClear(events, &msg);
+      EncodeFrame(msg, &out);
+      wire_bytes += out.size();
+      framed_events = events;
+      msg.Clear();
+      out.Clear();
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(events));
+  state.counters["wire_bytes_per_event"] =
+      framed_events ? double(wire_bytes) / double(framed_events) : 0;
+}
+BENCHMARK(BM_EncodeEvents);
+
+}  // namespace
+}  // namespace leakscope::preload
+
+BENCHMARK_MAIN();

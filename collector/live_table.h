@@ -1,8 +1,10 @@
 // The live-allocation table: address -> (size, site) for every allocation
 // that has not been freed. Its memory is the collector's main cost, so the
-// entry is packed: a 4-byte-aligned 20-byte key+value pair in a 24-byte
-// bucket, at a load factor up to 0.9, is 27..53 bytes per live allocation
-// (tests/collector/live_table_test.cc measures it).
+// entry is packed: a 4-byte-aligned 24-byte key+value pair in a 28-byte
+// bucket, at a load factor up to 0.9, is 31..62 bytes per live allocation
+// (tests/collector/live_table_test.cc measures it). Size and sequence number
+// get 48 bits each: no allocation exceeds the 47-bit address space, and 2^48
+// allocations take months even at ten million a second.
 #pragma once
 
 #include <tsl/robin_map.h>
@@ -16,6 +18,7 @@ namespace leakscope::collector {
 struct LiveAllocation {
   uint64_t size;
   uint32_t site;
+  uint64_t seq = 0;  // the allocation's number in its process (in-process API marks)
 };
 
 namespace live_table_detail {
@@ -25,8 +28,9 @@ struct Key {
   uint32_t lo, hi;
   bool operator==(const Key& o) const { return lo == o.lo && hi == o.hi; }
 };
+// size_hi16_seq_lo16: bits 32..47 of the size, then bits 0..15 of seq.
 struct Value {
-  uint32_t size_lo, size_hi, site;
+  uint32_t size_lo, size_hi16_seq_lo16, seq_hi32, site;
 };
 // Addresses share their low bits (16-byte alignment) and robin_map uses
 // power-of-two buckets: mix all bits into the bucket index.
@@ -57,8 +61,7 @@ class BasicLiveTable {
   // Records a live allocation. If `address` was already live (its free was
   // lost), returns the allocation it replaces.
   std::optional<LiveAllocation> Insert(uint64_t address, LiveAllocation a) {
-    live_table_detail::Value v{static_cast<uint32_t>(a.size), static_cast<uint32_t>(a.size >> 32),
-                               a.site};
+    const live_table_detail::Value v = Pack(a);
     auto [it, inserted] = map_.try_emplace(live_table_detail::MakeKey(address), v);
     if (inserted) return std::nullopt;
     LiveAllocation old = Unpack(it->second);
@@ -83,9 +86,25 @@ class BasicLiveTable {
 
   size_t size() const { return map_.size(); }
 
+  // Calls fn(address, allocation) for every live allocation.
+  template <class Fn>
+  void ForEach(Fn&& fn) const {
+    for (auto it = map_.begin(); it != map_.end(); ++it)
+      fn((uint64_t(it->first.hi) << 32) | it->first.lo, Unpack(it->second));
+  }
+
  private:
+  static live_table_detail::Value Pack(const LiveAllocation& a) {
+    constexpr uint64_t kMax48 = (uint64_t(1) << 48) - 1;
+    const uint64_t size = a.size < kMax48 ? a.size : kMax48;
+    const uint64_t seq = a.seq & kMax48;
+    return {static_cast<uint32_t>(size),
+            static_cast<uint32_t>((size >> 32) | ((seq & 0xffff) << 16)),
+            static_cast<uint32_t>(seq >> 16), a.site};
+  }
   static LiveAllocation Unpack(const live_table_detail::Value& v) {
-    return {(uint64_t(v.size_hi) << 32) | v.size_lo, v.site};
+    return {(uint64_t(v.size_hi16_seq_lo16 & 0xffff) << 32) | v.size_lo, v.site,
+            (uint64_t(v.seq_hi32) << 16) | (v.size_hi16_seq_lo16 >> 16)};
   }
 
   tsl::robin_map<live_table_detail::Key, live_table_detail::Value, live_table_detail::KeyHash,

@@ -89,7 +89,7 @@ SiteStats ProcessState::site(size_t index) const {
 
 void ProcessState::Allocate(uint64_t address, uint64_t size, uint32_t site, uint64_t time_ns) {
   ++totals_.events;
-  if (auto replaced = live_.Insert(address, {size, site})) {
+  if (auto replaced = live_.Insert(address, {size, site, ++allocation_seq_})) {
     ++totals_.replaced_allocations;
     RemoveLive(*replaced);
   }

@@ -69,6 +69,10 @@ class ProcessState {
   const ProcessTotals& totals() const { return totals_; }
   const ProcessStats& stats() const { return stats_; }
   size_t live_table_size() const { return live_.size(); }
+  const LiveTable& live_table() const { return live_; }
+  // The number of the latest allocation event (numbered from 1): a mark in
+  // the stream for the in-process API (collector/query_handler.h).
+  uint64_t allocation_seq() const { return allocation_seq_; }
 
   size_t site_count() const { return sites_.size(); }
   const std::vector<uint64_t>& site_pcs(size_t site) const { return site_pcs_[site]; }
@@ -103,6 +107,7 @@ class ProcessState {
   ProcessTotals totals_;
   ProcessStats stats_;
   uint64_t peak_epoch_ = 0;  // bumped each time live bytes reach a new peak
+  uint64_t allocation_seq_ = 0;
   // The previous event, to spot temporary allocations.
   bool last_was_allocation_ = false;
   uint64_t last_address_ = 0;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "process_state.h"
+#include "query_handler.h"
 #include "report_builder.h"
 #include "report_file.h"
 #include "stream_decoder.h"
@@ -60,7 +61,11 @@ struct Connection {
   uint32_t peer_pid = 0;  // SO_PEERCRED: the pid if the stream never says hello
   bool pid_registered = false;
   ProcessState state;
-  StreamDecoder decoder{[this](const wire::Message& m) { state.Apply(m); }};
+  QueryHandler queries;  // the in-process API's questions, answered in stream order
+  StreamDecoder decoder{[this](const wire::Message& m) {
+    state.Apply(m);
+    if (m.has_query()) queries.AnswerOn(fd, state, m.query());
+  }};
 
   uint32_t pid() const { return state.has_hello() ? state.hello().pid() : peer_pid; }
   uint64_t start_time() const { return state.hello().start_time_unix_ns(); }
@@ -252,6 +257,7 @@ void Server::Impl::AcceptAll() {
     }
     auto c = std::make_unique<Connection>();
     c->fd = fd;
+    c->queries.set_output_dir(options.output_dir);
     ucred cred{};
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)

@@ -15,6 +15,7 @@ class CollectorConnection {
   // Returns true if this call established a new connection.
   bool MaybeConnect(const char* socket_path, uint64_t now_ns);
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }  // for the in-process API's replies (drain.cc)
   // False (and disconnected) if the collector is gone or stuck.
   bool Send(const char* data, size_t size);
   void Close();

@@ -366,6 +366,27 @@ void FlushForExec() {
   pthread_mutex_unlock(&d->mu);
 }
 
+ExchangeResult ExchangeWithCollector(ByteBuffer* query, ReplyReader await_reply, void* arg) {
+  Drain* d = g_drain;
+  if (!d || d->finished.load(std::memory_order_acquire)) return ExchangeResult::kNoCollector;
+  timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 2;
+  if (pthread_mutex_timedlock(&d->mu, &deadline) != 0) return ExchangeResult::kBusy;
+  Pass(d, false, nullptr);  // watermark "now": after every event this thread recorded
+  ExchangeResult result = ExchangeResult::kNoCollector;
+  if (d->conn.connected()) {
+    d->msg.PutBytes(query->data(), query->size());
+    SendMessage(d, false, nullptr);
+    if (d->conn.connected()) {
+      await_reply(d->conn.fd(), arg);
+      result = ExchangeResult::kDone;
+    }
+  }
+  pthread_mutex_unlock(&d->mu);
+  return result;
+}
+
 void DrainBeforeFork() {
   if (g_drain) pthread_mutex_lock(&g_drain->mu);
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 
+#include "byte_buffer.h"
 #include "thread_rings.h"
 
 namespace leakscope::preload {
@@ -23,6 +24,14 @@ void FinishProcess(const int* status, const char* how);
 // Before exec replaces the image: everything so far, and a goodbye ("exec").
 // If exec fails, recording simply goes on.
 void FlushForExec();
+
+// In-process API (api.cc): under the drain mutex, a pass takes every event
+// recorded before the call, the message `query` follows them in its own
+// frame, and `await_reply(fd, arg)` reads the collector's answer. Never waits
+// for the mutex more than a couple of seconds.
+enum class ExchangeResult { kDone, kNoCollector, kBusy };
+using ReplyReader = void (*)(int fd, void* arg);
+ExchangeResult ExchangeWithCollector(ByteBuffer* query, ReplyReader await_reply, void* arg);
 
 void DrainBeforeFork();
 void DrainAfterForkParent();

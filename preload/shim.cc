@@ -86,6 +86,7 @@ inline void Leave(ThreadState& t) {
 
 __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
+  if (UNLIKELY(t.paused)) return;  // leakscope_pause(), preload/api.cc
   if (!Enter(t)) return;
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (LIKELY(r != nullptr)) {
@@ -121,6 +122,7 @@ __attribute__((noinline)) void SampledAlloc(void* p, size_t size) {
   } else {
     t.sampler.Decide(size);
   }
+  if (UNLIKELY(t.paused)) return;  // not in the sampled set: its free is not recorded either
   if (!g_sampled.Insert(reinterpret_cast<uint64_t>(p))) {
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
     return;

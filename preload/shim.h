@@ -42,8 +42,9 @@ struct Shim {
 struct ThreadState {
   ThreadRing* ring;
   Sampler sampler;
-  bool busy;    // inside the shim: nested calls pass through unrecorded
-  bool exited;  // its thread-exit destructor ran
+  bool busy;        // inside the shim: nested calls pass through unrecorded
+  bool exited;      // its thread-exit destructor ran
+  uint32_t paused;  // leakscope_pause() depth: allocations are not recorded, frees are
 };
 
 extern Shim g_shim;

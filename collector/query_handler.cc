@@ -1,0 +1,178 @@
+#include "query_handler.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+#include "report_builder.h"
+#include "report_file.h"
+#include "sample_weight.h"
+
+namespace leakscope::collector {
+namespace {
+
+constexpr uint32_t kDefaultSites = 10;
+constexpr uint32_t kMaxSites = 64;
+
+uint64_t NowUnixNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+struct Sum {
+  uint64_t bytes_fp = 0, count_fp = 0;
+};
+
+bool Allowed(const std::vector<SymbolizedFrame>& frames, const wire::Query& query) {
+  for (const SymbolizedFrame& f : frames)
+    for (const std::string& allow : query.allow_functions())
+      if (!allow.empty() && f.function.find(allow) != std::string::npos) return true;
+  return false;
+}
+
+// Sites are told apart in failure messages by their first frame: stacks
+// that differ only further out are one line there.
+using SiteKey = std::tuple<std::string, std::string, uint32_t>;
+
+}  // namespace
+
+wire::Reply QueryHandler::Answer(const ProcessState& state, const wire::Query& query) {
+  wire::Reply reply;
+  reply.set_id(query.id());
+  reply.set_ok(true);
+  reply.set_mark(state.allocation_seq());
+  switch (query.kind()) {
+    case wire::Query::MARK:
+      break;
+    case wire::Query::LIVE_SINCE:
+      LiveSince(state, query, &reply);
+      break;
+    case wire::Query::SNAPSHOT:
+      Snapshot(state, query, &reply);
+      break;
+    default:
+      reply.set_ok(false);
+      reply.set_error("unknown query kind " + std::to_string(query.kind()));
+  }
+  return reply;
+}
+
+const std::vector<SymbolizedFrame>& QueryHandler::Frames(const ProcessState& state, uint32_t site) {
+  if (!symbolizer_) symbolizer_ = std::make_unique<Symbolizer>();
+  for (; modules_added_ < state.modules().size(); ++modules_added_)
+    symbolizer_->AddModule(state.modules()[modules_added_]);
+  frames_.clear();
+  for (uint64_t pc : state.site_pcs(site)) {
+    const auto& f = symbolizer_->Symbolize(pc ? pc - 1 : 0);  // call site = return address - 1
+    frames_.insert(frames_.end(), f.begin(), f.end());
+  }
+  size_t drop = 0;
+  while (drop + 1 < frames_.size() && IsAllocatorFrame(frames_[drop])) ++drop;
+  frames_.erase(frames_.begin(), frames_.begin() + drop);
+  return frames_;
+}
+
+void QueryHandler::LiveSince(const ProcessState& state, const wire::Query& query,
+                             wire::Reply* reply) {
+  const SampleWeights& weights = state.weights();
+  std::unordered_map<uint32_t, Sum> by_site;
+  state.live_table().ForEach([&](uint64_t, const LiveAllocation& a) {
+    if (a.seq <= query.mark()) return;
+    const SampleWeight w = weights.For(a.size);
+    Sum& s = by_site[a.site];
+    s.bytes_fp += w.bytes_fp;
+    s.count_fp += w.count_fp;
+  });
+  Sum total, allowed;
+  std::map<SiteKey, Sum> shown;
+  for (const auto& [site, sum] : by_site) {
+    const auto& frames = Frames(state, site);
+    if (Allowed(frames, query)) {
+      allowed.bytes_fp += sum.bytes_fp;
+      continue;
+    }
+    total.bytes_fp += sum.bytes_fp;
+    total.count_fp += sum.count_fp;
+    const SymbolizedFrame& top = frames.front();
+    Sum& s = shown[SiteKey{top.function.empty() ? top.module : top.function, top.file, top.line}];
+    s.bytes_fp += sum.bytes_fp;
+    s.count_fp += sum.count_fp;
+  }
+  reply->set_live_bytes(FromFixed(total.bytes_fp, kByteFracBits));
+  reply->set_live_allocations(FromFixed(total.count_fp, kCountFracBits));
+  reply->set_allowed_bytes(FromFixed(allowed.bytes_fp, kByteFracBits));
+  reply->set_estimated(!weights.exact());
+  std::vector<std::pair<SiteKey, Sum>> order(shown.begin(), shown.end());
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.second.bytes_fp > b.second.bytes_fp;
+  });
+  const uint32_t limit = std::min(query.max_sites() ? query.max_sites() : kDefaultSites, kMaxSites);
+  for (size_t i = 0; i < order.size() && i < limit; ++i) {
+    wire::ReplySite* out = reply->add_sites();
+    out->set_function(std::get<0>(order[i].first));
+    out->set_file(std::get<1>(order[i].first));
+    out->set_line(std::get<2>(order[i].first));
+    out->set_bytes(FromFixed(order[i].second.bytes_fp, kByteFracBits));
+    out->set_allocations(FromFixed(order[i].second.count_fp, kCountFracBits));
+  }
+}
+
+void QueryHandler::Snapshot(const ProcessState& state, const wire::Query& query,
+                            wire::Reply* reply) {
+  std::string path = query.path();
+  if (path.empty()) {
+    const std::string exe = state.has_hello() ? state.hello().exe() : "unknown";
+    const std::string base =
+        exe.substr(exe.rfind('/') == std::string::npos ? 0 : exe.rfind('/') + 1);
+    path = output_dir_ + "/" + base + "." + std::to_string(state.hello().pid()) + ".snapshot-" +
+           std::to_string(++snapshots_) + ".lsr";
+  }
+  ReportContext context;
+  context.running = true;
+  context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
+  report::Report report = BuildReport(state, context);
+  std::string error;
+  if (!report::WriteReportFile(path, report, &error)) {
+    reply->set_ok(false);
+    reply->set_error(error);
+    return;
+  }
+  reply->set_path(path);
+}
+
+void QueryHandler::AnswerOn(int fd, const ProcessState& state, const wire::Query& query) {
+  const std::string body = Answer(state, query).SerializeAsString();
+  const uint32_t n = static_cast<uint32_t>(body.size());
+  std::string bytes{char(n), char(n >> 8), char(n >> 16), char(n >> 24)};
+  WriteFully(fd, bytes + body, 1000);
+}
+
+bool WriteFully(int fd, const std::string& bytes, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, POLLOUT, 0};
+    poll(&p, 1, static_cast<int>(left.count()));
+  }
+  return true;
+}
+
+}  // namespace leakscope::collector

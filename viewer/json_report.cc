@@ -1,5 +1,9 @@
 #include "json_report.h"
 
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+
 #include "json_writer.h"
 #include "report_facts.h"
 
@@ -45,27 +49,136 @@ void WriteFrame(const report::Frame& f, JsonWriter* w) {
   w->EndObject();
 }
 
-void WriteSite(const report::Report& report, const report::Site& s, JsonWriter* w) {
+void WriteRow(const report::Report& report, const SiteRow& s, bool internal, JsonWriter* w) {
   w->BeginObject();
-  w->Field("live_bytes", s.live_bytes());
-  w->Field("live_allocations", s.live_allocations());
-  w->Field("allocated_bytes", s.allocated_bytes());
-  w->Field("allocations", s.allocations());
+  w->Field("live_bytes", s.live_bytes);
+  w->Field("live_allocations", s.live_allocations);
+  w->Field("allocated_bytes", s.allocated_bytes);
+  w->Field("allocations", s.allocations);
+  w->Field("peak_live_bytes", s.peak_live_bytes);
+  w->Field("temporary_allocations", s.temporary_allocations);
   if (SamplingInterval(report) > 1) {
-    w->Field("live_samples", s.live_samples());
-    w->Field("live_bytes_ci_low", s.live_bytes_ci_low());
-    w->Field("live_bytes_ci_high", s.live_bytes_ci_high());
+    w->Field("live_samples", s.live_samples);
+    w->Field("live_bytes_ci_low", s.live_bytes_ci_low);
+    w->Field("live_bytes_ci_high", s.live_bytes_ci_high);
   }
+  w->Field("internal", internal);
   w->Key("frames");
   w->BeginArray();
-  for (uint32_t index : s.frames()) WriteFrame(FrameAt(report, index), w);
+  for (uint32_t index : s.frames) WriteFrame(FrameAt(report, index), w);
   w->EndArray();
   w->EndObject();
 }
 
+using RowList = std::vector<const SiteRow*>;
+
+RowList Limit(RowList rows, size_t top) {
+  if (top != 0 && rows.size() > top) rows.resize(top);
+  return rows;
+}
+
+// Rows with key > 0, by key descending.
+RowList RankedBy(const std::vector<SiteRow>& rows,
+                 const std::function<uint64_t(const SiteRow&)>& key, size_t top) {
+  RowList out;
+  for (const SiteRow& r : rows) {
+    if (key(r) > 0) out.push_back(&r);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const SiteRow* a, const SiteRow* b) { return key(*a) > key(*b); });
+  return Limit(out, top);
+}
+
+void WriteRows(const report::Report& report, const char* name, const RowList& rows, bool internal,
+               JsonWriter* w) {
+  w->Key(name);
+  w->BeginArray();
+  for (const SiteRow* r : rows) WriteRow(report, *r, internal, w);
+  w->EndArray();
+}
+
+// Program rows and internals together, by live bytes, as "sites" always was.
+void WriteAllSites(const report::Report& report, const SiteTable& table, size_t top,
+                   JsonWriter* w) {
+  std::vector<std::pair<const SiteRow*, bool>> all;
+  for (const SiteRow& r : table.program) all.emplace_back(&r, false);
+  for (const SiteRow& r : table.internals) all.emplace_back(&r, true);
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.first->live_bytes > b.first->live_bytes;
+  });
+  if (top != 0 && all.size() > top) all.resize(top);
+  w->Key("sites");
+  w->BeginArray();
+  for (const auto& [row, internal] : all) WriteRow(report, *row, internal, w);
+  w->EndArray();
+}
+
+void WriteLeakSummary(const SiteTable& table, JsonWriter* w) {
+  const RowList surviving = Surviving(table.program);
+  uint64_t allocations = 0;
+  for (const SiteRow* r : surviving) allocations += r->live_allocations;
+  w->Key("leaks");
+  w->BeginObject();
+  w->Field("live_bytes", LiveBytesOf(table.program));
+  w->Field("live_allocations", allocations);
+  w->Field("sites", uint64_t{surviving.size()});
+  w->Field("internal_live_bytes", LiveBytesOf(table.internals));
+  w->Field("suppressed_sites", uint64_t{table.suppressed_sites});
+  w->Field("suppressed_live_bytes", table.suppressed_bytes);
+  w->EndObject();
+}
+
+void WriteGrowthSuspects(const report::Report& report, const SiteTable& table, size_t top,
+                         JsonWriter* w) {
+  std::unordered_map<int, const SiteRow*> row_of;
+  for (const SiteRow& r : table.program) {
+    for (int site : r.sites) row_of[site] = &r;
+  }
+  std::vector<const report::GrowthSuspect*> suspects;
+  for (const report::GrowthSuspect& g : report.growth_suspects()) {
+    if (row_of.count(static_cast<int>(g.site())) > 0) suspects.push_back(&g);
+  }
+  std::stable_sort(suspects.begin(), suspects.end(), [](const auto* a, const auto* b) {
+    return a->bytes_per_hour() > b->bytes_per_hour();
+  });
+  if (top != 0 && suspects.size() > top) suspects.resize(top);
+  w->Key("growth_suspects");
+  w->BeginArray();
+  for (const report::GrowthSuspect* g : suspects) {
+    const report::Site& site = report.sites(static_cast<int>(g->site()));
+    w->BeginObject();
+    w->Field("bytes_per_hour", g->bytes_per_hour());
+    w->Field("confidence", g->confidence());
+    w->Field("live_bytes", site.live_bytes());
+    w->Key("frames");
+    w->BeginArray();
+    for (uint32_t index : site.frames()) WriteFrame(FrameAt(report, index), w);
+    w->EndArray();
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
+void WriteTimeline(const report::Report& report, JsonWriter* w) {
+  w->Key("timeline");
+  w->BeginArray();
+  for (const report::TimelinePoint& p : report.timeline()) {
+    w->BeginObject();
+    w->Field("time_ns", p.time_ns());
+    w->Field("live_bytes", p.live_bytes());
+    w->Field("rss_bytes", p.rss_bytes());
+    w->Field("allocations", p.allocations());
+    w->Field("frees", p.frees());
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
 }  // namespace
 
-std::string RenderJsonReport(const report::Report& report, size_t top) {
+std::string RenderJsonReport(const report::Report& report, const JsonOptions& options) {
+  const SiteTable table = BuildSiteTable(report, options.filter);
+  const size_t top = options.top;
   std::string out;
   JsonWriter w(&out);
   w.BeginObject();
@@ -73,12 +186,31 @@ std::string RenderJsonReport(const report::Report& report, size_t top) {
   w.Field("sampling_interval_bytes", SamplingInterval(report));
   WriteTotals(report.totals(), &w);
   w.Field("dropped_events", report.dropped_events());
-  w.Key("sites");
-  w.BeginArray();
-  for (int i : SitesByLiveBytes(report, top)) WriteSite(report, report.sites(i), &w);
-  w.EndArray();
+  WriteAllSites(report, table, top, &w);
+  WriteLeakSummary(table, &w);
+  WriteRows(report, "internals", Limit(Surviving(table.internals), top), true, &w);
+  WriteGrowthSuspects(report, table, top, &w);
+  WriteRows(report, "peak_consumers",
+            RankedBy(
+                table.program, [](const SiteRow& r) { return r.peak_live_bytes; }, top),
+            false, &w);
+  WriteRows(report, "most_allocations",
+            RankedBy(
+                table.program, [](const SiteRow& r) { return r.allocations; }, top),
+            false, &w);
+  WriteRows(report, "temporary_allocations",
+            RankedBy(
+                table.program, [](const SiteRow& r) { return r.temporary_allocations; }, top),
+            false, &w);
+  WriteTimeline(report, &w);
   w.EndObject();
   return out;
+}
+
+std::string RenderJsonReport(const report::Report& report, size_t top) {
+  JsonOptions options;
+  options.top = top;
+  return RenderJsonReport(report, options);
 }
 
 }  // namespace leakscope::viewer

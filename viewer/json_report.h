@@ -1,14 +1,27 @@
-// `leakscope report --json`: the report as JSON, for scripts and CI.
+// `leakscope report --json` (and `export --format json`): the report as
+// JSON, for scripts and CI.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
 #include "report.pb.h"
+#include "site_table.h"
 
 namespace leakscope::viewer {
 
-// Sites sorted by live bytes, at most `top` of them (0 = all).
+struct JsonOptions {
+  size_t top = 0;  // rows per section, 0 = all
+  SiteFilter filter;
+};
+
+// "sites": every site holding or having allocated memory (the program's and
+// the runtime internals, each marked "internal"), by live bytes, as before
+// sections were added; then "leaks" (summary), "internals", "growth_suspects",
+// "peak_consumers", "most_allocations", "temporary_allocations", "timeline".
+std::string RenderJsonReport(const report::Report& report, const JsonOptions& options);
+
+// All sites, no filter.
 std::string RenderJsonReport(const report::Report& report, size_t top);
 
 }  // namespace leakscope::viewer

@@ -1,6 +1,8 @@
 #include "json_writer.h"
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace leakscope::viewer {
 namespace {
@@ -134,6 +136,31 @@ void JsonWriter::String(std::string_view value) {
 void JsonWriter::Uint(uint64_t value) {
   BeforeValue();
   *out_ += std::to_string(value);
+}
+
+void JsonWriter::Double(double value) {
+  BeforeValue();
+  if (!std::isfinite(value)) {
+    *out_ += "null";
+    return;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", value);
+  // Fewer digits when they read back as the same double.
+  for (int precision = 1; precision < 17; ++precision) {
+    char shorter[32];
+    std::snprintf(shorter, sizeof shorter, "%.*g", precision, value);
+    if (std::strtod(shorter, nullptr) == value) {
+      *out_ += shorter;
+      return;
+    }
+  }
+  *out_ += buf;
+}
+
+void JsonWriter::Field(std::string_view name, double value) {
+  Key(name);
+  Double(value);
 }
 
 void JsonWriter::Int(int64_t value) {

@@ -30,6 +30,8 @@ class JsonWriter {
   void Uint(uint64_t value);
   void Int(int64_t value);
   void Bool(bool value);
+  // Shortest round-trip form ("0.25", "1e+30"); JSON has no NaN or infinity: null.
+  void Double(double value);
 
   // Shorthands for a key followed by its value.
   void Field(std::string_view name, std::string_view value);
@@ -38,6 +40,7 @@ class JsonWriter {
   void Field(std::string_view name, uint32_t value) { Field(name, uint64_t{value}); }
   void Field(std::string_view name, int32_t value);
   void Field(std::string_view name, bool value);
+  void Field(std::string_view name, double value);
 
  private:
   void Open(char bracket);

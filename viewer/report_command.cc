@@ -1,15 +1,13 @@
 #include "report_command.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 #include "exit_codes.h"
+#include "filter_args.h"
 #include "json_report.h"
-#include "report_file.h"
+#include "report_loading.h"
 #include "text_report.h"
 #include "usage.h"
 
@@ -24,8 +22,9 @@ ParseOutcome ParseReportArgs(const std::vector<std::string>& args, ReportArgs* o
     if (IsHelpFlag(arg)) return ParseOutcome::kHelp;
     if (TakeNumberOption(args, &i, "--top", 1, &top, error)) {
       out->top = static_cast<size_t>(top);
-    } else if (arg == "--json") {
-      out->json = true;
+    } else if (TakeFilterOption(args, &i, &out->filter, error)) {
+    } else if (arg == "--json" || arg == "--show-internals") {
+      (arg == "--json" ? out->json : out->show_internals) = true;
       ++i;
     } else if (arg.size() > 1 && arg[0] == '-') {
       *error = "unknown option '" + arg + "' (see 'leakscope report --help')";
@@ -41,25 +40,6 @@ ParseOutcome ParseReportArgs(const std::vector<std::string>& args, ReportArgs* o
   return error->empty() ? ParseOutcome::kOk : ParseOutcome::kError;
 }
 
-namespace {
-
-// ReadReportFile reads the whole file: a directory or a device (/dev/zero)
-// must be turned away first.
-bool IsRegularFile(const std::string& path, std::string* error) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    *error = path + ": cannot open: " + std::strerror(errno);
-    return false;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    *error = path + ": not a regular file";
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 int ReportCommand(const std::vector<std::string>& args) {
   ReportArgs parsed;
   std::string error;
@@ -74,18 +54,19 @@ int ReportCommand(const std::vector<std::string>& args) {
       break;
   }
   report::Report report;
-  if (!IsRegularFile(parsed.file, &error) ||
-      !report::ReadReportFile(parsed.file, &report, &error)) {
+  if (!LoadReport(parsed.file, &report, &error)) {
     std::fprintf(stderr, "leakscope report: %s\n", error.c_str());
     return kExitUsage;
   }
   std::string out;
   if (parsed.json) {
-    out = RenderJsonReport(report, parsed.top);
+    out = RenderJsonReport(report, JsonOptions{parsed.top, parsed.filter});
   } else {
     TextOptions options;
     if (parsed.top != 0) options.top = parsed.top;
     options.color = ShouldUseColor(STDOUT_FILENO);
+    options.show_internals = parsed.show_internals;
+    options.filter = parsed.filter;
     out = RenderTextReport(report, options);
   }
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -1,4 +1,4 @@
-// `leakscope report FILE [--top N] [--json]`.
+// `leakscope report FILE [--top N] [--json] [--show-internals] [filter options]`.
 #pragma once
 
 #include <cstddef>
@@ -6,13 +6,16 @@
 #include <vector>
 
 #include "cli_args.h"
+#include "site_table.h"
 
 namespace leakscope::viewer {
 
 struct ReportArgs {
   std::string file;
-  size_t top = 0;  // 0: the format's default (text: 20 sites, JSON: all)
+  size_t top = 0;  // 0: the format's default (text: 20 rows per section, JSON: all)
   bool json = false;
+  bool show_internals = false;
+  SiteFilter filter;
 };
 
 // `args` are the words after "report". On kError, *error is one line.

@@ -1,27 +1,36 @@
 // `leakscope report FILE`: the report as text for a person at a terminal.
-// Each section is its own function (text_*.cc) so later ones (growth
-// suspects, peak consumers, ...) slot in without touching the others.
+// Each section is its own function (text_*.cc), each limited by --top.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
 #include "report.pb.h"
+#include "site_table.h"
 #include "text_style.h"
 
 namespace leakscope::viewer {
 
 struct TextOptions {
-  size_t top = 20;        // surviving sites shown; 0 = all
+  size_t top = 20;        // rows per section; 0 = all
   size_t max_frames = 8;  // frames shown per site
   bool color = false;
+  bool show_internals = false;  // list the runtime internals instead of one summary line
+  SiteFilter filter;
 };
 
 std::string RenderTextReport(const report::Report& report, const TextOptions& options);
 
-// Sections, in the order RenderTextReport prints them.
+// Sections, in the order RenderTextReport prints them. A section with
+// nothing to show (no growth suspects, no temporary allocations) is "".
 std::string RenderProcessSummary(const report::Report& report, const TextStyle& style);
-std::string RenderSurvivingSites(const report::Report& report, const TextOptions& options,
-                                 const TextStyle& style);
+std::string RenderSurvivingSites(const report::Report& report, const SiteTable& table,
+                                 const TextOptions& options, const TextStyle& style);
+std::string RenderGrowthSuspects(const report::Report& report, const SiteTable& table,
+                                 const TextOptions& options, const TextStyle& style);
+std::string RenderRankings(const report::Report& report, const SiteTable& table,
+                           const TextOptions& options, const TextStyle& style);
+std::string RenderInternals(const report::Report& report, const SiteTable& table,
+                            const TextOptions& options, const TextStyle& style);
 
 }  // namespace leakscope::viewer

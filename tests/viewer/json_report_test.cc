@@ -12,7 +12,8 @@ using testing::TinyReport;
 
 TEST(JsonReport, TinyReportInFull) {
   // Quotes escaped, the tab as \t, the invalid byte 0xff in a path as U+FFFD;
-  // killed by a signal: "signal", no "exit_status".
+  // killed by a signal: "signal", no "exit_status". The one site is a leak and
+  // made the most allocations; it has no peak or temporary figures.
   const std::string expected = R"({
   "process": {
     "pid": 7,
@@ -42,6 +43,9 @@ TEST(JsonReport, TinyReportInFull) {
       "live_allocations": 1,
       "allocated_bytes": 300,
       "allocations": 2,
+      "peak_live_bytes": 0,
+      "temporary_allocations": 0,
+      "internal": false,
       "frames": [
         {
           "function": "f",
@@ -52,7 +56,40 @@ TEST(JsonReport, TinyReportInFull) {
         }
       ]
     }
-  ]
+  ],
+  "leaks": {
+    "live_bytes": 100,
+    "live_allocations": 1,
+    "sites": 1,
+    "internal_live_bytes": 0,
+    "suppressed_sites": 0,
+    "suppressed_live_bytes": 0
+  },
+  "internals": [],
+  "growth_suspects": [],
+  "peak_consumers": [],
+  "most_allocations": [
+    {
+      "live_bytes": 100,
+      "live_allocations": 1,
+      "allocated_bytes": 300,
+      "allocations": 2,
+      "peak_live_bytes": 0,
+      "temporary_allocations": 0,
+      "internal": false,
+      "frames": [
+        {
+          "function": "f",
+          "file": "/src/\ufffd.c",
+          "line": 3,
+          "module": "/bin/a\"b",
+          "inlined": false
+        }
+      ]
+    }
+  ],
+  "temporary_allocations": [],
+  "timeline": []
 }
 )";
   EXPECT_EQ(RenderJsonReport(TinyReport(), 0), expected);
@@ -88,11 +125,11 @@ TEST(JsonReport, SampledSitesCarryConfidenceInterval) {
   r.mutable_sites(0)->set_live_bytes_ci_high(2048);
   const std::string json = RenderJsonReport(r, 0);
   EXPECT_NE(json.find("  \"sampling_interval_bytes\": 512,\n"), std::string::npos);
-  EXPECT_NE(json.find("      \"allocations\": 2,\n"
+  EXPECT_NE(json.find("      \"temporary_allocations\": 0,\n"
                       "      \"live_samples\": 1,\n"
                       "      \"live_bytes_ci_low\": 3,\n"
                       "      \"live_bytes_ci_high\": 2048,\n"
-                      "      \"frames\": ["),
+                      "      \"internal\": false,\n"),
             std::string::npos);
   EXPECT_EQ(RenderJsonReport(TinyReport(), 0).find("live_samples"), std::string::npos);
 }

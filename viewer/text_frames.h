@@ -1,0 +1,25 @@
+// How a frame and a stack read in the text report; shared by every section.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "report.pb.h"
+#include "text_style.h"
+
+namespace leakscope::viewer {
+
+// "function  file:line  (module)  [inlined]", without indentation or newline.
+std::string FrameText(const report::Frame& f, const TextStyle& style);
+
+// One indented line per frame, at most max_frames of them, then how many were cut.
+std::string StackText(const report::Report& report, const std::vector<uint32_t>& frames,
+                      size_t max_frames, const TextStyle& style);
+
+// The frame where the row's memory was allocated, as one line, for the
+// one-line-per-site sections.
+std::string CallSiteText(const report::Report& report, const std::vector<uint32_t>& frames,
+                         const TextStyle& style);
+
+}  // namespace leakscope::viewer

@@ -31,10 +31,18 @@ struct Sum {
   uint64_t bytes_fp = 0, count_fp = 0;
 };
 
+bool Contains(const SymbolizedFrame& f,
+              const google::protobuf::RepeatedPtrField<std::string>& any) {
+  for (const std::string& s : any)
+    if (!s.empty() && f.function.find(s) != std::string::npos) return true;
+  return false;
+}
+
 bool Allowed(const std::vector<SymbolizedFrame>& frames, const wire::Query& query) {
-  for (const SymbolizedFrame& f : frames)
-    for (const std::string& allow : query.allow_functions())
-      if (!allow.empty() && f.function.find(allow) != std::string::npos) return true;
+  for (const SymbolizedFrame& f : frames) {
+    if (Contains(f, query.stop_functions())) return false;
+    if (Contains(f, query.allow_functions())) return true;
+  }
   return false;
 }
 

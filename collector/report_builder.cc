@@ -241,9 +241,11 @@ bool IsAllocatorFrame(const SymbolizedFrame& f) {
   size_t slash = module.rfind('/');
   if (slash != std::string_view::npos) module.remove_prefix(slash + 1);
   if (module.substr(0, 12) == "libleakscope") return true;
-  static const char* const kAllocators[] = {"malloc",         "calloc",        "realloc",  "free",
-                                            "posix_memalign", "aligned_alloc", "memalign", "valloc",
-                                            "pvalloc",        "reallocarray"};
+  static const char* const kAllocators[] = {
+      "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign",
+      "valloc", "pvalloc", "reallocarray",
+      // in-process API wrappers, inlined into a pool allocator
+      "leakscope_report_alloc"};
   for (const char* name : kAllocators)
     if (f.function == name) return true;
   std::string_view fn = f.function;

@@ -138,6 +138,7 @@ __attribute__((visibility("default"))) int leakscope_shim_live_since(
                     ? options->max_sites
                     : LEAKSCOPE_MAX_SITES;
   q.allow_functions = options ? options->allow_functions : nullptr;
+  q.stop_functions = options ? options->stop_functions : nullptr;
   ReplyInfo reply;
   reply.live = out;
   return out->status = Ask(q, &reply);

@@ -94,6 +94,7 @@ void EncodeQuery(const QueryInfo& q, ByteBuffer* msg) {
   if (q.path && *q.path) b.PutStringField(f::kPath, q.path);
   if (q.max_sites) b.PutVarintField(f::kMaxSites, q.max_sites);
   for (const char* const* a = q.allow_functions; a && *a; ++a) b.PutStringField(f::kAllow, *a);
+  for (const char* const* a = q.stop_functions; a && *a; ++a) b.PutStringField(f::kStop, *a);
   msg->PutMessageField(f::kMessageQuery, b);
 }
 

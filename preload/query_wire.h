@@ -14,7 +14,8 @@ namespace leakscope::preload {
 
 namespace query_field {
 inline constexpr uint32_t kMessageQuery = 7;
-inline constexpr uint32_t kId = 1, kKind = 2, kMark = 3, kPath = 4, kMaxSites = 5, kAllow = 6;
+inline constexpr uint32_t kId = 1, kKind = 2, kMark = 3, kPath = 4, kMaxSites = 5, kAllow = 6,
+                          kStop = 7;
 inline constexpr uint32_t kReplyId = 1, kReplyOk = 2, kReplyError = 3, kReplyMark = 4,
                           kReplyLiveBytes = 5, kReplyLiveAllocations = 6, kReplyEstimated = 7,
                           kReplySites = 8, kReplyAllowedBytes = 9, kReplyPath = 10;
@@ -31,6 +32,7 @@ struct QueryInfo {
   const char* path = nullptr;
   uint32_t max_sites = 0;
   const char* const* allow_functions = nullptr;  // NULL-terminated
+  const char* const* stop_functions = nullptr;   // NULL-terminated
 };
 
 struct ReplyInfo {

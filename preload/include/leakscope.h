@@ -68,6 +68,10 @@ typedef struct leakscope_live_options {
   /* Sites with a frame whose function name contains one of these strings
    * are left out of the figures. NULL-terminated; NULL for none. */
   const char* const* allow_functions;
+  /* allow_functions are matched only in frames inner to the first frame
+   * whose function contains one of these (say, the test runner's).
+   * NULL-terminated; NULL: every frame. */
+  const char* const* stop_functions;
   uint32_t max_sites; /* 0: LEAKSCOPE_MAX_SITES */
 } leakscope_live_options;
 

@@ -1,0 +1,115 @@
+// The GoogleTest listener on a real suite (leaky_suite.cc): under the shim
+// exactly the leaking tests fail, each naming its leaking call site; without
+// the shim every test passes.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "run_process.h"
+
+namespace leakscope::api_testing {
+namespace {
+
+const std::string kSuite = LEAKY_SUITE_PATH;
+const std::string kSource = LEAKY_SUITE_SOURCE;
+
+class GtestListener : public ::testing::Test {
+ protected:
+  ProcessResult UnderShim(const std::string& filter, std::vector<std::string> env = {}) {
+    EXPECT_TRUE(daemon_.ok());
+    env.push_back("LD_PRELOAD=" LEAKSCOPE_SHIM_PATH);
+    env.push_back("LEAKSCOPE_SOCKET=" + daemon_.socket());
+    return RunProcess({kSuite, "--gtest_filter=" + filter}, env);
+  }
+  Daemon daemon_{LEAKSCOPED_PATH};
+};
+
+std::vector<std::string> Failed(const ProcessResult& r) {
+  std::vector<std::string> names;
+  for (const std::string& line : LinesWith(r.output, "[  FAILED  ] Suite."))
+    names.push_back(line.substr(line.find("Suite."), line.find(" (") - line.find("Suite.")));
+  return names;
+}
+
+TEST_F(GtestListener, LeakingTestFailsNamingItsSite) {
+  ProcessResult r = UnderShim("Suite.Leaks");
+  EXPECT_EQ(r.exit_status, 1) << r.output;
+  EXPECT_EQ(LinesWith(r.output, "leakscope: this test leaked"),
+            std::vector<std::string>{"leakscope: this test leaked 48 bytes in 1 allocation"});
+  EXPECT_EQ(LinesWith(r.output, "bytes in 1 from"),
+            std::vector<std::string>{
+                "  48 bytes in 1 from (anonymous namespace)::LeakForTest(unsigned long) at " +
+                kSource + ":22"})
+      << r.output;
+}
+
+TEST_F(GtestListener, CleanTestPasses) {
+  ProcessResult r = UnderShim("Suite.Clean");
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_EQ(LinesWith(r.output, "leakscope:"), std::vector<std::string>{}) << r.output;
+}
+
+TEST_F(GtestListener, WholeSuiteFailsExactlyTheLeakingTests) {
+  ProcessResult r = UnderShim("*");
+  EXPECT_EQ(r.exit_status, 1) << r.output;
+  // Sorted by name in GoogleTest's summary, then the tests as they ran.
+  EXPECT_EQ(Failed(r),
+            (std::vector<std::string>{"Suite.Leaks", "Suite.OverBudget", "Suite.PoolLeak",
+                                      "Suite.Leaks", "Suite.OverBudget", "Suite.PoolLeak"}))
+      << r.output;
+  EXPECT_EQ(LinesWith(r.output, "leakscope: this test leaked"),
+            (std::vector<std::string>{
+                "leakscope: this test leaked 48 bytes in 1 allocation",
+                "leakscope: this test leaked 65 bytes in 1 allocation, budget 64 bytes",
+                "leakscope: this test leaked 24 bytes in 1 allocation"}))
+      << r.output;
+  EXPECT_EQ(
+      LinesWith(r.output,
+                "  24 bytes in 1 from (anonymous namespace)::PoolAllocate(unsigned long) at " +
+                    kSource + ":40")
+          .size(),
+      1u)
+      << r.output;
+}
+
+TEST_F(GtestListener, SampledModeSaysEstimated) {
+  // A 48-byte allocation against a countdown of mean 2 bytes is sampled but
+  // for odds of e^-24, and stands for itself: 48 bytes exactly.
+  ProcessResult r = UnderShim("Suite.Leaks", {"LEAKSCOPE_SAMPLE_INTERVAL=2"});
+  EXPECT_EQ(r.exit_status, 1) << r.output;
+  EXPECT_EQ(LinesWith(r.output, "leakscope: this test leaked"),
+            std::vector<std::string>{
+                "leakscope: this test leaked 48 bytes in 1 allocation (estimated: sampled mode)"})
+      << r.output;
+}
+
+TEST(GtestListenerWithoutShim, EveryTestPasses) {
+  ProcessResult r = RunProcess({kSuite}, {"LD_PRELOAD="});
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_EQ(LinesWith(r.output, "[  PASSED  ] 8 tests."),
+            std::vector<std::string>{"[  PASSED  ] 8 tests."});
+}
+
+TEST(GtestListenerWithoutCollector, EveryTestPassesAndSaysWhy) {
+  ScratchDir dir;
+  ProcessResult r = RunProcess(
+      {kSuite, "--gtest_filter=Suite.Leaks"},
+      {"LD_PRELOAD=" LEAKSCOPE_SHIM_PATH, "LEAKSCOPE_SOCKET=" + dir.path() + "/nobody-listens",
+       "LEAKSCOPE_QUERY_TIMEOUT_MS=200"});
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_EQ(LinesWith(r.output, "leakscope: leak check unavailable"),
+            std::vector<std::string>{"leakscope: leak check unavailable, tests are not checked: no "
+                                     "collector connection"});
+}
+
+TEST(GtestListenerUnderLeakscopeRun, LeakingTestFails) {
+  ScratchDir dir;
+  ProcessResult r = RunProcess({LEAKSCOPE_CLI_PATH, "run", "-o", dir.path(), "--", kSuite,
+                                "--gtest_filter=Suite.Leaks:Suite.Clean"});
+  EXPECT_EQ(r.exit_status, 1) << r.output;
+  EXPECT_EQ(Failed(r), (std::vector<std::string>{"Suite.Leaks", "Suite.Leaks"})) << r.output;
+}
+
+}  // namespace
+}  // namespace leakscope::api_testing

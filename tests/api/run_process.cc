@@ -1,0 +1,125 @@
+#include "run_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <sstream>
+
+extern char** environ;
+
+namespace leakscope::api_testing {
+namespace {
+
+std::vector<std::string> MergedEnvironment(const std::vector<std::string>& changes) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (const std::string& change : changes) {
+    const std::string name = change.substr(0, change.find('=') + 1);
+    std::vector<std::string> kept;
+    for (const std::string& e : env)
+      if (e.compare(0, name.size(), name) != 0) kept.push_back(e);
+    if (change.size() > name.size()) kept.push_back(change);
+    env = std::move(kept);
+  }
+  return env;
+}
+
+std::vector<char*> Pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+int ShellStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// Child side of a fork: output to `out_fd`, then exec. Never returns.
+[[noreturn]] void Exec(std::vector<std::string> argv, std::vector<std::string> env, int out_fd) {
+  if (out_fd >= 0) {
+    dup2(out_fd, 1);
+    dup2(out_fd, 2);
+  }
+  std::vector<char*> args = Pointers(argv), envp = Pointers(env);
+  execve(args[0], args.data(), envp.data());
+  std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
+  _exit(127);
+}
+
+}  // namespace
+
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env) {
+  ProcessResult result;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return result;
+  std::vector<std::string> merged = MergedEnvironment(env);
+  const pid_t pid = fork();
+  if (pid == 0) Exec(argv, merged, fds[1]);
+  close(fds[1]);
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    result.output.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  if (pid > 0 && waitpid(pid, &status, 0) == pid) result.exit_status = ShellStatus(status);
+  return result;
+}
+
+// Waits for the daemon's "listening" line on its stderr: the socket exists then.
+Daemon::Daemon(const std::string& leakscoped) {
+  char tmpl[] = "/tmp/leakscope-daemon-XXXXXX";
+  if (!mkdtemp(tmpl)) return;
+  dir_ = tmpl;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return;
+  std::vector<std::string> merged = MergedEnvironment({});
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    Exec({leakscoped, "--socket", socket(), "--output", dir_}, merged, -1);
+  }
+  close(fds[1]);
+  std::string said;
+  char c;
+  while (said.find("listening") == std::string::npos && read(fds[0], &c, 1) == 1) said += c;
+  close(fds[0]);  // later lines go nowhere: leakscoped ignores EPIPE on stderr
+  if (said.find("listening") != std::string::npos) pid_ = pid;
+}
+
+Daemon::~Daemon() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (!dir_.empty()) RunProcess({"/bin/rm", "-rf", dir_});
+}
+
+ScratchDir::ScratchDir() {
+  char tmpl[] = "/tmp/leakscope-test-XXXXXX";
+  if (mkdtemp(tmpl)) path_ = tmpl;
+}
+
+ScratchDir::~ScratchDir() {
+  if (!path_.empty()) RunProcess({"/bin/rm", "-rf", path_});
+}
+
+std::vector<std::string> LinesWith(const std::string& text, const std::string& needle) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  return out;
+}
+
+}  // namespace leakscope::api_testing

@@ -1,0 +1,53 @@
+// Runs a program to completion and captures what it printed, for tests that
+// drive real binaries (test suites under the shim, installed packages).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace leakscope::api_testing {
+
+struct ProcessResult {
+  int exit_status = -1;  // as a shell reports it: 128+N if killed by signal N
+  std::string output;    // stdout and stderr, interleaved
+};
+
+// `argv[0]` is a path. `env` entries "NAME=value" replace ours; "NAME=" with
+// nothing after it removes NAME.
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env = {});
+
+// The collector daemon on a socket in a fresh directory, for LD_PRELOAD runs;
+// stopped (SIGTERM, waited for) by the destructor.
+class Daemon {
+ public:
+  explicit Daemon(const std::string& leakscoped);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+  bool ok() const { return pid_ > 0; }
+  const std::string& dir() const { return dir_; }
+  std::string socket() const { return dir_ + "/socket"; }
+
+ private:
+  std::string dir_;
+  int pid_ = -1;
+};
+
+// A fresh directory under /tmp; removed (recursively) by the destructor.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Lines of `text` that contain `needle`.
+std::vector<std::string> LinesWith(const std::string& text, const std::string& needle);
+
+}  // namespace leakscope::api_testing

@@ -4,15 +4,6 @@
 
 namespace leakscope::viewer {
 
-const char kFilterOptionsUsage[] =
-    "  --by stack|function|file|module\n"
-    "                      group sites by their whole stack (default) or by the\n"
-    "                      function, source file or module that called the allocator\n"
-    "  --include REGEX     only sites with a frame whose function, file or module matches\n"
-    "  --exclude REGEX     leave out sites with such a frame\n"
-    "  --suppressions FILE leave out sites matching LeakSanitizer-style 'leak:<pattern>'\n"
-    "                      lines (pattern against function, file or module; '*' wildcard)\n";
-
 bool TakeFilterOption(const std::vector<std::string>& args, size_t* i, SiteFilter* filter,
                       std::string* error) {
   std::string value;

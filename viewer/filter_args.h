@@ -16,7 +16,4 @@ namespace leakscope::viewer {
 bool TakeFilterOption(const std::vector<std::string>& args, size_t* i, SiteFilter* filter,
                       std::string* error);
 
-// The help text lines for those options.
-extern const char kFilterOptionsUsage[];
-
 }  // namespace leakscope::viewer

@@ -3,7 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "check_command.h"
+#include "diff_command.h"
 #include "exit_codes.h"
+#include "export_command.h"
 #include "report_command.h"
 #include "run_command.h"
 #include "usage.h"
@@ -28,6 +31,9 @@ int main(int argc, char** argv) {
   }
   if (command == "run") return RunCommand(rest);
   if (command == "report") return ReportCommand(rest);
+  if (command == "check") return CheckCommand(rest);
+  if (command == "diff") return DiffCommand(rest);
+  if (command == "export") return ExportCommand(rest);
   std::fprintf(stderr, "leakscope: unknown command '%s' (see 'leakscope --help')\n",
                command.c_str());
   return kExitUsage;

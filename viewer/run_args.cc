@@ -4,6 +4,7 @@ namespace leakscope::viewer {
 
 ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, std::string* error) {
   size_t i = 0;
+  std::string check_option;  // the first limit option seen, which needs --check
   while (i < args.size() && error->empty()) {
     const std::string& arg = args[i];
     uint64_t number = 0;
@@ -25,12 +26,20 @@ ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, st
     } else if (arg == "--no-follow") {
       out->no_follow = true;
       ++i;
+    } else if (arg == "--check") {
+      out->check = true;
+      ++i;
+    } else if (TakeCheckOption(args, &i, &out->check_options, error)) {
+      if (check_option.empty()) check_option = arg.substr(0, arg.find('='));
     } else if (arg.size() > 1 && arg[0] == '-') {
       *error = "unknown option '" + arg + "' (see 'leakscope run --help')";
     } else {
       break;  // the command
     }
   }
+  if (error->empty() && !check_option.empty() && !out->check)
+    *error = "option '" + check_option + "' needs --check";
+  if (error->empty() && out->check) *error = CheckOptionsProblem(out->check_options);
   if (!error->empty()) return ParseOutcome::kError;
   out->command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   if (out->command.empty()) {

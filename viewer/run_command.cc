@@ -74,6 +74,21 @@ void PrintOtherReports(const std::vector<collector::FinishedProcess>& all, pid_t
   }
 }
 
+// `run --check`: the gate on the command's report, once the command succeeded.
+int Gate(const CheckOptions& options, const std::optional<collector::FinishedProcess>& main) {
+  report::Report report;
+  std::string error;
+  if (!main || main->report_path.empty()) {
+    PrintError("--check: no report to check");
+    return kExitUsage;
+  }
+  if (!report::ReadReportFile(main->report_path, &report, &error)) {
+    PrintError("--check: " + error);
+    return kExitUsage;
+  }
+  return RunGate(report, options, "leakscope run --check", stderr);
+}
+
 int Fail(const std::string& message, int exit_status) {
   PrintError(message);
   return exit_status;
@@ -130,7 +145,9 @@ int Trace(const RunArgs& args, const std::string& shim) {
                "): it never connected (statically linked, or LD_PRELOAD cleared?)");
   }
   PrintOtherReports(finished, child.pid);
-  return ShellExitStatus(outcome.wait_status);
+  const int status = ShellExitStatus(outcome.wait_status);
+  if (!args.check || status != kExitOk) return status;
+  return Gate(args.check_options, outcome.main_report);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "check_command.h"
 #include "cli_args.h"
 
 namespace leakscope::viewer {
@@ -16,6 +17,8 @@ struct RunArgs {
   size_t top = 10;
   bool lossy = false;      // --lossy: a full ring drops events instead of waiting
   bool no_follow = false;  // --no-follow: don't trace programs the command execs
+  bool check = false;      // --check: gate on the command's report (limits in check_options)
+  CheckOptions check_options;
   std::vector<std::string> command;
 };
 
@@ -24,7 +27,9 @@ struct RunArgs {
 ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, std::string* error);
 
 // Returns the process exit status: the command's, 128+N if signal N killed
-// it, 2 for bad arguments, 127 if the command cannot be executed.
+// it, 2 for bad arguments, 127 if the command cannot be executed. With
+// --check, a command that succeeded gets the gate's status instead (1 over
+// budget, 2 without a report): the command's own failure wins.
 int RunCommand(const std::vector<std::string>& args);
 
 }  // namespace leakscope::viewer

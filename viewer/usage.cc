@@ -6,6 +6,27 @@
 
 namespace leakscope::viewer {
 
+// Options that choose which sites count (filter_args.cc), in several commands' help.
+#define LEAKSCOPE_FILTER_OPTIONS                                                            \
+  "  --by stack|function|file|module\n"                                                     \
+  "                       group sites by whole stack (default), or by the function,\n"      \
+  "                       source file or module of the program's allocating call\n"         \
+  "  --include REGEX      only sites with a frame whose function, file or module matches\n" \
+  "  --exclude REGEX      leave out sites with such a frame\n"                              \
+  "  --suppressions FILE  leave out sites matching LeakSanitizer-style 'leak:PATTERN'\n"    \
+  "                       lines (function, file or module; '*' wildcard, '^' '$' anchors)\n"
+
+// The budget options of `check` and `run --check`.
+#define LEAKSCOPE_CHECK_OPTIONS                                                            \
+  "  --max-leaked SIZE      fail if the program's sites hold more than SIZE in all\n"      \
+  "                         (default 0 when no other limit and no baseline is given)\n"    \
+  "  --max-site-leaked SIZE fail if any one site holds more than SIZE\n"                   \
+  "  --baseline OLD_REPORT  compare with an older report of the same program...\n"         \
+  "  --max-growth SIZE      ...and fail if the total or any site grew by more than SIZE\n" \
+  "                         since (default 0)\n"                                           \
+  "  SIZE is bytes, or with a K, M or G suffix (binary: 64K = 65536).\n"                   \
+  "  Runtime internals (see 'leakscope report') and suppressed sites never count.\n"
+
 const char kMainUsage[] =
     "usage: leakscope <command> [options]\n"
     "\n"
@@ -15,6 +36,9 @@ const char kMainUsage[] =
     "commands:\n"
     "  run [options] -- CMD [ARGS...]   run CMD under leakscope, write its report (.lsr)\n"
     "  report FILE [--top N] [--json]  show a report\n"
+    "  check FILE [limits]             CI gate: exit 1 if the report leaked over budget\n"
+    "  diff BASE NEW [--json]          what changed per call site between two reports\n"
+    "  export FILE --format F -o OUT   pprof, collapsed (flame graph) or json\n"
     "\n"
     "  leakscope <command> --help      options of a command\n"
     "  leakscope --version             version\n";
@@ -35,20 +59,67 @@ const char kRunUsage[] =
     "  --lossy                   drop events when a thread's buffer is full instead of\n"
     "                            making the thread wait (faster, figures may be incomplete)\n"
     "  --no-follow               do not trace programs that CMD executes\n"
+    "  --check                   then gate on CMD's report as 'leakscope check' does, with\n"
+    "                            the limit options below: exit 1 if over budget. CMD's own\n"
+    "                            failure (non-zero exit, signal) wins over the gate's 1;\n"
+    "                            2 if there is no report to gate on\n" LEAKSCOPE_CHECK_OPTIONS
     "\n"
     "environment:\n"
     "  LEAKSCOPE_PRELOAD         path of libleakscope.so, if not installed next to leakscope\n"
     "  NO_COLOR                  no colour even on a terminal\n";
 
 const char kReportUsage[] =
-    "usage: leakscope report FILE [--top N] [--json]\n"
+    "usage: leakscope report FILE [--top N] [--json] [--show-internals] [filter options]\n"
     "\n"
     "Shows a report written by 'leakscope run': how the process ended, how much memory\n"
-    "it held, and the call sites of the allocations still live at the end.\n"
+    "it held, then sections: the call sites of the allocations still live at the end\n"
+    "(leaks), growth suspects, peak memory consumers, most allocations, temporary\n"
+    "allocations. One-time allocations of the C/C++ runtime (libstdc++'s exception\n"
+    "pool, stdio buffers, thread TLS) are shown apart as runtime internals; the rules\n"
+    "are in default_internals.supp (installed in share/leakscope).\n"
     "\n"
     "options:\n"
-    "  --top N    call sites to show (default: 20 in text, all in JSON)\n"
-    "  --json     JSON instead of text; sites sorted by live bytes\n";
+    "  --top N              rows per section (default: 20 in text, all in JSON)\n"
+    "  --json               JSON: 'sites' (all, each marked 'internal'), 'leaks',\n"
+    "                       'internals', 'growth_suspects', 'peak_consumers',\n"
+    "                       'most_allocations', 'temporary_allocations', 'timeline'\n"
+    "  --show-internals     list the runtime internals instead of summing them "
+    "up\n" LEAKSCOPE_FILTER_OPTIONS;
+
+const char kCheckUsage[] =
+    "usage: leakscope check REPORT [limits] [filter options]\n"
+    "\n"
+    "A CI gate: exits 0 if what the program leaked is within budget, 1 (naming each\n"
+    "offending call site) if not, 2 if a report cannot be read or an option is wrong.\n"
+    "\n"
+    "limits:\n" LEAKSCOPE_CHECK_OPTIONS
+    "\n"
+    "filter options:\n" LEAKSCOPE_FILTER_OPTIONS;
+
+const char kDiffUsage[] =
+    "usage: leakscope diff BASE NEW [--json] [--top N] [--suppressions FILE]\n"
+    "\n"
+    "Change in live bytes and allocations per call site from BASE to NEW (two reports or\n"
+    "snapshots of the same program), largest growth first. Sites are matched by their\n"
+    "frames (function, file, line, module name), not by addresses; sites only in NEW are\n"
+    "marked NEW, sites holding nothing any more GONE. Runtime internals are left out.\n"
+    "\n"
+    "options:\n"
+    "  --top N     sites to show (default: 20 in text, all in JSON)\n"
+    "  --json      JSON instead of text\n"
+    "  --suppressions FILE, --include REGEX, --exclude REGEX  as in 'leakscope report'\n";
+
+const char kExportUsage[] =
+    "usage: leakscope export REPORT --format pprof|collapsed|json -o FILE\n"
+    "\n"
+    "  pprof      gzipped profile.proto (sample types inuse_space, inuse_objects,\n"
+    "             alloc_space, alloc_objects) for go tool pprof, speedscope, Pyroscope,\n"
+    "             Grafana\n"
+    "  collapsed  folded stacks, 'outermost;...;innermost live_bytes' per line, for\n"
+    "             flamegraph.pl and speedscope\n"
+    "  json       the same as 'leakscope report --json'\n"
+    "\n"
+    "'-o -' writes to stdout.\n";
 
 const char kVersionText[] = "leakscope " LEAKSCOPE_VERSION "\n";
 

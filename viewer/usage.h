@@ -6,6 +6,9 @@ namespace leakscope::viewer {
 extern const char kMainUsage[];
 extern const char kRunUsage[];
 extern const char kReportUsage[];
+extern const char kCheckUsage[];
+extern const char kDiffUsage[];
+extern const char kExportUsage[];
 extern const char kVersionText[];
 
 }  // namespace leakscope::viewer

@@ -1,0 +1,122 @@
+#include "check_command.h"
+
+#include <cstdio>
+
+#include "exit_codes.h"
+#include "filter_args.h"
+#include "report_loading.h"
+#include "usage.h"
+
+namespace leakscope::viewer {
+namespace {
+
+bool TakeSize(const std::vector<std::string>& args, size_t* i, const std::string& name,
+              std::optional<uint64_t>* out, std::string* error) {
+  std::string text;
+  if (!TakeOptionValue(args, i, name, &text, error)) return false;
+  uint64_t bytes = 0;
+  if (error->empty() && !ParseByteSize(text, &bytes)) {
+    *error = "option '" + name + "' needs a size in bytes (e.g. 4096, 64K, 2M), got '" + text + "'";
+  }
+  *out = bytes;
+  return true;
+}
+
+}  // namespace
+
+bool ParseByteSize(const std::string& text, uint64_t* bytes) {
+  std::string digits = text;
+  uint64_t unit = 1;
+  for (const auto& [suffix, scale] : {std::pair<const char*, uint64_t>{"KiB", 1ull << 10},
+                                      {"MiB", 1ull << 20},
+                                      {"GiB", 1ull << 30},
+                                      {"K", 1ull << 10},
+                                      {"M", 1ull << 20},
+                                      {"G", 1ull << 30}}) {
+    const std::string s = suffix;
+    if (digits.size() > s.size() && digits.compare(digits.size() - s.size(), s.size(), s) == 0) {
+      digits.resize(digits.size() - s.size());
+      unit = scale;
+      break;
+    }
+  }
+  uint64_t n = 0;
+  if (!ParseUint(digits, &n) || n > UINT64_MAX / unit) return false;
+  *bytes = n * unit;
+  return true;
+}
+
+bool TakeCheckOption(const std::vector<std::string>& args, size_t* i, CheckOptions* out,
+                     std::string* error) {
+  return TakeSize(args, i, "--max-leaked", &out->limits.max_leaked, error) ||
+         TakeSize(args, i, "--max-site-leaked", &out->limits.max_site_leaked, error) ||
+         TakeSize(args, i, "--max-growth", &out->limits.max_growth, error) ||
+         TakeOptionValue(args, i, "--baseline", &out->baseline, error) ||
+         TakeFilterOption(args, i, &out->limits.filter, error);
+}
+
+std::string CheckOptionsProblem(const CheckOptions& options) {
+  if (options.limits.max_growth && options.baseline.empty())
+    return "option '--max-growth' needs '--baseline OLD_REPORT'";
+  return "";
+}
+
+ParseOutcome ParseCheckArgs(const std::vector<std::string>& args, CheckArgs* out,
+                            std::string* error) {
+  bool have_file = false;
+  for (size_t i = 0; i < args.size() && error->empty();) {
+    const std::string& arg = args[i];
+    if (IsHelpFlag(arg)) return ParseOutcome::kHelp;
+    if (TakeCheckOption(args, &i, &out->options, error)) continue;
+    if (arg.size() > 1 && arg[0] == '-') {
+      *error = "unknown option '" + arg + "' (see 'leakscope check --help')";
+    } else if (have_file) {
+      *error = "one report file at a time (got '" + out->file + "' and '" + arg + "')";
+    } else {
+      out->file = arg;
+      have_file = true;
+      ++i;
+    }
+  }
+  if (error->empty() && !have_file) *error = "no report file given";
+  if (error->empty()) *error = CheckOptionsProblem(out->options);
+  return error->empty() ? ParseOutcome::kOk : ParseOutcome::kError;
+}
+
+int RunGate(const report::Report& report, const CheckOptions& options, const std::string& who,
+            std::FILE* out) {
+  report::Report baseline;
+  std::string error;
+  if (!options.baseline.empty() && !LoadReport(options.baseline, &baseline, &error)) {
+    std::fprintf(stderr, "%s: baseline %s\n", who.c_str(), error.c_str());
+    return kExitUsage;
+  }
+  const GateVerdict verdict =
+      EvaluateGate(report, options.baseline.empty() ? nullptr : &baseline, options.limits);
+  std::fprintf(out, "%s: %s", who.c_str(), verdict.explanation.c_str());
+  std::fflush(out);
+  return verdict.pass ? kExitOk : kExitFailure;
+}
+
+int CheckCommand(const std::vector<std::string>& args) {
+  CheckArgs parsed;
+  std::string error;
+  switch (ParseCheckArgs(args, &parsed, &error)) {
+    case ParseOutcome::kHelp:
+      std::fputs(kCheckUsage, stdout);
+      return kExitOk;
+    case ParseOutcome::kError:
+      std::fprintf(stderr, "leakscope check: %s\n", error.c_str());
+      return kExitUsage;
+    case ParseOutcome::kOk:
+      break;
+  }
+  report::Report report;
+  if (!LoadReport(parsed.file, &report, &error)) {
+    std::fprintf(stderr, "leakscope check: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  return RunGate(report, parsed.options, "leakscope check", stdout);
+}
+
+}  // namespace leakscope::viewer

@@ -1,0 +1,138 @@
+#include "pprof_export.h"
+
+#include <zlib.h>
+
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+#include "pprof/profile.pb.h"
+#include "report_facts.h"
+
+namespace leakscope::viewer {
+namespace {
+
+namespace pp = perftools::profiles;
+
+int64_t Signed(uint64_t v) {
+  return v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+             ? std::numeric_limits<int64_t>::max()
+             : static_cast<int64_t>(v);
+}
+
+class ProfileBuilder {
+ public:
+  explicit ProfileBuilder(const report::Report& report) : report_(report) { Intern(""); }
+
+  pp::Profile Build() {
+    AddSampleType("inuse_space", "bytes");
+    AddSampleType("inuse_objects", "count");
+    AddSampleType("alloc_space", "bytes");
+    AddSampleType("alloc_objects", "count");
+    profile_.set_default_sample_type(Intern("inuse_space"));
+    profile_.mutable_period_type()->set_type(Intern("space"));
+    profile_.mutable_period_type()->set_unit(Intern("bytes"));
+    profile_.set_period(Signed(SamplingInterval(report_)));
+    profile_.set_time_nanos(Signed(report_.process().start_time_unix_ns()));
+    for (const report::Site& site : report_.sites()) AddSample(site);
+    return std::move(profile_);
+  }
+
+ private:
+  int64_t Intern(const std::string& s) {
+    auto [it, added] = strings_.emplace(s, profile_.string_table_size());
+    if (added) profile_.add_string_table(s);
+    return it->second;
+  }
+
+  void AddSampleType(const char* type, const char* unit) {
+    pp::ValueType* v = profile_.add_sample_type();
+    v->set_type(Intern(type));
+    v->set_unit(Intern(unit));
+  }
+
+  uint64_t FunctionId(const report::Frame& f) {
+    const std::string name = f.function().empty() ? "??" : f.function();
+    const auto key = std::make_pair(name, f.file());
+    auto [it, added] = functions_.emplace(key, functions_.size() + 1);
+    if (added) {
+      pp::Function* fn = profile_.add_function();
+      fn->set_id(it->second);
+      fn->set_name(Intern(name));
+      fn->set_system_name(Intern(name));
+      fn->set_filename(Intern(f.file()));
+    }
+    return it->second;
+  }
+
+  // frames[begin..end) are inlined calls followed by the physical frame they
+  // are inlined into: one location. Keyed by the frame indexes.
+  uint64_t LocationId(const std::vector<uint32_t>& frames) {
+    auto [it, added] = locations_.emplace(frames, locations_.size() + 1);
+    if (added) {
+      pp::Location* loc = profile_.add_location();
+      loc->set_id(it->second);
+      for (uint32_t index : frames) {
+        const report::Frame& f = FrameAt(report_, index);
+        pp::Line* line = loc->add_line();
+        line->set_function_id(FunctionId(f));
+        line->set_line(f.line());
+      }
+    }
+    return it->second;
+  }
+
+  void AddSample(const report::Site& site) {
+    if (site.live_bytes() == 0 && site.allocations() == 0) return;
+    pp::Sample* sample = profile_.add_sample();
+    std::vector<uint32_t> group;
+    for (uint32_t index : site.frames()) {
+      group.push_back(index);
+      if (FrameAt(report_, index).inlined()) continue;  // its caller is the next frame
+      sample->add_location_id(LocationId(group));
+      group.clear();
+    }
+    if (!group.empty()) sample->add_location_id(LocationId(group));
+    for (uint64_t v :
+         {site.live_bytes(), site.live_allocations(), site.allocated_bytes(), site.allocations()}) {
+      sample->add_value(Signed(v));
+    }
+  }
+
+  const report::Report& report_;
+  pp::Profile profile_;
+  std::unordered_map<std::string, int64_t> strings_;
+  std::map<std::pair<std::string, std::string>, uint64_t> functions_;
+  std::map<std::vector<uint32_t>, uint64_t> locations_;
+};
+
+}  // namespace
+
+std::string ProfileBytes(const report::Report& report) {
+  return ProfileBuilder(report).Build().SerializeAsString();
+}
+
+bool GzipProfile(const report::Report& report, std::string* out, std::string* error) {
+  const std::string raw = ProfileBytes(report);
+  z_stream z{};
+  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    *error = "cannot start gzip compression";
+    return false;
+  }
+  out->resize(deflateBound(&z, raw.size()) + 32);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  z.avail_in = static_cast<uInt>(raw.size());
+  z.next_out = reinterpret_cast<Bytef*>(out->data());
+  z.avail_out = static_cast<uInt>(out->size());
+  const int rc = deflate(&z, Z_FINISH);
+  out->resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    *error = "gzip compression failed";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace leakscope::viewer

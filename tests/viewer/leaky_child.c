@@ -1,6 +1,7 @@
 /* The program `leakscope run` traces in the end-to-end tests. Known figures:
  * leak_hundreds() leaks 10 x 100 B; churn() allocates 5 x 64 B and frees them.
  *   leaky_child exit3      leaks, then exit(3)
+ *   leaky_child exit0      leaks, then returns 0 from main
  *   leaky_child sigkill    leaks, waits until the shim has sent the events,
  *                          then kills itself with SIGKILL
  *   leaky_child fork       a forked child leaks and exits 0; the parent waits
@@ -139,6 +140,7 @@ int main(int argc, char** argv) {
     raise(SIGKILL);
   }
   if (strcmp(argv[1], "exit3") == 0) exit(3);
+  if (strcmp(argv[1], "exit0") == 0) return 0;
   if (strcmp(argv[1], "wait-term") == 0) {
     WaitForDrainedEvents();
     if (write(STDOUT_FILENO, "ready\n", 6) != 6) return 65;

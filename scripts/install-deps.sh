@@ -21,6 +21,7 @@ PACKAGES=(
   heaptrack          # the reference the integration tests compare against
   python3            # integration tests
   elfutils           # eu-* tools for inspecting debug info
+  golang-go          # `go tool pprof` reads leakscope's pprof export in the viewer tests
 )
 
 missing_packages() {

@@ -41,9 +41,14 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 
 CliResult RunLeakscope(const std::vector<std::string>& args,
                        const std::vector<std::string>& extra_env) {
+  return RunProgram(LEAKSCOPE_BIN, args, extra_env);
+}
+
+CliResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                     const std::vector<std::string>& extra_env) {
   TempDir capture;
   const std::string out_path = capture.path() + "/out", err_path = capture.path() + "/err";
-  std::vector<std::string> argv_strings = {LEAKSCOPE_BIN};
+  std::vector<std::string> argv_strings = {program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<std::string> env_strings = MergedEnvironment(extra_env);
   std::vector<char*> argv = CStrings(argv_strings), envp = CStrings(env_strings);
@@ -57,7 +62,7 @@ CliResult RunLeakscope(const std::vector<std::string>& args,
   }
   CliResult result;
   int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) throw std::runtime_error("cannot run leakscope");
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) throw std::runtime_error("cannot run " + program);
   result.exit_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);

@@ -17,6 +17,10 @@ struct CliResult {
 CliResult RunLeakscope(const std::vector<std::string>& args,
                        const std::vector<std::string>& extra_env = {});
 
+// Runs `program` (a path) the same way.
+CliResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                     const std::vector<std::string>& extra_env = {});
+
 // A fresh directory under /tmp, removed with its files (not subdirectories).
 class TempDir {
  public:

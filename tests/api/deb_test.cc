@@ -2,7 +2,6 @@
 // unpacks it into a scratch root (no root needed), and the unpacked
 // `leakscope run` finds its own shim (bin/../lib) and catches a leak in a
 // test suite that uses the unpacked header's API.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -15,16 +14,8 @@ namespace leakscope::api_testing {
 namespace {
 
 std::string FindDeb(const std::string& dir) {
-  std::string found;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string name = e->d_name;
-      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".deb") == 0)
-        found = dir + "/" + name;
-    }
-    closedir(d);
-  }
-  return found;
+  const std::vector<std::string> debs = FilesEndingWith(dir, ".deb");
+  return debs.size() == 1 ? dir + "/" + debs[0] : "";
 }
 
 bool Exists(const std::string& path) {

@@ -1,11 +1,13 @@
 #include "run_process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -97,11 +99,16 @@ Daemon::Daemon(const std::string& leakscoped) {
   if (said.find("listening") != std::string::npos) pid_ = pid;
 }
 
-Daemon::~Daemon() {
+void Daemon::Stop() {
   if (pid_ > 0) {
     kill(pid_, SIGTERM);
     waitpid(pid_, nullptr, 0);
   }
+  pid_ = -1;
+}
+
+Daemon::~Daemon() {
+  Stop();
   if (!dir_.empty()) RunProcess({"/bin/rm", "-rf", dir_});
 }
 
@@ -112,6 +119,21 @@ ScratchDir::ScratchDir() {
 
 ScratchDir::~ScratchDir() {
   if (!path_.empty()) RunProcess({"/bin/rm", "-rf", path_});
+}
+
+std::vector<std::string> FilesEndingWith(const std::string& dir, const std::string& suffix) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        names.push_back(name);
+    }
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::vector<std::string> LinesWith(const std::string& text, const std::string& needle) {

@@ -26,6 +26,8 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
   bool ok() const { return pid_ > 0; }
+  // SIGTERM and wait: every open stream's report is written by then.
+  void Stop();
   const std::string& dir() const { return dir_; }
   std::string socket() const { return dir_ + "/socket"; }
 
@@ -46,6 +48,9 @@ class ScratchDir {
  private:
   std::string path_;
 };
+
+// Names in `dir` that end with `suffix`, sorted.
+std::vector<std::string> FilesEndingWith(const std::string& dir, const std::string& suffix);
 
 // Lines of `text` that contain `needle`.
 std::vector<std::string> LinesWith(const std::string& text, const std::string& needle);

@@ -36,7 +36,7 @@ while [ "$#" -gt 0 ]; do
     *) usage ;;
   esac
 done
-[ -n "$dir" ] && [ "$#" -gt 0 ] || usage
+if [ -z "$dir" ] || [ "$#" -eq 0 ]; then usage; fi
 case "$limits" in
   *--baseline*) ;;
   *) limits=$(echo "$limits" | sed 's/--max-growth [^ ]*//') ;;  # growth needs a baseline
@@ -49,7 +49,17 @@ leakscope run --check $limits -o "$dir" -- "$@" || status=$?
 
 # The command's own report: the oldest (lowest pid) named after it.
 name=$(basename "$1")
-report=$(ls "$dir" | grep "^$name\.[0-9]*\.lsr$" | sort -t. -k2 -n | head -n 1 || true)
+report=""
+lowest=""
+for f in "$dir/$name".*.lsr; do
+  pid=${f#"$dir/$name".}
+  pid=${pid%.lsr}
+  case "$pid" in *[!0-9]*|"") continue ;; esac  # not <pid>: a later image's ".2"
+  if [ -z "$lowest" ] || [ "$pid" -lt "$lowest" ]; then
+    lowest=$pid
+    report=$(basename "$f")
+  fi
+done
 if [ -n "$report" ]; then
   cp "$dir/$report" "$dir/report.lsr"
   echo "leak-gate: report $dir/report.lsr (from $report), gate exit status $status" >&2

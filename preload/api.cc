@@ -5,6 +5,7 @@
 // deadline, so the program never waits long for an absent or stuck collector.
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -25,6 +26,14 @@ constexpr uint32_t kMaxReplySize = 1 << 20;
 constexpr int kDefaultTimeoutMs = 5000;
 
 std::atomic<uint32_t> g_next_query_id{1};
+pthread_mutex_t g_ask_mu = PTHREAD_MUTEX_INITIALIZER;
+
+bool TimedLock(pthread_mutex_t* mu, int seconds) {
+  timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += seconds;
+  return pthread_mutex_timedlock(mu, &deadline) == 0;
+}
 
 int TimeoutMs() {
   const char* v = getenv("LEAKSCOPE_QUERY_TIMEOUT_MS");  // getenv does not allocate
@@ -61,10 +70,8 @@ bool ReadExactly(int fd, char* out, size_t n, uint64_t deadline_ns) {
   return true;
 }
 
-// Runs under the drain mutex. Replies to earlier queries that timed out are
-// skipped by id.
-void ReadReply(int fd, void* arg) {
-  Await* a = static_cast<Await*>(arg);
+// Replies to earlier queries that timed out are skipped by id.
+void ReadReply(int fd, Await* a) {
   const uint64_t deadline = MonotonicNs() + uint64_t(a->timeout_ms) * 1000000;
   for (;;) {
     unsigned char len[4];
@@ -103,7 +110,17 @@ int Ask(QueryInfo q, ReplyInfo* reply) {
   a.reply = reply;
   ByteBuffer msg;
   EncodeQuery(q, &msg);
-  const ExchangeResult r = ExchangeWithCollector(&msg, ReadReply, &a);
+  ExchangeResult r = ExchangeResult::kBusy;
+  // One exchange at a time: a reply is read by the thread that asked.
+  if (TimedLock(&g_ask_mu, 2)) {
+    int fd = -1;
+    r = SendQuery(msg, &fd);
+    if (r == ExchangeResult::kDone) {
+      ReadReply(fd, &a);
+      close(fd);
+    }
+    pthread_mutex_unlock(&g_ask_mu);
+  }
   t.busy = was_busy;
   const int status = StatusOf(r, a.answered);
   if (status == LEAKSCOPE_OK && !reply->ok) return LEAKSCOPE_ERROR;

@@ -366,7 +366,7 @@ void FlushForExec() {
   pthread_mutex_unlock(&d->mu);
 }
 
-ExchangeResult ExchangeWithCollector(ByteBuffer* query, ReplyReader await_reply, void* arg) {
+ExchangeResult SendQuery(const ByteBuffer& query, int* reply_fd) {
   Drain* d = g_drain;
   if (!d || d->finished.load(std::memory_order_acquire)) return ExchangeResult::kNoCollector;
   timespec deadline;
@@ -376,12 +376,11 @@ ExchangeResult ExchangeWithCollector(ByteBuffer* query, ReplyReader await_reply,
   Pass(d, false, nullptr);  // watermark "now": after every event this thread recorded
   ExchangeResult result = ExchangeResult::kNoCollector;
   if (d->conn.connected()) {
-    d->msg.PutBytes(query->data(), query->size());
+    d->msg.PutBytes(query.data(), query.size());
     SendMessage(d, false, nullptr);
-    if (d->conn.connected()) {
-      await_reply(d->conn.fd(), arg);
+    // A descriptor of our own: it stays valid if the drain closes its own.
+    if (d->conn.connected() && (*reply_fd = fcntl(d->conn.fd(), F_DUPFD_CLOEXEC, 0)) >= 0)
       result = ExchangeResult::kDone;
-    }
   }
   pthread_mutex_unlock(&d->mu);
   return result;

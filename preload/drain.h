@@ -26,12 +26,12 @@ void FinishProcess(const int* status, const char* how);
 void FlushForExec();
 
 // In-process API (api.cc): under the drain mutex, a pass takes every event
-// recorded before the call, the message `query` follows them in its own
-// frame, and `await_reply(fd, arg)` reads the collector's answer. Never waits
-// for the mutex more than a couple of seconds.
+// recorded before the call and `query` (a message body) follows them in its
+// own frame. On kDone, *reply_fd is a duplicate of the collector socket to
+// read the answer from (and close), so the drain is not held up meanwhile.
+// Never waits for the mutex more than a couple of seconds.
 enum class ExchangeResult { kDone, kNoCollector, kBusy };
-using ReplyReader = void (*)(int fd, void* arg);
-ExchangeResult ExchangeWithCollector(ByteBuffer* query, ReplyReader await_reply, void* arg);
+ExchangeResult SendQuery(const ByteBuffer& query, int* reply_fd);
 
 void DrainBeforeFork();
 void DrainAfterForkParent();

@@ -97,6 +97,31 @@ void WriteRows(const report::Report& report, const char* name, const RowList& ro
   w->EndArray();
 }
 
+// A ranking repeats sites already in "sites": their figures and the
+// program's call frame, not the whole stack again (a long run's report has
+// 100,000 stacks of 30 frames).
+void WriteRanking(const report::Report& report, const char* name, const RowList& rows,
+                  JsonWriter* w) {
+  w->Key(name);
+  w->BeginArray();
+  for (const SiteRow* r : rows) {
+    w->BeginObject();
+    w->Field("live_bytes", r->live_bytes);
+    w->Field("live_allocations", r->live_allocations);
+    w->Field("allocated_bytes", r->allocated_bytes);
+    w->Field("allocations", r->allocations);
+    w->Field("peak_live_bytes", r->peak_live_bytes);
+    w->Field("temporary_allocations", r->temporary_allocations);
+    const int call = CallFrame(report, r->frames);
+    if (call >= 0) {
+      w->Key("call_site");
+      WriteFrame(FrameAt(report, r->frames[static_cast<size_t>(call)]), w);
+    }
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
 // Program rows and internals together, by live bytes, as "sites" always was.
 void WriteAllSites(const report::Report& report, const SiteTable& table, size_t top,
                    JsonWriter* w) {
@@ -190,18 +215,12 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   WriteLeakSummary(table, &w);
   WriteRows(report, "internals", Limit(Surviving(table.internals), top), true, &w);
   WriteGrowthSuspects(report, table, top, &w);
-  WriteRows(report, "peak_consumers",
-            RankedBy(
-                table.program, [](const SiteRow& r) { return r.peak_live_bytes; }, top),
-            false, &w);
-  WriteRows(report, "most_allocations",
-            RankedBy(
-                table.program, [](const SiteRow& r) { return r.allocations; }, top),
-            false, &w);
-  WriteRows(report, "temporary_allocations",
-            RankedBy(
-                table.program, [](const SiteRow& r) { return r.temporary_allocations; }, top),
-            false, &w);
+  const auto by_peak = [](const SiteRow& r) { return r.peak_live_bytes; };
+  const auto by_calls = [](const SiteRow& r) { return r.allocations; };
+  const auto by_temporary = [](const SiteRow& r) { return r.temporary_allocations; };
+  WriteRanking(report, "peak_consumers", RankedBy(table.program, by_peak, top), &w);
+  WriteRanking(report, "most_allocations", RankedBy(table.program, by_calls, top), &w);
+  WriteRanking(report, "temporary_allocations", RankedBy(table.program, by_temporary, top), &w);
   WriteTimeline(report, &w);
   w.EndObject();
   return out;

@@ -76,16 +76,13 @@ TEST(JsonReport, TinyReportInFull) {
       "allocations": 2,
       "peak_live_bytes": 0,
       "temporary_allocations": 0,
-      "internal": false,
-      "frames": [
-        {
-          "function": "f",
-          "file": "/src/\ufffd.c",
-          "line": 3,
-          "module": "/bin/a\"b",
-          "inlined": false
-        }
-      ]
+      "call_site": {
+        "function": "f",
+        "file": "/src/\ufffd.c",
+        "line": 3,
+        "module": "/bin/a\"b",
+        "inlined": false
+      }
     }
   ],
   "temporary_allocations": [],

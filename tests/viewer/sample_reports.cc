@@ -85,4 +85,36 @@ report::Report TinyReport() {
   return r;
 }
 
+report::Report ScaleReport(int sites) {
+  constexpr int kShared = 1000, kDepth = 30;
+  report::Report r;
+  r.set_format_version(1);
+  r.set_final(true);
+  r.set_sampling_interval_bytes(1);
+  r.mutable_process()->set_exe("/usr/bin/long_runner");
+  r.mutable_process()->set_end(report::Process::EXITED);
+  for (int i = 0; i < kShared; ++i) {
+    const std::string name = "service::Layer" + std::to_string(i) + "::Handle(Request const&)";
+    AddFrame(&r, name.c_str(), "/src/service/layer.cc", static_cast<uint32_t>(i + 1),
+             "/usr/bin/long_runner", false);
+  }
+  uint64_t live = 0;
+  for (int i = 0; i < sites; ++i) {
+    const std::string leaf = "leaf_" + std::to_string(i) + "(int)";
+    AddFrame(&r, leaf.c_str(), "/src/service/leaf.cc", static_cast<uint32_t>(i + 1),
+             "/usr/bin/long_runner", false);
+    const uint64_t bytes = 16 * (static_cast<uint64_t>(i) + 1);
+    const uint64_t count = static_cast<uint64_t>(i % 7) + 1;
+    report::Site* s = AddSite(&r, bytes, count, 2 * bytes, 2 * count);
+    s->set_peak_live_bytes(bytes);
+    s->set_temporary_allocations(count / 2);
+    s->add_frames(static_cast<uint32_t>(r.frames_size() - 1));
+    for (int k = 1; k < kDepth; ++k)
+      s->add_frames(static_cast<uint32_t>((i * 31 + k * 97) % kShared));
+    live += bytes;
+  }
+  r.mutable_totals()->set_live_bytes(live);
+  return r;
+}
+
 }  // namespace leakscope::viewer::testing

@@ -13,4 +13,10 @@ report::Report ServerReport();
 // One site, one frame: small enough to compare the whole JSON output.
 report::Report TinyReport();
 
+// A long run's report: `sites` distinct stacks of 30 frames, each with its
+// own innermost function "leaf_<i>(int)" and 29 frames from a pool of 1,000
+// shared callers. Site i holds 16 * (i + 1) bytes in (i % 7) + 1 allocations,
+// so the largest is the last one.
+report::Report ScaleReport(int sites);
+
 }  // namespace leakscope::viewer::testing

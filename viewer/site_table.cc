@@ -22,12 +22,12 @@ bool IsAllocatorFrame(const report::Frame& f) {
 
 // Per entry of the frame table: does the regex find a match in its function,
 // file or module? Sites share frames, so each frame is searched once.
-std::vector<bool> RegexFrames(const report::Report& report, const std::regex& re) {
+std::vector<bool> RegexFrames(const report::Report& report, const FrameRegex& re) {
   std::vector<bool> matched(static_cast<size_t>(report.frames_size()), false);
   for (int i = 0; i < report.frames_size(); ++i) {
     const report::Frame& f = report.frames(i);
     for (const std::string* text : {&f.function(), &f.file(), &f.module()}) {
-      if (!text->empty() && std::regex_search(*text, re)) matched[static_cast<size_t>(i)] = true;
+      if (!text->empty() && re.Search(*text)) matched[static_cast<size_t>(i)] = true;
     }
   }
   return matched;
@@ -157,15 +157,9 @@ bool ParseGroupBy(const std::string& word, GroupBy* out) {
   return true;
 }
 
-bool CompileFrameRegex(const std::string& pattern, std::shared_ptr<const std::regex>* out,
+bool CompileFrameRegex(const std::string& pattern, std::shared_ptr<const FrameRegex>* out,
                        std::string* error) {
-  try {
-    *out = std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    *error = "invalid regular expression '" + pattern + "': " + e.what();
-    return false;
-  }
-  return true;
+  return FrameRegex::Compile(pattern, out, error);
 }
 
 int CallFrame(const report::Report& report, const report::Site& site) {

@@ -7,10 +7,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "frame_regex.h"
 #include "report.pb.h"
 #include "suppressions.h"
 
@@ -25,13 +25,13 @@ struct SiteFilter {
   GroupBy by = GroupBy::kStack;
   // A site is kept when a frame's function, file or module matches include
   // (if given) and none matches exclude (if given). ECMAScript syntax.
-  std::shared_ptr<const std::regex> include;
-  std::shared_ptr<const std::regex> exclude;
+  std::shared_ptr<const FrameRegex> include;
+  std::shared_ptr<const FrameRegex> exclude;
   Suppressions suppressions;  // the user's: taken out entirely
 };
 
 // Compiles `pattern` for --include/--exclude; false and a one-line *error if invalid.
-bool CompileFrameRegex(const std::string& pattern, std::shared_ptr<const std::regex>* out,
+bool CompileFrameRegex(const std::string& pattern, std::shared_ptr<const FrameRegex>* out,
                        std::string* error);
 
 // One row: a report site, or (grouped) the sum of the sites sharing a

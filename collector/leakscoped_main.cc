@@ -1,52 +1,118 @@
 // leakscoped: the standalone collector daemon. Serves traced processes on a
 // Unix socket and writes one report per process into the output directory,
-// until SIGTERM or SIGINT (then it reports the streams still open).
+// until SIGTERM or SIGINT (then it reports the streams still open). Optional:
+// periodic and on-demand (SIGUSR1) snapshots, a Prometheus /metrics endpoint.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include "metrics_http.h"
 #include "server.h"
 
 namespace {
 
 constexpr char kUsage[] =
-    "usage: leakscoped --socket PATH --output DIR\n"
-    "  --socket PATH  Unix socket the traced processes connect to (LEAKSCOPE_SOCKET)\n"
-    "  --output DIR   directory for the reports, <exe>.<pid>.lsr\n"
-    "Runs until SIGTERM or SIGINT.\n";
+    "usage: leakscoped --socket PATH --output DIR [options]\n"
+    "  --socket PATH               Unix socket the traced processes connect to (LEAKSCOPE_SOCKET)\n"
+    "  --output DIR                directory for the reports, <exe>.<pid>.lsr\n"
+    "  --snapshot-interval SECONDS a snapshot of every process this often,\n"
+    "                              <exe>.<pid>.snap-<unix seconds>.lsr (default: none)\n"
+    "  --dump-above BYTES          a snapshot when a process's live heap first exceeds BYTES\n"
+    "  --keep N                    snapshots kept per process, the newest (default 10; 0 = all)\n"
+    "  --metrics ADDR:PORT         serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+    "  --top-sites N               site series per process in /metrics (default 10, max 100)\n"
+    "  --allow-uid UID             a uid allowed to connect (repeatable; default: our own)\n"
+    "  --socket-group NAME         make the socket 0660 and owned by group NAME (default 0600)\n"
+    "  --max-frame-bytes N         per stream: largest frame (default 16777216)\n"
+    "  --max-stack-depth N         per stream: deepest stack (default 256)\n"
+    "  --max-stacks N              per stream: distinct stacks (default 4194304)\n"
+    "  --max-live-allocations N    per stream: live allocations, its memory budget\n"
+    "                              (default 100000000, ~6 GB of collector memory)\n"
+    "A stream that breaks a limit is closed and its report written. SIGUSR1: a snapshot of\n"
+    "every process now. Runs until SIGTERM or SIGINT.\n";
 
 struct Flags {
-  std::string socket_path;
-  std::string output_dir;
+  leakscope::collector::ServerOptions server;
+  std::string metrics;
 };
+
+bool ParseNumber(const std::string& flag, const std::string& text, uint64_t max, uint64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || text[0] == '-' || *end != '\0' || errno != 0 || v > max) {
+    std::fprintf(stderr, "leakscoped: %s: '%s' is not a number from 0 to %llu\n", flag.c_str(),
+                 text.c_str(), static_cast<unsigned long long>(max));
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+// One flag with its value. False (after a one-line error) if it is bad.
+bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, bool* known) {
+  auto& o = flags->server;
+  uint64_t n = 0;
+  *known = true;
+  if (arg == "--socket") return o.socket_path = value, true;
+  if (arg == "--output") return o.output_dir = value, true;
+  if (arg == "--metrics") return flags->metrics = value, true;
+  if (arg == "--socket-group") return o.socket_group = value, true;
+  if (arg == "--snapshot-interval")
+    return ParseNumber(arg, value, 366ull * 86400, &o.snapshot_interval_s);
+  if (arg == "--dump-above") return ParseNumber(arg, value, UINT64_MAX, &o.dump_above_bytes);
+  if (arg == "--max-live-allocations")
+    return ParseNumber(arg, value, UINT64_MAX, &o.max_live_allocations);
+  bool ok = true;
+  if (arg == "--keep") {
+    ok = ParseNumber(arg, value, 1000000, &n), o.keep_snapshots = n;
+  } else if (arg == "--top-sites") {
+    ok = ParseNumber(arg, value, 100, &n), o.metrics_top_sites = n;
+  } else if (arg == "--allow-uid") {
+    ok = ParseNumber(arg, value, UINT32_MAX - 1, &n), o.allowed_uids.push_back(uint32_t(n));
+  } else if (arg == "--max-frame-bytes") {
+    ok = ParseNumber(arg, value, 16u << 20, &n), o.limits.max_frame_bytes = uint32_t(n);
+  } else if (arg == "--max-stack-depth") {
+    ok = ParseNumber(arg, value, 256, &n), o.limits.max_stack_depth = int(n);
+  } else if (arg == "--max-stacks") {
+    ok = ParseNumber(arg, value, UINT32_MAX, &n), o.limits.max_stacks = n;
+  } else {
+    *known = false;
+  }
+  return ok;
+}
 
 // Returns 0 to run, or the exit code: 0 after --help, 2 for a bad command line.
 int ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
+  flags->server.max_live_allocations = 100'000'000;
+  flags->server.output_dir.clear();  // required: no default here
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       *help = true;
       return 0;
     }
-    std::string* target = arg == "--socket"   ? &flags->socket_path
-                          : arg == "--output" ? &flags->output_dir
-                                              : nullptr;
-    if (!target) {
+    bool known = false;
+    const bool has_value = i + 1 < argc;
+    const bool ok = ApplyFlag(arg, has_value ? argv[i + 1] : "", flags, &known);
+    if (!known) {
       std::fprintf(stderr, "leakscoped: unknown argument '%s' (try --help)\n", arg.c_str());
       return 2;
     }
-    if (i + 1 >= argc) {
+    if (!has_value) {
       std::fprintf(stderr, "leakscoped: %s needs a value\n", arg.c_str());
       return 2;
     }
-    *target = argv[++i];
+    if (!ok) return 2;
+    ++i;
   }
-  if (flags->socket_path.empty() || flags->output_dir.empty()) {
+  if (flags->server.socket_path.empty() || flags->server.output_dir.empty()) {
     std::fprintf(stderr, "leakscoped: --socket and --output are required (try --help)\n");
     return 2;
   }
@@ -56,6 +122,21 @@ int ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// SIGTERM/SIGINT stop the server; SIGUSR1 asks for snapshots. Taken
+// synchronously by one thread: Stop() is not async-signal-safe.
+void HandleSignals(const sigset_t& signals, leakscope::collector::Server* server) {
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGUSR1) {
+      server->RequestSnapshot();
+      continue;
+    }
+    server->Stop();
+    return;
+  }
 }
 
 }  // namespace
@@ -68,37 +149,47 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!IsDirectory(flags.output_dir)) {
+  if (!IsDirectory(flags.server.output_dir)) {
     std::fprintf(stderr, "leakscoped: output directory '%s' does not exist\n",
-                 flags.output_dir.c_str());
+                 flags.server.output_dir.c_str());
     return 2;
   }
-  // Signals are taken synchronously by one thread: Stop() is not
-  // async-signal-safe. Block them before any thread starts so all inherit it.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Blocked before any thread starts so that all inherit it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1}) sigaddset(&signals, sig);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  leakscope::collector::Server server({flags.socket_path, flags.output_dir});
+  leakscope::collector::Server server(flags.server);
   std::string error;
   if (!server.Listen(&error)) {
     std::fprintf(stderr, "leakscoped: %s\n", error.c_str());
     return 1;
   }
+  std::unique_ptr<leakscope::collector::MetricsHttpServer> metrics;
+  if (!flags.metrics.empty()) {
+    metrics = std::make_unique<leakscope::collector::MetricsHttpServer>(
+        [&server] { return server.MetricsText(); });
+    if (!metrics->Start(flags.metrics, &error)) {
+      std::fprintf(stderr, "leakscoped: %s\n", error.c_str());
+      return 1;
+    }
+  }
   server.SetOnReport([](const leakscope::collector::FinishedProcess& p) {
     if (!p.report_path.empty())
       std::fprintf(stderr, "leakscoped: wrote %s\n", p.report_path.c_str());
   });
-  std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    server.Stop();
+  server.SetOnSnapshot([](const std::string& path) {
+    std::fprintf(stderr, "leakscoped: snapshot %s\n", path.c_str());
   });
-  std::fprintf(stderr, "leakscoped: listening on %s\n", flags.socket_path.c_str());
+  std::thread waiter(HandleSignals, std::cref(signals), &server);
+  std::fprintf(stderr, "leakscoped: listening on %s\n", flags.server.socket_path.c_str());
+  if (metrics)
+    std::fprintf(stderr, "leakscoped: metrics on http://%s:%u/metrics\n",
+                 flags.metrics.substr(0, flags.metrics.rfind(':')).c_str(), metrics->port());
   server.Run();
+  if (metrics) metrics->Stop();
   // Run() also returns if the event loop fails: wake the waiter then too.
   // (After a real signal this one just stays pending until exit.)
   kill(getpid(), SIGTERM);

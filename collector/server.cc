@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -17,10 +18,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include "peer_policy.h"
+#include "process_metrics.h"
 #include "process_state.h"
+#include "process_watch.h"
 #include "query_handler.h"
 #include "report_builder.h"
 #include "report_file.h"
+#include "snapshot_files.h"
 #include "stream_decoder.h"
 
 namespace leakscope::collector {
@@ -29,6 +34,8 @@ namespace {
 constexpr size_t kReadChunk = 256 << 10;
 // Per wake-up, a busy stream yields after this much so others are served.
 constexpr size_t kReadBudget = 4 << 20;
+// Snapshot deadlines and the /metrics text are looked at this often.
+constexpr long kTickNs = 250'000'000;
 
 uint64_t NowUnixNs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -36,17 +43,10 @@ uint64_t NowUnixNs() {
                                    .count());
 }
 
-// "<dir>/<exe basename>.<pid>.lsr". One pid can carry several streams (each
-// exec'd image has its own); a name this server already used gets ".2",
-// ".3"... so that no image's report overwrites another's.
-std::string ReportPath(const std::string& dir, const std::string& exe, uint32_t pid,
-                       std::unordered_set<std::string>* used) {
-  std::string base = exe.substr(exe.rfind('/') == std::string::npos ? 0 : exe.rfind('/') + 1);
-  if (base.empty() || base == "." || base == "..") base = "unknown";
-  const std::string stem = dir + "/" + base + "." + std::to_string(pid);
-  std::string path = stem + ".lsr";
-  for (int n = 2; !used->insert(path).second; ++n) path = stem + "." + std::to_string(n) + ".lsr";
-  return path;
+uint64_t NowMonoNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
 }
 
 std::string Errno(const std::string& what) {
@@ -61,9 +61,11 @@ struct Connection {
   uint32_t peer_pid = 0;  // SO_PEERCRED: the pid if the stream never says hello
   bool pid_registered = false;
   ProcessState state;
+  ProcessWatch watch;    // timeline, symbol cache, budget, snapshots
   QueryHandler queries;  // the in-process API's questions, answered in stream order
   StreamDecoder decoder{[this](const wire::Message& m) {
     state.Apply(m);
+    watch.Observe(state, m);
     if (m.has_query()) queries.AnswerOn(fd, state, m.query());
   }};
 
@@ -74,7 +76,7 @@ struct Connection {
 
 struct Server::Impl {
   ServerOptions options;
-  int listen_fd = -1, epoll_fd = -1, wake_fd = -1;
+  int listen_fd = -1, epoll_fd = -1, wake_fd = -1, timer_fd = -1;
   bool socket_created = false;
   std::unordered_map<int, std::unique_ptr<Connection>> connections;  // Run() thread only
   std::vector<char> buffer = std::vector<char>(kReadChunk);
@@ -101,6 +103,9 @@ struct Server::Impl {
   uint64_t sync_requested = 0, sync_done = 0;  // WaitForReport's "read everything" rounds
   bool stop = false;
   bool loop_exited = false;
+  bool snapshot_requested = false;
+  std::function<void(const std::string&)> on_snapshot;
+  std::string metrics_text;
 
   void Wake() {
     uint64_t one = 1;
@@ -117,12 +122,19 @@ struct Server::Impl {
   void ReadAll();
   void Read(Connection* c, size_t budget);
   void Close(Connection* c, const std::string& error, bool stopping);
-  report::Report FinalReport(const Connection* c, bool stopping);
+  report::Report FinalReport(Connection* c, bool stopping);
   FinishedProcess Publish(const Connection* c, report::Report report);
   void Register(Connection* c);
   bool NewerImageOpen(const Connection* c) const;
   void RewriteWithExit(uint32_t pid, int status);
   void RestoreOwnEnd(const Newest& n);
+  // The daemon's periodic work (server_daemon.cc).
+  void Tick();
+  void SnapshotIfRequested();
+  void MaybeDumpAbove(Connection* c);
+  void Snapshot(Connection* c, const char* why);
+  void RenderMetrics();
+  bool PeerAllowed(int fd, const ucred& cred, bool have_cred);
 };
 
 Server::Server(ServerOptions options) : impl_(new Impl) {
@@ -131,7 +143,7 @@ Server::Server(ServerOptions options) : impl_(new Impl) {
 
 Server::~Server() {
   for (auto& [fd, c] : impl_->connections) close(fd);
-  for (int fd : {impl_->listen_fd, impl_->epoll_fd, impl_->wake_fd})
+  for (int fd : {impl_->listen_fd, impl_->epoll_fd, impl_->wake_fd, impl_->timer_fd})
     if (fd >= 0) close(fd);
   if (impl_->socket_created && !impl_->loop_exited) unlink(impl_->options.socket_path.c_str());
 }
@@ -161,12 +173,16 @@ bool Server::Listen(std::string* error) {
     return *error = Errno(path), false;
   d.socket_created = true;
   // Before listen(): until then nobody can connect, so the umask window is harmless.
-  if (chmod(path.c_str(), 0600) != 0) return *error = Errno(path + ": chmod"), false;
+  if (!SecureSocket(path, d.options.socket_group, error)) return false;
   if (listen(d.listen_fd, SOMAXCONN) != 0) return *error = Errno(path + ": listen"), false;
   d.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   d.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (d.epoll_fd < 0 || d.wake_fd < 0) return *error = Errno("epoll/eventfd"), false;
-  for (int fd : {d.listen_fd, d.wake_fd}) {
+  d.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (d.epoll_fd < 0 || d.wake_fd < 0 || d.timer_fd < 0)
+    return *error = Errno("epoll/eventfd/timerfd"), false;
+  const itimerspec tick{{0, kTickNs}, {0, kTickNs}};
+  if (timerfd_settime(d.timer_fd, 0, &tick, nullptr) != 0) return *error = Errno("timerfd"), false;
+  for (int fd : {d.listen_fd, d.wake_fd, d.timer_fd}) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
@@ -184,6 +200,7 @@ void Server::Run() {
 void Server::Impl::Loop() {
   while (!StopRequested()) {
     SyncIfRequested();
+    SnapshotIfRequested();
     if (!WaitAndDispatch()) break;
   }
   Shutdown();
@@ -224,6 +241,9 @@ bool Server::Impl::WaitAndDispatch() {
     } else if (fd == wake_fd) {
       uint64_t count;
       if (read(wake_fd, &count, sizeof count) < 0) continue;  // EAGAIN: already consumed
+    } else if (fd == timer_fd) {
+      uint64_t expirations;
+      if (read(timer_fd, &expirations, sizeof expirations) > 0) Tick();
     } else if (auto it = connections.find(fd); it != connections.end()) {
       Read(it->second.get(), kReadBudget);
     }
@@ -260,8 +280,11 @@ void Server::Impl::AcceptAll() {
     c->queries.set_output_dir(options.output_dir);
     ucred cred{};
     socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-      c->peer_pid = static_cast<uint32_t>(cred.pid);
+    const bool have_cred = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
+    if (!PeerAllowed(fd, cred, have_cred)) continue;
+    c->peer_pid = static_cast<uint32_t>(cred.pid);
+    c->decoder.set_limits(options.limits);
+    c->watch.set_max_live_allocations(options.max_live_allocations);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
@@ -300,7 +323,9 @@ void Server::Impl::Read(Connection* c, size_t budget) {
     bool ok = c->decoder.Feed(buffer.data(), static_cast<size_t>(n));
     if (!c->pid_registered && c->state.has_hello()) Register(c);
     if (!ok) return Close(c, c->decoder.error(), false);
+    if (!c->watch.budget_error().empty()) return Close(c, c->watch.budget_error(), false);
   }
+  MaybeDumpAbove(c);
 }
 
 void Server::Impl::Register(Connection* c) {
@@ -328,11 +353,11 @@ void Server::Impl::Close(Connection* c, const std::string& error, bool stopping)
   if (callback) callback(*done);
 }
 
-report::Report Server::Impl::FinalReport(const Connection* c, bool stopping) {
+report::Report Server::Impl::FinalReport(Connection* c, bool stopping) {
   ReportContext context;
   context.running = stopping && !c->state.has_goodbye();
   context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
-  report::Report report = BuildReport(c->state, context);
+  report::Report report = c->watch.Report(c->state, context);
   if (!c->state.has_hello()) report.mutable_process()->set_pid(c->pid());
   return report;
 }
@@ -356,7 +381,7 @@ FinishedProcess Server::Impl::Publish(const Connection* c, report::Report report
   }
   FinishedProcess& done = entry.done;
   done.pid = pid;
-  std::string path = ReportPath(options.output_dir, c->exe(), pid, &used_paths);
+  std::string path = FinalReportPath(options.output_dir, c->exe(), pid, &used_paths);
   if (report::WriteReportFile(path, report, &done.error)) {
     done.report_path = path;
   } else {
@@ -459,6 +484,106 @@ std::optional<FinishedProcess> Server::WaitForReport(uint32_t pid,
 void Server::SetOnReport(std::function<void(const FinishedProcess&)> callback) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->on_report = std::move(callback);
+}
+
+// ---- The daemon's periodic work: snapshots, /metrics, peer checks. ----
+
+// Every tick: the snapshots that are due, then a fresh /metrics text.
+void Server::Impl::Tick() {
+  if (options.snapshot_interval_s != 0) {
+    const uint64_t interval_ns = options.snapshot_interval_s * 1'000'000'000;
+    const uint64_t now = NowMonoNs();
+    for (auto& [fd, c] : connections) {
+      ProcessWatch& w = c->watch;
+      if (w.last_snapshot_mono_ns == 0) w.last_snapshot_mono_ns = now;  // the interval starts now
+      if (now - w.last_snapshot_mono_ns >= interval_ns) Snapshot(c.get(), "interval");
+    }
+  }
+  RenderMetrics();
+}
+
+// RequestSnapshot() (SIGUSR1) asked: every open stream now.
+void Server::Impl::SnapshotIfRequested() {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!snapshot_requested) return;
+    snapshot_requested = false;
+  }
+  for (auto& [fd, c] : connections) Snapshot(c.get(), "requested");
+}
+
+void Server::Impl::MaybeDumpAbove(Connection* c) {
+  if (options.dump_above_bytes == 0 || c->watch.dumped_above) return;
+  if (FromFixed(c->state.totals().live_bytes_fp, kByteFracBits) <= options.dump_above_bytes) return;
+  c->watch.dumped_above = true;
+  Snapshot(c, "dump-above");
+}
+
+// A report of the running process under a snapshot name; the oldest beyond
+// --keep are deleted. On the loop thread: the symbol cache keeps it cheap.
+void Server::Impl::Snapshot(Connection* c, const char* why) {
+  if (!c->state.has_hello()) return;
+  c->watch.last_snapshot_mono_ns = NowMonoNs();
+  ReportContext context;
+  context.running = !c->state.has_goodbye();
+  context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
+  report::Report report = c->watch.Report(c->state, context);
+  const std::string path =
+      SnapshotPath(options.output_dir, c->exe(), c->pid(), context.written_unix_ns / 1'000'000'000);
+  std::string error;
+  if (!report::WriteReportFile(path, report, &error)) {
+    std::fprintf(stderr, "leakscoped: snapshot (%s): %s\n", why, error.c_str());
+    return;
+  }
+  KeepNewest(&c->watch.snapshots, path, options.keep_snapshots);
+  std::function<void(const std::string&)> callback;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    callback = on_snapshot;
+  }
+  if (callback) callback(path);
+}
+
+void Server::Impl::RenderMetrics() {
+  std::vector<ProcessMetrics> processes;
+  for (auto& [fd, c] : connections)
+    if (c->state.has_hello())
+      processes.push_back(CollectMetrics(c->state, &c->watch, options.metrics_top_sites));
+  std::sort(processes.begin(), processes.end(),
+            [](const ProcessMetrics& a, const ProcessMetrics& b) { return a.pid < b.pid; });
+  std::string text = collector::RenderMetrics(processes);
+  std::lock_guard<std::mutex> lock(mu);
+  metrics_text = std::move(text);
+}
+
+// A peer whose uid is not allowed is logged and closed before it is read.
+bool Server::Impl::PeerAllowed(int fd, const ucred& cred, bool have_cred) {
+  if (have_cred && UidAllowed(cred.uid, options.allowed_uids)) return true;
+  if (have_cred)
+    std::fprintf(stderr, "leakscoped: refused pid %d: uid %u is not allowed (--allow-uid)\n",
+                 static_cast<int>(cred.pid), static_cast<unsigned>(cred.uid));
+  else
+    std::fprintf(stderr, "leakscoped: refused a peer: SO_PEERCRED: %s\n", std::strerror(errno));
+  close(fd);
+  return false;
+}
+
+void Server::RequestSnapshot() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->snapshot_requested = true;
+  }
+  impl_->Wake();
+}
+
+void Server::SetOnSnapshot(std::function<void(const std::string& path)> callback) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->on_snapshot = std::move(callback);
+}
+
+std::string Server::MetricsText() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->metrics_text;
 }
 
 }  // namespace leakscope::collector

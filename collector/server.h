@@ -13,13 +13,31 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "stream_decoder.h"
 
 namespace leakscope::collector {
 
 struct ServerOptions {
-  std::string socket_path;   // created by Listen(); an existing socket file is replaced
+  ServerOptions() = default;
+  ServerOptions(std::string socket, std::string output)
+      : socket_path(std::move(socket)), output_dir(std::move(output)) {}
+
+  std::string socket_path;  // created by Listen(); an existing socket file is replaced
   std::string output_dir = ".";
-  // Report file name is "<exe basename>.<pid>.lsr" in output_dir.
+  // Report file name is "<exe basename>.<pid>.lsr" in output_dir; snapshots
+  // are "<exe basename>.<pid>.snap-<unix seconds>.lsr" (collector/snapshot_files.h).
+
+  // The daemon's features (leakscoped flags). The defaults are `leakscope run`'s.
+  uint64_t snapshot_interval_s = 0;    // a snapshot of every process this often; 0 = never
+  uint64_t dump_above_bytes = 0;       // a snapshot when live bytes first exceed it; 0 = never
+  size_t keep_snapshots = 10;          // per process, the newest; 0 = keep all
+  std::vector<uint32_t> allowed_uids;  // peers' uids; empty = the server's own
+  std::string socket_group;            // non-empty: socket mode 0660 with this group
+  DecoderLimits limits;                // per stream: frame size, stack depth, stacks
+  uint64_t max_live_allocations = 0;   // per stream (memory budget); 0 = no limit
+  size_t metrics_top_sites = 10;       // site series per process in MetricsText()
 };
 
 struct FinishedProcess {
@@ -56,6 +74,16 @@ class Server {
 
   // Called (on the Run() thread) each time a report is written.
   void SetOnReport(std::function<void(const FinishedProcess&)> callback);
+
+  // Thread-safe. A snapshot of every open stream, soon (SIGUSR1).
+  void RequestSnapshot();
+
+  // Called (on the Run() thread) with the path of each snapshot written.
+  void SetOnSnapshot(std::function<void(const std::string& path)> callback);
+
+  // Thread-safe. The open streams in Prometheus text format, as of the
+  // loop's latest tick (every 250 ms).
+  std::string MetricsText();
 
  private:
   struct Impl;

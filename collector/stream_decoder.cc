@@ -2,6 +2,7 @@
 
 #include <lz4.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "framing.h"
@@ -18,6 +19,12 @@ uint32_t LoadU32(const char* p) {
 }  // namespace
 
 StreamDecoder::StreamDecoder(Sink sink) : sink_(std::move(sink)) {}
+
+void StreamDecoder::set_limits(const DecoderLimits& limits) {
+  limits_ = limits;
+  limits_.max_frame_bytes = std::min(limits_.max_frame_bytes, wire::kMaxFrameRawSize);
+  limits_.max_stack_depth = std::min(limits_.max_stack_depth, kMaxStackDepth);
+}
 
 bool StreamDecoder::Fail(std::string reason) {
   if (error_.empty()) error_ = std::move(reason);
@@ -48,9 +55,9 @@ bool StreamDecoder::Feed(const char* data, size_t size) {
     }
     if (left < wire::kFrameHeaderSize) break;
     uint32_t compressed = LoadU32(p), raw = LoadU32(p + 4);
-    if (raw > wire::kMaxFrameRawSize)
+    if (raw > limits_.max_frame_bytes)
       return Fail("frame of " + std::to_string(raw) + " bytes exceeds the limit of " +
-                  std::to_string(wire::kMaxFrameRawSize));
+                  std::to_string(limits_.max_frame_bytes));
     if (compressed > static_cast<uint32_t>(LZ4_compressBound(static_cast<int>(raw))))
       return Fail("frame claims " + std::to_string(compressed) + " compressed bytes for " +
                   std::to_string(raw) + " raw bytes");
@@ -112,10 +119,12 @@ bool StreamDecoder::Validate(const wire::Message& m) {
   // On failure nothing is applied, so registering early does no harm.
   for (const wire::Stack& s : m.stacks()) {
     if (s.id() == 0) return Fail(where + "stack id 0 is reserved");
-    if (s.pcs_size() > kMaxStackDepth)
+    if (s.pcs_size() > limits_.max_stack_depth)
       return Fail(where + "stack " + std::to_string(s.id()) + " has " +
                   std::to_string(s.pcs_size()) + " frames (limit " +
-                  std::to_string(kMaxStackDepth) + ")");
+                  std::to_string(limits_.max_stack_depth) + ")");
+    if (++stacks_defined_ > limits_.max_stacks)
+      return Fail(where + "more than " + std::to_string(limits_.max_stacks) + " distinct stacks");
     if (!defined_stacks_.Insert(s.id(), 0))
       return Fail(where + "stack " + std::to_string(s.id()) + " defined twice");
   }

@@ -21,10 +21,21 @@ namespace leakscope::collector {
 // a few dozen frames.
 inline constexpr int kMaxStackDepth = 256;
 
+// Per-stream limits: a stream that breaks one is closed (see Server). The
+// defaults fit any real program; a daemon may tighten them.
+struct DecoderLimits {
+  uint32_t max_frame_bytes = 16u << 20;  // raw (decompressed) size of one frame
+  int max_stack_depth = kMaxStackDepth;
+  uint64_t max_stacks = 4u << 20;  // distinct stack ids defined by the stream
+};
+
 class StreamDecoder {
  public:
   using Sink = std::function<void(const wire::Message&)>;
   explicit StreamDecoder(Sink sink);
+
+  // Before the first Feed(). Limits above the wire format's own are capped.
+  void set_limits(const DecoderLimits& limits);
 
   // Returns false once the stream is known to be bad (see error()).
   bool Feed(const char* data, size_t size);
@@ -49,6 +60,8 @@ class StreamDecoder {
   std::string raw_;      // decompression buffer, reused
   wire::Message message_;
   StackIdMap defined_stacks_;  // id -> 0: used as a set
+  uint64_t stacks_defined_ = 0;
+  DecoderLimits limits_;
   bool header_done_ = false;
   std::string error_;
   uint64_t bytes_received_ = 0;

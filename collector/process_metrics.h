@@ -1,0 +1,14 @@
+// One open stream's figures for /metrics (see metrics_text.h): totals, rates
+// from the timeline's latest interval, and the largest sites labelled by
+// their innermost frame outside the allocator.
+#pragma once
+
+#include "metrics_text.h"
+#include "process_state.h"
+#include "process_watch.h"
+
+namespace leakscope::collector {
+
+ProcessMetrics CollectMetrics(const ProcessState& state, ProcessWatch* watch, size_t top_sites);
+
+}  // namespace leakscope::collector

@@ -22,6 +22,8 @@ PACKAGES=(
   python3            # integration tests
   elfutils           # eu-* tools for inspecting debug info
   golang-go          # `go tool pprof` reads leakscope's pprof export in the viewer tests
+  nodejs             # node + npm: `npm ci` of viewer/html (d3, d3-flame-graph) at build time
+  chromium           # headless browser for the `leakscope html` page's end-to-end test
 )
 
 missing_packages() {

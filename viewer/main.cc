@@ -7,6 +7,7 @@
 #include "diff_command.h"
 #include "exit_codes.h"
 #include "export_command.h"
+#include "html_report.h"
 #include "report_command.h"
 #include "run_command.h"
 #include "usage.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   if (command == "check") return CheckCommand(rest);
   if (command == "diff") return DiffCommand(rest);
   if (command == "export") return ExportCommand(rest);
+  if (command == "html") return HtmlCommand(rest);
   std::fprintf(stderr, "leakscope: unknown command '%s' (see 'leakscope --help')\n",
                command.c_str());
   return kExitUsage;

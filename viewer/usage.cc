@@ -39,6 +39,7 @@ const char kMainUsage[] =
     "  check FILE [limits]             CI gate: exit 1 if the report leaked over budget\n"
     "  diff BASE NEW [--json]          what changed per call site between two reports\n"
     "  export FILE --format F -o OUT   pprof, collapsed (flame graph) or json\n"
+    "  html FILE -o report.html        a self-contained page with a flame graph and tables\n"
     "\n"
     "  leakscope <command> --help      options of a command\n"
     "  leakscope --version             version\n";
@@ -120,6 +121,15 @@ const char kExportUsage[] =
     "  json       the same as 'leakscope report --json'\n"
     "\n"
     "'-o -' writes to stdout.\n";
+
+const char kHtmlUsage[] =
+    "usage: leakscope html REPORT -o report.html [filter options]\n"
+    "\n"
+    "Writes one self-contained HTML page (no network needed to open it): summary, an\n"
+    "interactive flame graph of the surviving bytes (click to zoom, search by name),\n"
+    "the timeline when the report has one, and sortable tables of the report's sections.\n"
+    "\n"
+    "filter options:\n" LEAKSCOPE_FILTER_OPTIONS;
 
 const char kVersionText[] = "leakscope " LEAKSCOPE_VERSION "\n";
 

@@ -9,6 +9,7 @@ extern const char kReportUsage[];
 extern const char kCheckUsage[];
 extern const char kDiffUsage[];
 extern const char kExportUsage[];
+extern const char kHtmlUsage[];
 extern const char kVersionText[];
 
 }  // namespace leakscope::viewer

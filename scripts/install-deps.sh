@@ -22,6 +22,9 @@ PACKAGES=(
   python3            # integration tests
   elfutils           # eu-* tools for inspecting debug info
   golang-go          # `go tool pprof` reads leakscope's pprof export in the viewer tests
+  prometheus         # collector/prometheus.* tests: a real server scrapes leakscoped; promtool checks the rules
+  clang              # scripts/fuzz-decoder builds the libFuzzer target with it
+  libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
   nodejs             # node + npm: `npm ci` of viewer/html (d3, d3-flame-graph) at build time
   chromium           # headless browser for the `leakscope html` page's end-to-end test
 )

@@ -5,18 +5,20 @@
 //   CacheInsert    2 x 2048 bytes per tick into 64 slots, the oldest evicted:
 //                  an LRU cache, full after 32 ticks, then flat
 // Each in its own non-inlined function so each is its own site.
+// `growth_patterns TICKS` runs TICKS ticks instead (at most 6000: a minute).
 #include <time.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 namespace {
 
-constexpr int kTicks = 300;
+constexpr int kMaxTicks = 6000;
 constexpr int kSawPeriod = 25;
 constexpr int kCacheSlots = 64;
 
-void* store[kTicks];
+void* store[kMaxTicks];
 void* saw[kSawPeriod];
 void* cache[kCacheSlots];
 
@@ -51,9 +53,10 @@ void Tick(int i) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const int ticks = argc > 1 ? std::min(std::max(std::atoi(argv[1]), 1), kMaxTicks) : 300;
   const timespec tick = {0, 10'000'000};
-  for (int i = 0; i < kTicks; ++i) {
+  for (int i = 0; i < ticks; ++i) {
     Tick(i);
     nanosleep(&tick, nullptr);
   }

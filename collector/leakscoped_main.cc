@@ -2,6 +2,7 @@
 // Unix socket and writes one report per process into the output directory,
 // until SIGTERM or SIGINT (then it reports the streams still open). Optional:
 // periodic and on-demand (SIGUSR1) snapshots, a Prometheus /metrics endpoint.
+#include <google/protobuf/stubs/logging.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -160,6 +161,9 @@ int main(int argc, char** argv) {
   for (int sig : {SIGTERM, SIGINT, SIGUSR1}) sigaddset(&signals, sig);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A hostile stream's bad UTF-8 would make libprotobuf log lines of its own;
+  // the decoder's one-line reason already says what went wrong.
+  google::protobuf::SetLogHandler(nullptr);
 
   leakscope::collector::Server server(flags.server);
   std::string error;

@@ -2,6 +2,7 @@
 // errors, and SIGTERM reporting the streams still open.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -94,6 +95,12 @@ TEST(Leakscoped, BadCommandLinesExit2WithOneLine) {
   r = RunToEnd({"--socket", "/tmp/x.sock"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, "leakscoped: --socket and --output are required (try --help)\n");
+  r = RunToEnd({"--socket", "/tmp/x.sock", "--output", "/tmp", "--keep", "-1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "leakscoped: --keep: '-1' is not a number from 0 to 1000000\n");
+  r = RunToEnd({"--socket", "/tmp/x.sock", "--output", "/tmp", "--max-stack-depth", "300"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "leakscoped: --max-stack-depth: '300' is not a number from 0 to 256\n");
   r = RunToEnd({"--socket", "/tmp/x.sock", "--output", "/nonexistent/dir"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, "leakscoped: output directory '/nonexistent/dir' does not exist\n");
@@ -145,6 +152,75 @@ TEST_F(LeakscopedRunning, SigtermReportsOpenStreams) {
   EXPECT_EQ(r.process().end(), report::Process::RUNNING);
   EXPECT_EQ(r.totals().live_bytes(), 4096u);
   EXPECT_FALSE(std::filesystem::exists(sock));
+}
+
+TEST_F(LeakscopedRunning, BadMetricsAddressAndUnknownGroupExit1WithOneLine) {
+  Result r = RunToEnd({"--socket", dir + "/s.sock", "--output", dir, "--metrics", "localhost:1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "leakscoped: --metrics 'localhost:1': expected IPv4ADDR:PORT, e.g. 127.0.0.1:9464\n");
+  r = RunToEnd({"--socket", dir + "/s.sock", "--output", dir, "--socket-group", "no-such-group-x"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "leakscoped: --socket-group no-such-group-x: no such group\n");
+}
+
+TEST_F(LeakscopedRunning, Sigusr1WritesASnapshot) {
+  const std::string sock = dir + "/s.sock";
+  Daemon d = Start({"--socket", sock, "--output", dir, "--allow-uid", std::to_string(geteuid())});
+  ASSERT_EQ(ReadLine(d.err), "leakscoped: listening on " + sock);
+  wire::Message m = testing::HelloMessage(31338, "/bin/snappy");
+  testing::AddStack(&m, 1, {0x1001});
+  *m.mutable_events() = testing::EventsBuilder().Alloc(0x10, 512, 1).Build(1);
+  const std::string stream = testing::StreamHeader() + testing::Frame(m);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(write(fd, stream.data(), stream.size()), static_cast<ssize_t>(stream.size()));
+  // SIGUSR1 until the stream has been read and a snapshot names it.
+  std::string line;
+  for (int i = 0; i < 100 && line.empty(); ++i) {
+    kill(d.pid, SIGUSR1);
+    pollfd p{d.err, POLLIN, 0};
+    if (poll(&p, 1, 100) == 1) line = ReadLine(d.err);
+  }
+  const std::string prefix = "leakscoped: snapshot " + dir + "/snappy.31338.snap-";
+  ASSERT_EQ(line.rfind(prefix, 0), 0u) << line;
+  const std::string path = line.substr(std::string("leakscoped: snapshot ").size());
+  report::Report r;
+  std::string error;
+  ASSERT_TRUE(report::ReadReportFile(path, &r, &error)) << error;
+  EXPECT_EQ(r.totals().live_bytes(), 512u);
+  EXPECT_FALSE(r.final());
+  close(fd);
+  kill(d.pid, SIGTERM);
+  std::string rest = ReadAll(d.err);
+  EXPECT_NE(rest.find("leakscoped: wrote " + dir + "/snappy.31338.lsr\n"), std::string::npos)
+      << rest;
+  EXPECT_EQ(Wait(d.pid), 0);
+  close(d.out);
+}
+
+TEST_F(LeakscopedRunning, PeerOfAnotherUidIsRefusedAndLogged) {
+  const std::string sock = dir + "/s.sock";
+  Daemon d =
+      Start({"--socket", sock, "--output", dir, "--allow-uid", std::to_string(geteuid() + 1)});
+  ASSERT_EQ(ReadLine(d.err), "leakscoped: listening on " + sock);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(ReadLine(d.err), "leakscoped: refused pid " + std::to_string(getpid()) + ": uid " +
+                                 std::to_string(geteuid()) + " is not allowed (--allow-uid)");
+  char c;
+  EXPECT_EQ(read(fd, &c, 1), 0);  // closed by the daemon
+  close(fd);
+  kill(d.pid, SIGTERM);
+  EXPECT_EQ(ReadAll(d.err), "");  // nothing to report
+  EXPECT_EQ(Wait(d.pid), 0);
+  close(d.out);
 }
 
 }  // namespace

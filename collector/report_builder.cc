@@ -33,9 +33,12 @@ bool FramesLess(const std::vector<SymbolizedFrame>& a, const std::vector<Symboli
       [](const SymbolizedFrame& x, const SymbolizedFrame& y) { return FrameTie(x) < FrameTie(y); });
 }
 
+// Two call sites on one source line (an unrolled loop, say) are one site to
+// the reader; only frames without a line keep their address apart.
 std::string FrameKey(const SymbolizedFrame& f) {
   return f.function + '\0' + f.file + '\0' + std::to_string(f.line) + '\0' + f.module + '\0' +
-         (f.inlined ? "1" : "0") + std::to_string(f.module_offset) + '\1';
+         (f.inlined ? "1" : "0") + (f.line ? std::string() : std::to_string(f.module_offset)) +
+         '\1';
 }
 
 std::vector<SymbolizedFrame> SiteFrames(const std::vector<uint64_t>& pcs,
@@ -240,7 +243,9 @@ bool IsAllocatorFrame(const SymbolizedFrame& f) {
   std::string_view module = f.module;
   size_t slash = module.rfind('/');
   if (slash != std::string_view::npos) module.remove_prefix(slash + 1);
-  if (module.substr(0, 12) == "libleakscope") return true;
+  // The shim itself (libleakscope.so, or an installed libleakscope.so.N),
+  // not any library whose name merely starts the same way.
+  if (module == "libleakscope.so" || module.substr(0, 16) == "libleakscope.so.") return true;
   static const char* const kAllocators[] = {
       "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign",
       "valloc", "pvalloc", "reallocarray",

@@ -1,0 +1,308 @@
+// The shim inside real processes: every way out, start-up and shutdown
+// allocations, exec, fork from a threaded parent, thousands of threads,
+// signal handlers that allocate, dlclose'd libraries, a memory limit, and a
+// collector that is absent or dies. Each case runs tests/preload/programs/
+// lifecycle_prog.cc under `leakscope run` (or the daemon) and reads the
+// report files.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "report_file.h"
+
+namespace leakscope {
+namespace {
+
+using report::Process;
+using report::Report;
+using report::Site;
+
+struct TempDir {
+  TempDir() {
+    char tmpl[] = "/tmp/leakscope-lifecycle-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string path;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs a shell command; returns its exit status (128+N for signal N).
+int Shell(const std::string& cmd) {
+  const int rc = std::system(cmd.c_str());
+  if (WIFEXITED(rc)) return WEXITSTATUS(rc);
+  return 128 + WTERMSIG(rc);
+}
+
+struct Traced {
+  int status = -1;
+  std::string out, err;
+  std::vector<Report> reports;
+  std::vector<std::string> names;
+};
+
+std::vector<std::string> ReportFiles(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      const std::string n = e->d_name;
+      if (n.size() > 4 && n.compare(n.size() - 4, 4, ".lsr") == 0) names.push_back(n);
+    }
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void ReadReports(const std::string& dir, Traced* run) {
+  for (const std::string& n : ReportFiles(dir)) {
+    Report r;
+    std::string error;
+    EXPECT_TRUE(report::ReadReportFile(dir + "/" + n, &r, &error)) << error;
+    run->reports.push_back(r);
+    run->names.push_back(n);
+  }
+}
+
+Traced RunTraced(const std::string& args, const std::string& env = "") {
+  TempDir dir;
+  Traced run;
+  run.status = Shell(env + " " LEAKSCOPE_BIN " run -o " + dir.path + " -- " LIFECYCLE_PROG " " +
+                     args + " > " + dir.path + "/out 2> " + dir.path + "/err");
+  run.out = Slurp(dir.path + "/out");
+  run.err = Slurp(dir.path + "/err");
+  ReadReports(dir.path, &run);
+  return run;
+}
+
+const Site* SiteOf(const Report& r, const std::string& function) {
+  for (const Site& s : r.sites())
+    if (s.frames_size() && r.frames(int(s.frames(0))).function() == function) return &s;
+  return nullptr;
+}
+
+void ExpectSite(const Report& r, const std::string& function, uint64_t bytes, uint64_t count) {
+  const Site* s = SiteOf(r, function);
+  ASSERT_NE(s, nullptr) << "no site at " << function;
+  EXPECT_EQ(s->live_bytes(), bytes) << function;
+  EXPECT_EQ(s->live_allocations(), count) << function;
+}
+
+const Report* ReportOf(const Traced& run, const std::string& prefix) {
+  for (size_t i = 0; i < run.names.size(); ++i)
+    if (run.names[i].rfind(prefix, 0) == 0) return &run.reports[i];
+  return nullptr;
+}
+
+struct WayOut {
+  const char* mode;
+  int run_status;
+  Process::End end;
+  int code;  // exit status or signal
+};
+
+class WaysOut : public testing::TestWithParam<WayOut> {};
+
+TEST_P(WaysOut, EventsBeforeTheEndArriveAndTheReportSaysHowItEnded) {
+  const WayOut& w = GetParam();
+  const Traced run = RunTraced(w.mode);
+  EXPECT_EQ(run.status, w.run_status) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u) << run.err;
+  const Report& r = run.reports[0];
+  EXPECT_EQ(r.process().end(), w.end);
+  if (w.end == Process::EXITED) {
+    EXPECT_EQ(r.process().exit_status(), w.code);
+  } else {
+    EXPECT_EQ(r.process().signal(), w.code);
+  }
+  ExpectSite(r, "leak_ten", 1000, 10);
+  ExpectSite(r, "leak_in_constructor", 333, 3);  // before main, in a static constructor
+  EXPECT_EQ(r.dropped_events(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Lifecycle, WaysOut,
+    testing::Values(WayOut{"return", 3, Process::EXITED, 3}, WayOut{"exit", 4, Process::EXITED, 4},
+                    WayOut{"_exit", 5, Process::EXITED, 5},
+                    WayOut{"abort", 128 + SIGABRT, Process::SIGNALED, SIGABRT},
+                    WayOut{"segv", 128 + SIGSEGV, Process::SIGNALED, SIGSEGV},
+                    WayOut{"uncaught", 128 + SIGABRT, Process::SIGNALED, SIGABRT},
+                    WayOut{"pthread_exit", 0, Process::EXITED, 0},
+                    WayOut{"sigkill", 128 + SIGKILL, Process::SIGNALED, SIGKILL}),
+    [](const testing::TestParamInfo<WayOut>& i) {
+      return std::string(i.param.mode[0] == '_' ? "underscore" : "") +
+             (i.param.mode[0] == '_' ? i.param.mode + 1 : i.param.mode);
+    });
+
+TEST(Lifecycle, StaticDestructorsAndAtexitHandlersAreRecorded) {
+  const Traced run = RunTraced("atexit");
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u);
+  ExpectSite(run.reports[0], "leak_in_destructor", 444, 2);
+  ExpectSite(run.reports[0], "leak_in_atexit", 333, 1);
+}
+
+TEST(Lifecycle, ExecTracesTheNewProgramAndFlushesTheOldOne) {
+  const Traced run = RunTraced("exec");
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 2u) << run.err;
+  const Report* before = ReportOf(run, "leakscope_lifecycle_prog.");
+  const Report* after = ReportOf(run, "true.");
+  ASSERT_NE(before, nullptr);
+  ASSERT_NE(after, nullptr);
+  ExpectSite(*before, "leak_ten", 1000, 10);
+  EXPECT_EQ(before->process().how(), "exec");
+  EXPECT_EQ(after->process().pid(), before->process().pid());
+}
+
+TEST(Lifecycle, NoFollowLeavesExecedProgramsUntraced) {
+  TempDir dir;
+  const int status = Shell(LEAKSCOPE_BIN " run --no-follow -o " + dir.path +
+                           " -- " LIFECYCLE_PROG " exec > /dev/null 2>&1");
+  EXPECT_EQ(status, 0);
+  const std::vector<std::string> names = ReportFiles(dir.path);
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0].rfind("leakscope_lifecycle_prog.", 0), 0u);
+}
+
+TEST(Lifecycle, ForkFromAThreadedParentGivesEachProcessItsOwnReport) {
+  const Traced run = RunTraced("fork");
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 2u) << run.err;
+  const Report* parent = nullptr;
+  const Report* child = nullptr;
+  for (const Report& r : run.reports) (r.process().forked() ? child : parent) = &r;
+  ASSERT_NE(parent, nullptr);
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(child->process().ppid(), parent->process().pid());
+  ExpectSite(*parent, "parent_leak", 1000, 5);
+  EXPECT_EQ(SiteOf(*parent, "child_leak"), nullptr);
+  ExpectSite(*child, "child_leak", 2100, 7);
+  // The child's report covers what it allocated after the fork.
+  EXPECT_EQ(SiteOf(*child, "parent_leak"), nullptr);
+  EXPECT_EQ(child->process().end(), Process::EXITED);
+}
+
+TEST(Lifecycle, ThousandsOfShortLivedThreadsLoseNothingAndLeaveNoMemory) {
+  const Traced run = RunTraced("threads 2000");
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u);
+  ExpectSite(run.reports[0], "thread_leak", 2000 * 32, 2000);
+  EXPECT_EQ(run.reports[0].dropped_events(), 0u);
+  // 2000 rings of 512 KiB would be ~1 GiB; recycled rings keep the growth of
+  // the whole process (stacks and glibc arenas included) small.
+  long growth = 0;
+  ASSERT_EQ(sscanf(run.out.c_str(), "rss_growth_kib=%ld", &growth), 1) << run.out;
+  EXPECT_LT(growth, 8 * 1024);
+}
+
+TEST(Lifecycle, SignalHandlersThatAllocateNeitherDeadlockNorCorruptTheRing) {
+  const Traced run = RunTraced("signals");
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u);
+  int signals = 0;
+  ASSERT_EQ(sscanf(run.out.c_str(), "signals=%d", &signals), 1) << run.out;
+  const Report& r = run.reports[0];
+  ExpectSite(r, "leak_ten", 1000, 10);  // the stream stayed intact
+  const Site* h = SiteOf(r, "handler_leak");
+  const uint64_t recorded = h ? h->live_allocations() : 0;
+  // A handler that interrupted the shim passes through unrecorded and counted.
+  EXPECT_LE(recorded, uint64_t(signals));
+  EXPECT_GE(recorded + r.reentrant_events(), uint64_t(signals));
+  EXPECT_EQ(r.dropped_events(), 0u);
+}
+
+TEST(Lifecycle, StacksIntoADlclosedLibraryStillSymbolize) {
+  const Traced run = RunTraced("plugin " PLUGIN_PATH);
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u);
+  const Report& r = run.reports[0];
+  const Site* s = SiteOf(r, "plugin_leak");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->live_bytes(), 512u);
+  EXPECT_EQ(s->live_allocations(), 4u);
+  const report::Frame& f = r.frames(int(s->frames(0)));
+  EXPECT_EQ(f.file().substr(f.file().rfind('/') + 1), "plugin.c");
+  EXPECT_EQ(f.line(), uint32_t(PLUGIN_LEAK_LINE));
+  EXPECT_EQ(f.module(), PLUGIN_PATH);
+}
+
+TEST(Lifecycle, AProcessKilledByItsMemoryLimitStillHasItsReport) {
+  const Traced run = RunTraced("memlimit");
+  EXPECT_EQ(run.status, 128 + SIGABRT) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u);
+  const Report& r = run.reports[0];
+  EXPECT_EQ(r.process().end(), Process::SIGNALED);
+  const Site* s = SiteOf(r, "grow_until_bad_alloc");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->live_bytes(), s->live_allocations() << 20);
+  EXPECT_GE(s->live_bytes(), 512ull << 20);  // most of the 1 GiB address space
+}
+
+TEST(Lifecycle, WithoutACollectorTheProgramRunsUnharmed) {
+  TempDir dir;
+  const std::string prog = LIFECYCLE_PROG " threads 200 > " + dir.path + "/out";
+  EXPECT_EQ(Shell("LD_PRELOAD=" SHIM_PATH " LEAKSCOPE_SOCKET=" + dir.path + "/nobody " + prog), 0);
+  EXPECT_EQ(Slurp(dir.path + "/out").rfind("rss_growth_kib=", 0), 0u);
+  EXPECT_EQ(Shell("LD_PRELOAD=" SHIM_PATH " LEAKSCOPE_SOCKET=" + dir.path +
+                  "/nobody " LIFECYCLE_PROG " return"),
+            3);
+}
+
+// The daemon is killed mid-run and started again: the program carries on,
+// the shim reconnects, and the second daemon's report counts what was lost.
+TEST(Lifecycle, ACollectorThatDiesAndComesBackIsReconnected) {
+  TempDir dir;
+  const std::string sock = dir.path + "/s";
+  const std::string daemon = LEAKSCOPED_BIN " --socket " + sock + " --output " + dir.path;
+  ASSERT_EQ(Shell(daemon + " < /dev/null > /dev/null 2>&1 & echo $! > " + dir.path + "/d1; " +
+                  "for i in $(seq 100); do [ -S " + sock + " ] && break; sleep 0.05; done; [ -S " +
+                  sock + " ]"),
+            0);
+  // Feed the program a line at a time; kill the daemon after 5 lines, restart
+  // it, feed 25 more over 2.5 s (the shim retries once a second).
+  const std::string script =
+      "( for i in $(seq 5); do echo x; sleep 0.1; done; kill -9 $(cat " + dir.path +
+      "/d1); rm -f " + sock + "; sleep 0.2; for i in $(seq 5); do echo x; sleep 0.1; done; " +
+      daemon + " < /dev/null > /dev/null 2>&1 & echo $! > " + dir.path +
+      "/d2; for i in $(seq 25); do echo x; sleep 0.1; done ) | " +
+      "LD_PRELOAD=" SHIM_PATH " LEAKSCOPE_SOCKET=" + sock + " " LIFECYCLE_PROG " wait_stdin > " +
+      dir.path + "/out; echo $? > " + dir.path + "/rc";
+  Shell(script);
+  Shell("kill -TERM $(cat " + dir.path + "/d2); while kill -0 $(cat " + dir.path +
+        "/d2) 2>/dev/null; do sleep 0.05; done");
+  EXPECT_EQ(Slurp(dir.path + "/rc"), "0\n");
+  size_t oks = 0;
+  for (size_t p = 0; (p = Slurp(dir.path + "/out").find("ok\n", p)) != std::string::npos; ++p)
+    ++oks;
+  EXPECT_EQ(oks, 35u);
+  Traced run;
+  ReadReports(dir.path, &run);
+  ASSERT_EQ(run.reports.size(), 1u);  // the first daemon was killed before writing
+  const Report& r = run.reports[0];
+  const Site* s = SiteOf(r, "leak_ten");
+  ASSERT_NE(s, nullptr);
+  EXPECT_GE(s->live_allocations(), 100u);     // at least the last 10 lines
+  EXPECT_LT(s->live_allocations(), 360u);     // not the ones sent to the first daemon
+  EXPECT_EQ(s->live_allocations() % 10, 0u);  // whole lines, nothing torn
+  EXPECT_GT(r.dropped_events(), 0u);          // the outage was counted
+}
+
+}  // namespace
+}  // namespace leakscope

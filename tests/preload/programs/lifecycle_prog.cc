@@ -1,0 +1,196 @@
+// One program, many ways to live and die under the shim. Every mode leaks
+// 10 x 100 B from leak_ten() first, so each report has one known site.
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <new>
+#include <stdexcept>
+#include <vector>
+
+#define NOINLINE __attribute__((noinline))
+
+static void* volatile g_keep[1 << 16];
+static std::atomic<int> g_kept{0};
+static void Keep(void* p) {
+  g_keep[g_kept++ & 0xffff] = p;
+}
+
+extern "C" NOINLINE void leak_ten() {
+  for (int i = 0; i < 10; ++i) Keep(malloc(100));
+}
+
+// --- start-up and shutdown --------------------------------------------------
+extern "C" NOINLINE void leak_in_constructor() {
+  for (int i = 0; i < 3; ++i) Keep(malloc(111));
+}
+extern "C" NOINLINE void leak_in_destructor() {
+  for (int i = 0; i < 2; ++i) Keep(malloc(222));
+}
+extern "C" NOINLINE void leak_in_atexit() {
+  Keep(malloc(333));
+}
+struct StaticObject {
+  StaticObject() { leak_in_constructor(); }
+  ~StaticObject() { leak_in_destructor(); }
+} g_static_object;
+
+// --- threads --------------------------------------------------------------------
+extern "C" NOINLINE void thread_leak() {
+  Keep(malloc(32));
+}
+static void* ShortThread(void*) {
+  free(malloc(64));
+  thread_leak();
+  return nullptr;
+}
+static long RssKiB() {
+  FILE* f = fopen("/proc/self/statm", "r");
+  long size = 0, resident = 0;
+  if (f && fscanf(f, "%ld %ld", &size, &resident) != 2) resident = 0;
+  if (f) fclose(f);
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+static int ManyThreads(int n) {
+  long before = 0;
+  for (int i = 0; i < n; i += 8) {
+    pthread_t t[8];
+    for (int j = 0; j < 8; ++j) pthread_create(&t[j], nullptr, ShortThread, nullptr);
+    for (int j = 0; j < 8; ++j) pthread_join(t[j], nullptr);
+    if (i == 64) before = RssKiB();  // after the first rings exist
+  }
+  printf("rss_growth_kib=%ld\n", RssKiB() - before);
+  return 0;
+}
+
+// --- signals --------------------------------------------------------------------
+static std::atomic<int> g_signals{0};
+extern "C" NOINLINE void handler_leak() {
+  Keep(malloc(48));
+}
+static void OnSignal(int) {
+  free(malloc(16));
+  handler_leak();
+  ++g_signals;
+}
+static int SignalStorm() {
+  signal(SIGUSR1, OnSignal);
+  pthread_t self = pthread_self();
+  std::atomic<bool> done{false};
+  pthread_t killer;
+  struct Args {
+    pthread_t target;
+    std::atomic<bool>* done;
+  } args{self, &done};
+  pthread_create(
+      &killer, nullptr,
+      [](void* a) -> void* {
+        auto* args = static_cast<Args*>(a);
+        for (int i = 0; i < 2000; ++i) pthread_kill(args->target, SIGUSR1);
+        args->done->store(true);
+        return nullptr;
+      },
+      &args);
+  while (!done.load()) free(malloc(200));  // the shim is interrupted mid-record
+  pthread_join(killer, nullptr);
+  while (g_signals.load() < 1) free(malloc(200));
+  printf("signals=%d\n", g_signals.load());
+  return 0;
+}
+
+// --- fork -------------------------------------------------------------------------
+extern "C" NOINLINE void parent_leak() {
+  for (int i = 0; i < 5; ++i) Keep(malloc(200));
+}
+extern "C" NOINLINE void child_leak() {
+  for (int i = 0; i < 7; ++i) Keep(malloc(300));
+}
+static int ForkFromThreads() {
+  std::atomic<bool> stop{false};
+  pthread_t busy;
+  pthread_create(
+      &busy, nullptr,
+      [](void* s) -> void* {
+        while (!static_cast<std::atomic<bool>*>(s)->load()) free(malloc(50));
+        return nullptr;
+      },
+      &stop);
+  parent_leak();
+  pid_t pid = fork();
+  if (pid == 0) {
+    child_leak();
+    exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  stop = true;
+  pthread_join(busy, nullptr);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+}
+
+// --- modules ----------------------------------------------------------------------
+static int PluginLeak(const char* path) {
+  void* h = dlopen(path, RTLD_NOW);
+  if (!h) {
+    fprintf(stderr, "dlopen: %s\n", dlerror());
+    return 98;
+  }
+  auto fn = reinterpret_cast<void (*)(void (*)(void*))>(dlsym(h, "plugin_leak"));
+  fn(Keep);
+  dlclose(h);
+  return 0;
+}
+
+// --- memory limit -----------------------------------------------------------------
+extern "C" NOINLINE void grow_until_bad_alloc() {
+  for (;;) Keep(new char[1 << 20]);  // std::bad_alloc escapes: terminate, abort
+}
+
+int main(int argc, char** argv) {
+  leak_ten();
+  const char* mode = argc > 1 ? argv[1] : "return";
+  if (!strcmp(mode, "return")) return 3;
+  if (!strcmp(mode, "exit")) exit(4);
+  if (!strcmp(mode, "_exit")) _exit(5);
+  if (!strcmp(mode, "abort")) abort();
+  if (!strcmp(mode, "segv")) *static_cast<volatile int*>(nullptr) = 1;
+  if (!strcmp(mode, "uncaught")) throw std::runtime_error("not caught");
+  if (!strcmp(mode, "pthread_exit")) pthread_exit(nullptr);
+  if (!strcmp(mode, "atexit")) {
+    atexit(leak_in_atexit);
+    return 0;
+  }
+  if (!strcmp(mode, "exec")) execl("/bin/true", "true", static_cast<char*>(nullptr));
+  if (!strcmp(mode, "sigkill")) {
+    timespec ts = {0, 300 * 1000 * 1000};  // several flush intervals: the scenario, not a sync
+    nanosleep(&ts, nullptr);
+    raise(SIGKILL);
+  }
+  if (!strcmp(mode, "threads")) return ManyThreads(argc > 2 ? atoi(argv[2]) : 2000);
+  if (!strcmp(mode, "signals")) return SignalStorm();
+  if (!strcmp(mode, "fork")) return ForkFromThreads();
+  if (!strcmp(mode, "plugin")) return PluginLeak(argv[2]);
+  if (!strcmp(mode, "memlimit")) {
+    rlimit lim = {1ul << 30, 1ul << 30};  // 1 GiB of address space
+    setrlimit(RLIMIT_AS, &lim);
+    grow_until_bad_alloc();
+  }
+  if (!strcmp(mode, "wait_stdin")) {  // for collector fault tests: runs until stdin closes
+    char buf[64];
+    while (fgets(buf, sizeof buf, stdin)) {
+      leak_ten();
+      printf("ok\n");
+      fflush(stdout);
+    }
+    return 0;
+  }
+  return 2;
+}

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace leakscope::viewer {
 namespace {
 
@@ -55,6 +57,21 @@ TEST(JsonWriter, PrettyPrintsNestedContainers) {
   ]
 }
 )");
+}
+
+}  // namespace
+}  // namespace leakscope::viewer
+
+namespace leakscope::viewer {
+namespace {
+
+TEST(JsonWriterDouble, ShortestRoundTripAndNullForNonFinite) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginArray();
+  for (double v : {0.875, 1048576.0, 0.1, 1e30, std::nan(""), HUGE_VAL}) w.Double(v);
+  w.EndArray();
+  EXPECT_EQ(out, "[\n  0.875,\n  1048576,\n  0.1,\n  1e+30,\n  null,\n  null\n]\n");
 }
 
 }  // namespace

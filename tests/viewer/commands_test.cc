@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "cli_runner.h"
 #include "pprof/profile.pb.h"
 #include "report_file.h"
@@ -156,6 +159,57 @@ TEST_F(CommandsTest, ExportCollapsedAndJson) {
   r = RunLeakscope({"export", path, "--format", "pprof"});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_EQ(r.err, "leakscope export: no output file given (-o FILE, or -o - for stdout)\n");
+}
+
+// A checksum-valid report whose contents point nowhere: out-of-range frame
+// and site indexes, a suspect with NaN growth, an empty stack. Every command
+// runs to completion on it (under ASan/UBSan in the sanitizer build).
+TEST_F(CommandsTest, ReportPointingNowhereNeverCrashesAnyCommand) {
+  report::Report r = testing::ServerReport();
+  r.mutable_sites(0)->add_frames(4000000000u);
+  report::Site* empty = r.add_sites();
+  empty->set_live_bytes(8);
+  empty->set_live_allocations(1);
+  report::GrowthSuspect* g = r.add_growth_suspects();
+  g->set_site(77);
+  g = r.add_growth_suspects();
+  g->set_site(1);
+  g->set_bytes_per_hour(std::nan(""));
+  g->set_confidence(-3);
+  r.add_timeline()->set_time_ns(5);
+  const std::string path = Write("hostile.lsr", r);
+  const std::string out = dir_.path() + "/out";
+  const std::vector<std::vector<std::string>> commands = {
+      {"report", path, "--show-internals", "--by", "function"},
+      {"report", path, "--json", "--by", "file"},
+      {"diff", path, path, "--json"},
+      {"export", path, "--format", "pprof", "-o", out},
+      {"export", path, "--format", "collapsed", "-o", out},
+      {"html", path, "-o", out}};
+  for (const auto& args : commands) {
+    const CliResult c = RunLeakscope(args);
+    EXPECT_EQ(c.exit_status, 0) << args[0] << ": " << c.err;
+    EXPECT_EQ(c.err, "") << args[0];
+  }
+  // 1,573,864 + 8 bytes leaked.
+  EXPECT_EQ(RunLeakscope({"check", path, "--max-leaked", "1573871"}).exit_status, 1);
+  EXPECT_EQ(RunLeakscope({"check", path, "--max-leaked", "1573872"}).exit_status, 0);
+}
+
+TEST_F(CommandsTest, NewCommandsTurnAwayWhatIsNotAReport) {
+  const std::string junk = dir_.path() + "/junk.lsr";
+  WriteFile(junk, "LSKR but not really a report file");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"check", junk},
+                                             {"diff", junk, junk},
+                                             {"export", junk, "--format", "json", "-o", "-"},
+                                             {"html", junk, "-o", dir_.path() + "/x.html"}}) {
+    const CliResult c = RunLeakscope(args);
+    EXPECT_EQ(c.exit_status, 2) << args[0];
+    EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
+    EXPECT_EQ(c.err.rfind("leakscope " + args[0] + ": " + junk + ": ", 0), 0u) << c.err;
+    EXPECT_EQ(c.out, "");
+  }
 }
 
 }  // namespace

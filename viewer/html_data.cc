@@ -1,9 +1,12 @@
 // The data behind the HTML page: summary lines, the flame graph's tree of
 // surviving bytes, the sections as table rows, the timeline.
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "html_report.h"
 #include "human_units.h"
@@ -128,6 +131,44 @@ std::vector<const SiteRow*> Ranked(const std::vector<SiteRow>& rows,
   return out;
 }
 
+// Growth suspects point at report sites: one row per suspect among the
+// program's sites, with its rate and confidence beside the usual columns.
+void WriteGrowthTable(const report::Report& report, const SiteTable& table, const Column& call_site,
+                      const Column& source, JsonWriter* w) {
+  std::unordered_set<int> program;
+  for (const SiteRow& r : table.program) program.insert(r.sites.begin(), r.sites.end());
+  std::vector<SiteRow> rows;
+  std::unordered_map<const SiteRow*, const report::GrowthSuspect*> suspect_of;
+  for (const report::GrowthSuspect& g : report.growth_suspects()) {
+    if (program.count(static_cast<int>(g.site())) == 0) continue;
+    const report::Site& s = report.sites(static_cast<int>(g.site()));
+    rows.emplace_back();
+    rows.back().frames.assign(s.frames().begin(), s.frames().end());
+    rows.back().live_bytes = s.live_bytes();
+  }
+  std::vector<const SiteRow*> pointers;
+  size_t i = 0;
+  for (const report::GrowthSuspect& g : report.growth_suspects()) {
+    if (program.count(static_cast<int>(g.site())) == 0) continue;
+    suspect_of[&rows[i]] = &g;
+    pointers.push_back(&rows[i++]);
+  }
+  const Column rate{
+      "Growth per hour", "bytes", [&](const SiteRow& r, JsonWriter* o) {
+        const double v = suspect_of.at(&r)->bytes_per_hour();
+        o->Uint(std::isfinite(v) && v > 0 && v < 1.8e19 ? static_cast<uint64_t>(v) : 0);
+      }};
+  const Column confidence{
+      "Confidence %", "count", [&](const SiteRow& r, JsonWriter* o) {
+        const double c = suspect_of.at(&r)->confidence();
+        o->Uint(std::isfinite(c) ? static_cast<uint64_t>(std::lround(std::clamp(c, 0.0, 1.0) * 100))
+                                 : 0);
+      }};
+  const Column live{"Live", "bytes",
+                    [](const SiteRow& r, JsonWriter* o) { o->Uint(r.live_bytes); }};
+  WriteTable(report, "growth", {call_site, source, rate, confidence, live}, pointers, w);
+}
+
 void WriteTables(const report::Report& report, const SiteTable& table, JsonWriter* w) {
   const auto function = [&](const SiteRow& r, JsonWriter* o) {
     const int call = CallFrame(report, r.frames);
@@ -156,6 +197,7 @@ void WriteTables(const report::Report& report, const SiteTable& table, JsonWrite
                          [](const SiteRow& r, JsonWriter* o) { o->Uint(r.temporary_allocations); }};
   w->Key("tables");
   w->BeginArray();
+  WriteGrowthTable(report, table, call_site, source, w);
   WriteTable(report, "leaks", {call_site, source, live, live_n, calls},
              Ranked(table.program, [](const SiteRow& r) { return r.live_bytes; }), w);
   WriteTable(report, "peak", {call_site, source, peak, live},

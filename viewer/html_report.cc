@@ -48,6 +48,8 @@ const char kBody[] = R"(<h1>leakscope: %TITLE%</h1>
 <div id="flame-details"></div>
 <h2>Timeline</h2>
 <div id="timeline"></div>
+<h2>Growth suspects</h2>
+<div id="growth"></div>
 <h2>Surviving allocations by call site (leaks)</h2>
 <div id="leaks"></div>
 <h2>Peak memory consumers</h2>

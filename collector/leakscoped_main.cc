@@ -63,7 +63,7 @@ bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, b
   *known = true;
   if (arg == "--socket") return o.socket_path = value, true;
   if (arg == "--output") return o.output_dir = value, true;
-  if (arg == "--metrics") return flags->metrics = value, true;
+  if (arg == "--metrics") return flags->metrics = value, o.metrics = true, true;
   if (arg == "--socket-group") return o.socket_group = value, true;
   if (arg == "--snapshot-interval")
     return ParseNumber(arg, value, 366ull * 86400, &o.snapshot_interval_s);

@@ -499,7 +499,7 @@ void Server::Impl::Tick() {
       if (now - w.last_snapshot_mono_ns >= interval_ns) Snapshot(c.get(), "interval");
     }
   }
-  RenderMetrics();
+  if (options.metrics) RenderMetrics();
 }
 
 // RequestSnapshot() (SIGUSR1) asked: every open stream now.

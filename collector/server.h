@@ -37,6 +37,7 @@ struct ServerOptions {
   std::string socket_group;            // non-empty: socket mode 0660 with this group
   DecoderLimits limits;                // per stream: frame size, stack depth, stacks
   uint64_t max_live_allocations = 0;   // per stream (memory budget); 0 = no limit
+  bool metrics = false;                // keep MetricsText() current (it costs a scan per tick)
   size_t metrics_top_sites = 10;       // site series per process in MetricsText()
 };
 
@@ -82,7 +83,7 @@ class Server {
   void SetOnSnapshot(std::function<void(const std::string& path)> callback);
 
   // Thread-safe. The open streams in Prometheus text format, as of the
-  // loop's latest tick (every 250 ms).
+  // loop's latest tick (every 250 ms); empty unless options.metrics.
   std::string MetricsText();
 
  private:

@@ -49,6 +49,7 @@ class DaemonTest : public ::testing::Test {
   void StartServer(ServerOptions options) {
     options.socket_path = dir + "/sock";
     options.output_dir = dir;
+    options.metrics = true;  // WaitLive() watches it
     server = std::make_unique<Server>(options);
     std::string error;
     ASSERT_TRUE(server->Listen(&error)) << error;

@@ -27,6 +27,9 @@ PACKAGES=(
   libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
   nodejs             # node + npm: `npm ci` of viewer/html (d3, d3-flame-graph) at build time
   chromium           # headless browser for the `leakscope html` page's end-to-end test
+  libjemalloc2       # scripts/compare-peers: jemalloc's heap profiler (prof is compiled in)
+  libgoogle-perftools4  # scripts/compare-peers: gperftools' heap profiler (libtcmalloc)
+  valgrind           # scripts/compare-peers: instruction counts (callgrind)
 )
 
 missing_packages() {

@@ -25,9 +25,13 @@ demo: build
 	mkdir -p $(BUILD)/demo
 	$(BUILD)/bin/leakscope run -o $(BUILD)/demo -- $(BUILD)/bin/$(DEMO_EXAMPLE)
 
+# The sanitizer run happens even if the first one failed: CI shows every
+# failure at once. Fails if either did.
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
-	$(MAKE) test-asan
+	@status=0; \
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) || status=1; \
+	$(MAKE) test-asan || status=1; \
+	exit $$status
 
 # The collector and the viewer (and their tests) with AddressSanitizer and
 # UBSan; the shim is never instrumented (see the root CMakeLists.txt).

@@ -1,4 +1,6 @@
 // leakscope: dispatches to the subcommands.
+#include <google/protobuf/stubs/logging.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -15,6 +17,9 @@
 using namespace leakscope::viewer;
 
 int main(int argc, char** argv) {
+  // libprotobuf logs its own line (e.g. invalid UTF-8 while parsing) before
+  // ReadReportFile gives its one-line reason: ours is the only one shown.
+  google::protobuf::SetLogHandler(nullptr);
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::fputs(kMainUsage, stderr);

@@ -212,5 +212,13 @@ TEST_F(CommandsTest, NewCommandsTurnAwayWhatIsNotAReport) {
   }
 }
 
+TEST_F(CommandsTest, UndecodableReportIsOneLine) {
+  // TinyReport has a path with an invalid UTF-8 byte: proto3 refuses to parse it.
+  const std::string path = Write("tiny.lsr", testing::TinyReport());
+  const CliResult r = RunLeakscope({"report", path});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_EQ(r.err, "leakscope report: " + path + ": corrupt (cannot decode report)\n");
+}
+
 }  // namespace
 }  // namespace leakscope::viewer

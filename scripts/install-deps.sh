@@ -30,6 +30,11 @@ PACKAGES=(
   libjemalloc2       # scripts/compare-peers: jemalloc's heap profiler (prof is compiled in)
   libgoogle-perftools4  # scripts/compare-peers: gperftools' heap profiler (libtcmalloc)
   valgrind           # scripts/compare-peers: instruction counts (callgrind)
+  redis-server       # tests/integration/real_programs: a real server traced (redis-benchmark)
+  redis-tools        # redis-benchmark, redis-cli for it (scripts/bench-redis)
+  nginx              # tests/integration/real_programs: master + forked workers traced
+  sqlite3            # tests/integration/real_programs: real work, same output traced
+  git                # tests/integration/real_programs: init, commits (fork+exec children)
 )
 
 missing_packages() {

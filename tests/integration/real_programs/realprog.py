@@ -133,10 +133,10 @@ def start_redis(leakscope, mode, out_dir):
     return proc, port
 
 
-def redis_benchmark(port, requests):
+def redis_benchmark(port, requests, pipeline=1):
     """Requests per second of each test; fails on any error line."""
     bench = run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q",
-                 "-n", str(requests), "-t", "set,get,lpush"], timeout=120)
+                 "-n", str(requests), "-t", "set,get,lpush", "-P", str(pipeline)], timeout=120)
     if bench.returncode != 0 or "ERR" in bench.stdout or bench.stderr.strip():
         raise Failed("redis-benchmark exited %d\nstdout:\n%s\nstderr:\n%s"
                      % (bench.returncode, bench.stdout, bench.stderr))
@@ -163,7 +163,7 @@ def shutdown_redis(proc, port):
         raise Failed("redis-server on %d still running 60 s after shutdown nosave" % port)
 
 
-def bench_redis(leakscope, work_dir, requests=20000, repetitions=3, log=None):
+def bench_redis(leakscope, work_dir, requests=20000, repetitions=3, log=None, pipeline=1):
     """Each repetition starts a fresh server per mode (bare, sampled 64K,
     every allocation), runs the same redis-benchmark against it and shuts it
     down. Returns {mode: {test: [rps per repetition]}} and {mode: [reports]}
@@ -176,7 +176,7 @@ def bench_redis(leakscope, work_dir, requests=20000, repetitions=3, log=None):
             os.makedirs(out_dir)
             proc, port = start_redis(leakscope, mode, out_dir)
             try:
-                rps = redis_benchmark(port, requests)
+                rps = redis_benchmark(port, requests, pipeline)
                 keys = redis_cli(port, "dbsize").stdout.strip()
                 length = redis_cli(port, "llen", "mylist").stdout.strip()
             except BaseException:

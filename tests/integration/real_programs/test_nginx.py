@@ -3,7 +3,9 @@ temporary prefix listening on 127.0.0.1, serving a bounded number of requests
 from urllib, bare and under `leakscope run`: the same responses, and under
 the shim one report per process: the master's (not forked, its parent is
 `leakscope run`) and each worker's (forked, parent = the master), every one
-ended exited/0 after SIGQUIT (graceful shutdown) to the master."""
+ended exited/0. Halfway, SIGHUP reloads the configuration: the master starts
+2 new workers and the old ones finish gracefully (5 processes in all); at the
+end SIGQUIT to the master shuts everything down gracefully."""
 
 import argparse
 import hashlib
@@ -20,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realprog  # noqa: E402
 
 WORKERS = 2
-ROUNDS = 50  # of the URLs below: 200 requests per server
+ROUNDS = 50  # of the URLs below: 200 requests per server, half before the reload
 
 CONFIG = """
 worker_processes %(workers)d;
@@ -84,13 +86,24 @@ def serve(leakscope, work, name, traced):
         # Both workers started (the master logs each one).
         realprog.wait_until(lambda: len(re.findall(r"start worker process \d+", log())) == WORKERS,
                             "%d workers started" % WORKERS, proc=proc)
+        with open(os.path.join(prefix, "nginx.pid")) as f:
+            master = int(f.read())
         responses = []
         for i in range(ROUNDS):
+            if i == ROUNDS // 2:
+                # Reload: new workers started, the old ones gone.
+                first = re.findall(r"start worker process (\d+)", log())
+                os.kill(master, signal.SIGHUP)
+
+                def reloaded():
+                    text = log()
+                    return len(re.findall(r"start worker process \d+", text)) == 2 * WORKERS \
+                        and all("worker process %s exited with code 0" % p in text for p in first)
+                realprog.wait_until(reloaded, "reload: %d new workers, old ones exited" % WORKERS,
+                                    proc=proc)
             for path in ("/", "/big.bin", "/missing", "/echo?n=%d" % i):
                 status, body = fetch(port, path)
                 responses.append((path, status, hashlib.sha256(body).hexdigest()))
-        with open(os.path.join(prefix, "nginx.pid")) as f:
-            master = int(f.read())
         os.kill(master, signal.SIGQUIT)
         out, err = proc.communicate(timeout=60)
     except BaseException:
@@ -102,7 +115,8 @@ def serve(leakscope, work, name, traced):
     text = log()
     workers = sorted(int(p) for p in re.findall(r"start worker process (\d+)", text))
     exited = sorted(int(p) for p in re.findall(r"worker process (\d+) exited with code 0", text))
-    if exited != workers or "[alert]" in text or "[emerg]" in text:
+    if exited != workers or len(workers) != 2 * WORKERS or "[alert]" in text or \
+            "[emerg]" in text:
         raise realprog.Failed("%s: workers %s, exited with code 0: %s\n%s"
                               % (name, workers, exited, text))
     with open(os.path.join(prefix, "logs", "access.log")) as f:
@@ -135,7 +149,7 @@ def main():
             print(realprog.describe(r), "live", r["totals"]["live_bytes"],
                   "allocations", r["totals"]["allocations"])
         by_pid = {r["process"]["pid"]: r for r in found}
-        if len(found) != 1 + WORKERS or sorted(by_pid) != sorted([master] + workers):
+        if len(found) != 1 + 2 * WORKERS or sorted(by_pid) != sorted([master] + workers):
             raise realprog.Failed("expected reports of master %d and workers %s, got %s"
                                   % (master, workers, [realprog.describe(r) for r in found]))
         for pid, r in by_pid.items():

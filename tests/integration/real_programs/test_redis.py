@@ -2,11 +2,12 @@
 and tracing every allocation, driven by redis-benchmark on loopback: the same
 work is done without errors, each traced server writes exactly one report
 (with --save '' redis forks nothing), which says how it ended; a SIGTERM'd
-server says so too. Prints the throughput ratios (scripts/bench-redis is the
+server says so too, and a SIGKILL'd one. Prints the throughput ratios (scripts/bench-redis is the
 benchmark proper)."""
 
 import argparse
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -80,6 +81,24 @@ def main():
         if status != 0 or "Received SIGTERM scheduling shutdown" not in log:
             raise realprog.Failed("leakscope run exited %d after SIGTERM\n%s" % (status, log))
         check_one_report(realprog.reports(leakscope, out_dir))
+
+        # SIGKILL to the server itself: `leakscope run` exits 128+9 and the
+        # report (written when the kernel closed the shim's socket) says so.
+        out_dir = os.path.join(work, "sigkill")
+        os.makedirs(out_dir)
+        proc, port = realprog.start_redis(leakscope, "every", out_dir)
+        info = realprog.redis_cli(port, "info", "server").stdout
+        server_pid = int(re.search(r"^process_id:(\d+)", info, re.M).group(1))
+        os.kill(server_pid, signal.SIGKILL)
+        status = proc.wait(timeout=60)
+        found = realprog.reports(leakscope, out_dir)
+        if status != 128 + signal.SIGKILL or len(found) != 1:
+            raise realprog.Failed("after SIGKILL: leakscope run exited %d, reports %s"
+                                  % (status, [realprog.describe(r) for r in found]))
+        p = found[0]["process"]
+        if (p["pid"], p["end"], p.get("signal"), p.get("exit_status")) != (
+                server_pid, "signaled", signal.SIGKILL, None):
+            raise realprog.Failed("after SIGKILL: %s" % realprog.describe(found[0]))
     print("ok")
 
 

@@ -119,9 +119,9 @@ def redis_server_cmd(port):
             "--appendonly", "no", "--daemonize", "no", "--logfile", ""]
 
 
-def start_redis(leakscope, mode, out_dir):
+def start_redis(leakscope, mode, out_dir, extra_args=()):
     port = free_port()
-    cmd = redis_server_cmd(port)
+    cmd = redis_server_cmd(port) + list(extra_args)
     if mode != "bare":
         cmd = traced(leakscope, out_dir, cmd,
                      SAMPLED_INTERVAL if mode == "sampled" else None)

@@ -2,7 +2,8 @@
 and tracing every allocation, driven by redis-benchmark on loopback: the same
 work is done without errors, each traced server writes exactly one report
 (with --save '' redis forks nothing), which says how it ended; a SIGTERM'd
-server says so too, and a SIGKILL'd one. Prints the throughput ratios (scripts/bench-redis is the
+server says so too (and its BGSAVE child has its own report, forked from the
+server), and a SIGKILL'd one. Prints the throughput ratios (scripts/bench-redis is the
 benchmark proper)."""
 
 import argparse
@@ -70,17 +71,39 @@ def main():
             print("%-7s " % mode + "  ".join("%s %.0f rps (x%.2f)" % (k, v, r)
                                                for k, (v, r) in row.items()))
 
-        # SIGTERM to `leakscope run` is passed on: redis shuts down cleanly.
+        # BGSAVE forks a child that writes the dump and exits; then SIGTERM
+        # to `leakscope run` is passed on: redis shuts down cleanly.
         out_dir = os.path.join(work, "sigterm")
         os.makedirs(out_dir)
-        proc, port = realprog.start_redis(leakscope, "every", out_dir)
+        proc, port = realprog.start_redis(leakscope, "every", out_dir, ["--dir", out_dir])
         if realprog.redis_cli(port, "set", "k", "v").stdout.strip() != "OK":
             raise realprog.Failed("set k v failed")
+        info = realprog.redis_cli(port, "info", "server").stdout
+        server_pid = int(re.search(r"^process_id:(\d+)", info, re.M).group(1))
+        if realprog.redis_cli(port, "bgsave").stdout.strip() != "Background saving started":
+            raise realprog.Failed("bgsave refused")
+        realprog.wait_until(lambda: "rdb_bgsave_in_progress:0" in realprog.redis_cli(
+            port, "info", "persistence").stdout, "bgsave done", proc=proc)
+        if "rdb_last_bgsave_status:ok" not in realprog.redis_cli(
+                port, "info", "persistence").stdout:
+            raise realprog.Failed("bgsave failed")
         status = realprog.stop(proc, signal.SIGTERM)
         log = open(os.path.join(out_dir, "server.log")).read()
         if status != 0 or "Received SIGTERM scheduling shutdown" not in log:
             raise realprog.Failed("leakscope run exited %d after SIGTERM\n%s" % (status, log))
-        check_one_report(realprog.reports(leakscope, out_dir))
+        child_pid = int(re.search(r"Background saving started by pid (\d+)", log).group(1))
+        found = realprog.reports(leakscope, out_dir)
+        server = [r for r in found if r["process"]["pid"] == server_pid]
+        child = [r for r in found if r["process"]["pid"] == child_pid]
+        check_one_report(server)
+        if len(found) != 2 or len(child) != 1 or os.path.basename(child[0]["path"]) != \
+                "redis-check-rdb.%d.lsr" % child_pid:
+            raise realprog.Failed("after BGSAVE: %s" % [realprog.describe(r) for r in found])
+        c = child[0]["process"]
+        if (c["ppid"], c["forked"], c["end"], c.get("exit_status")) != (
+                server_pid, True, "exited", 0) or child[0]["totals"]["allocations"] <= 0:
+            raise realprog.Failed("BGSAVE child: %s %s" % (realprog.describe(child[0]),
+                                                          child[0]["totals"]))
 
         # SIGKILL to the server itself: `leakscope run` exits 128+9 and the
         # report (written when the kernel closed the shim's socket) says so.

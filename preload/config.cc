@@ -35,6 +35,8 @@ void LoadConfig(Config* c) {
   uint64_t words = 1024;
   while (words * 8 < kb * 1024 && words < (1u << 24)) words *= 2;
   c->ring_words = static_cast<uint32_t>(words);
+  const char* cache = getenv("LEAKSCOPE_STACK_CACHE");
+  c->stack_cache = !(cache && cache[0] == '0');
   const char* no_follow = getenv("LEAKSCOPE_NO_FOLLOW");
   c->no_follow = no_follow && no_follow[0] == '1';
   c->flush_interval_ms = static_cast<uint32_t>(ParseU64(getenv("LEAKSCOPE_FLUSH_MS"), 10));

@@ -14,6 +14,7 @@ struct Config {
   bool use_mimalloc = false;        // LEAKSCOPE_ALLOCATOR=mimalloc
   uint32_t ring_words = 1u << 16;   // LEAKSCOPE_RING_KB (power of two), per thread
   uint32_t flush_interval_ms = 10;  // LEAKSCOPE_FLUSH_MS: drain period
+  bool stack_cache = true;          // LEAKSCOPE_STACK_CACHE=0: always unwind with libunwind
   bool no_follow = false;           // LEAKSCOPE_NO_FOLLOW=1: programs it execs are not traced
 };
 

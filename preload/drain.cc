@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <new>
 #if defined(__x86_64__)
 #include <x86intrin.h>
@@ -104,6 +106,7 @@ void ReadCmdline(ByteBuffer* out) {
 void FillHello(Drain* d, bool forked) {
   ssize_t n = readlink("/proc/self/exe", d->exe, sizeof d->exe - 1);
   d->exe[n > 0 ? n : 0] = 0;
+  Modules().SetMainProgram(d->exe);
   ReadCmdline(&d->cmdline);
   d->hello.pid = uint32_t(getpid());
   d->hello.ppid = uint32_t(getppid());
@@ -219,9 +222,9 @@ void MergeRings(Drain* d, uint64_t watermark) {
   uint64_t rec[kMaxRecordWords];
   while (d->ncursors) {
     Cursor& c = d->cursors[0];
-    const uint32_t words = HeaderWords(c.ring->ring.WordAt(c.pos));
-    c.ring->ring.CopyOut(c.pos, rec, words < kMaxRecordWords ? words : kMaxRecordWords);
-    Consume(d, rec);
+    uint32_t words = HeaderWords(c.ring->ring.WordAt(c.pos));
+    if (words > kMaxRecordWords) words = kMaxRecordWords;
+    Consume(d, c.ring->ring.View(c.pos, rec, words));
     c.pos += words;
     if (c.pos == c.end || (c.ts = c.ring->ring.WordAt(c.pos + 1)) >= watermark) {
       d->done[d->ndone++] = c;
@@ -269,13 +272,45 @@ void SleepUntilWoken(Drain* d) {
   d->wake.store(0, std::memory_order_relaxed);
 }
 
+// True when the drain thread is all that is left of the program: the other
+// threads are gone, and the main thread, if it left with pthread_exit, is a
+// zombie (the kernel still counts it until the process ends). Reads
+// /proc/self/stat (state: field 3, threads: field 20) without allocating.
+bool OnlyThisThreadLeft() {
+  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  const char* p = strrchr(buf, ')');  // the command name may hold spaces
+  if (!p || p[1] != ' ') return false;
+  const char state = p[2];
+  for (int field = 2; *p && field < 20; ++p)
+    if (*p == ' ') ++field;
+  const long threads = strtol(p, nullptr, 10);
+  return threads == 1 || (threads == 2 && state == 'Z');
+}
+
+// The program's last thread left with pthread_exit: glibc would now call
+// exit(0), but this thread still counts as alive. Do it for glibc.
+void ExitIfLastThread() {
+  if (!OnlyThisThreadLeft()) return;
+  const int status = 0;
+  FinishProcess(&status, "pthread_exit");
+  exit(0);
+}
+
 void* DrainMain(void* arg) {
   Drain* d = static_cast<Drain*>(arg);
   t_thread.busy = true;  // allocations made by this thread are the shim's
   while (!d->stop.load(std::memory_order_acquire)) {
     pthread_mutex_lock(&d->mu);
+    const bool check_threads = MonotonicNs() - d->last_stats_ns >= kStatsIntervalNs;
     if (!d->finished.load(std::memory_order_acquire)) Pass(d, false, nullptr);
     pthread_mutex_unlock(&d->mu);
+    if (check_threads) ExitIfLastThread();
     SleepUntilWoken(d);
   }
   d->running.store(false, std::memory_order_release);

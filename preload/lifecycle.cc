@@ -164,6 +164,16 @@ bool EnsureInitialized() {
 
 ThreadRing* AttachThread(ThreadState& t) {
   t.ring = AcquireThreadRing(g_shim.config.ring_words);
+  pthread_attr_t attr;
+  if (g_shim.config.stack_cache && pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* base = nullptr;
+    size_t size = 0;
+    if (pthread_attr_getstack(&attr, &base, &size) == 0) {
+      t.stack_lo = reinterpret_cast<uint64_t>(base);
+      t.stack_hi = t.stack_lo + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
   if (t.ring) {
     // May allocate (glibc's second-level key array): we are busy, so that
     // allocation passes through.

@@ -16,6 +16,8 @@ namespace {
 
 namespace f = wire::field;
 
+char g_main_program[PATH_MAX];
+
 // The GNU build-id note of a loaded object, or 0 bytes.
 size_t BuildId(const dl_phdr_info* info, const unsigned char** out) {
   for (int i = 0; i < info->dlpi_phnum; ++i) {
@@ -42,6 +44,7 @@ size_t BuildId(const dl_phdr_info* info, const unsigned char** out) {
 const char* ModulePath(const dl_phdr_info* info, char* buf, size_t size) {
   const char* name = info->dlpi_name;
   if (!name || !*name) {  // the main program
+    if (g_main_program[0]) return g_main_program;
     ssize_t n = readlink("/proc/self/exe", buf, size - 1);
     if (n <= 0) return nullptr;
     buf[n] = 0;
@@ -96,9 +99,14 @@ bool ModuleMap::TakePending(ByteBuffer* out) {
   return any;
 }
 
+void ModuleMap::SetMainProgram(const char* path) {
+  std::strncpy(g_main_program, path, sizeof g_main_program - 1);
+}
+
 void ModuleMap::Reset() {
+  // Pending maps are kept: one may hold a library that was dlclose'd before
+  // the first connection, and duplicates cost the collector nothing.
   pthread_mutex_lock(&mu_);
-  pending_.Clear();
   seen_generation_ = 0;
   pthread_mutex_unlock(&mu_);
 }

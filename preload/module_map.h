@@ -27,7 +27,11 @@ class ModuleMap {
   // Returns true if there were any.
   bool TakePending(ByteBuffer* out);
 
-  // Forget what was sent: the next refresh sends the full map again (new stream).
+  // The main program's path, read while its main thread is alive (once the
+  // main thread has left with pthread_exit, /proc/self/exe can't be read).
+  void SetMainProgram(const char* path);
+
+  // A new stream: the next refresh sends the full map again.
   void Reset();
   // In a forked child: the lock may have been held by a thread that is gone.
   void AfterForkChild() {

@@ -12,8 +12,6 @@ namespace {
 RealAllocator g_system;
 std::atomic<int> g_state{0};  // 0 unresolved, 1 resolving, 2 resolved
 
-// 64 KiB is far more than dlsym ever asks for (glibc: one dlerror buffer).
-alignas(64) char g_arena[64 << 10];
 std::atomic<size_t> g_arena_used{0};
 
 template <typename F>
@@ -25,6 +23,9 @@ Mimalloc g_mi;
 
 }  // namespace
 
+// 64 KiB is far more than dlsym ever asks for (glibc: one dlerror buffer).
+alignas(64) char g_bootstrap_arena[64 << 10];
+
 void* BootstrapAlloc(size_t size, size_t align) {
   if (align < 16) align = 16;
   // A size word sits just before each block so realloc can copy from it.
@@ -32,18 +33,12 @@ void* BootstrapAlloc(size_t size, size_t align) {
   for (;;) {
     size_t start = (old + sizeof(size_t) + align - 1) & ~(align - 1);
     size_t end = start + size;
-    if (end > sizeof g_arena) return nullptr;
+    if (end > sizeof g_bootstrap_arena) return nullptr;
     if (g_arena_used.compare_exchange_weak(old, end, std::memory_order_relaxed)) {
-      std::memcpy(g_arena + start - sizeof(size_t), &size, sizeof size);
-      return g_arena + start;
+      std::memcpy(g_bootstrap_arena + start - sizeof(size_t), &size, sizeof size);
+      return g_bootstrap_arena + start;
     }
   }
-}
-
-bool InBootstrapArena(const void* p) {
-  auto a = reinterpret_cast<uintptr_t>(p);
-  return a >= reinterpret_cast<uintptr_t>(g_arena) &&
-         a < reinterpret_cast<uintptr_t>(g_arena) + sizeof g_arena;
 }
 
 size_t BootstrapUsableSize(const void* p) {

@@ -33,7 +33,12 @@ bool SystemResolved();
 
 // Static bootstrap arena, for calls made while System() resolves.
 void* BootstrapAlloc(size_t size, size_t align);
-bool InBootstrapArena(const void* p);
+// Inline: it is on every free.
+extern char g_bootstrap_arena[64 << 10];
+inline bool InBootstrapArena(const void* p) {
+  const char* c = static_cast<const char*>(p);
+  return c >= g_bootstrap_arena && c < g_bootstrap_arena + sizeof g_bootstrap_arena;
+}
 size_t BootstrapUsableSize(const void* p);
 
 // mimalloc, loaded RTLD_LOCAL by LoadMimalloc() (from the shim's constructor,

@@ -46,6 +46,16 @@ class RingBuffer {
     return true;
   }
 
+  // Producer side: whether `n` words would fit (refreshing the cached read
+  // position only when they would not). Lets a producer that would drop skip
+  // the expensive part of making a record.
+  bool HasSpace(size_t n) {
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    if (w + n - cached_read_ <= capacity_words()) return true;
+    cached_read_ = read_.load(std::memory_order_acquire);
+    return w + n - cached_read_ <= capacity_words();
+  }
+
   // Producer side: words in use, as the producer last saw it (for "wake the
   // drain thread when half full" without touching the consumer's line).
   size_t ProducerFill() const { return write_.load(std::memory_order_relaxed) - cached_read_; }
@@ -54,6 +64,13 @@ class RingBuffer {
   uint64_t ReadPos() const { return read_.load(std::memory_order_relaxed); }
   uint64_t WritePos() const { return write_.load(std::memory_order_acquire); }
   uint64_t WordAt(uint64_t pos) const { return data_[pos & mask_]; }
+  // The `n` words at `pos` in place if they do not wrap, else copied to `tmp`.
+  const uint64_t* View(uint64_t pos, uint64_t* tmp, size_t n) const {
+    const size_t start = pos & mask_;
+    if (start + n <= capacity_words()) return data_ + start;
+    CopyOut(pos, tmp, n);
+    return tmp;
+  }
   void CopyOut(uint64_t pos, uint64_t* out, size_t n) const {
     const size_t start = pos & mask_;
     const size_t first = n < capacity_words() - start ? n : capacity_words() - start;
@@ -66,6 +83,10 @@ class RingBuffer {
  private:
   void CopyIn(uint64_t pos, const uint64_t* in, size_t n) {
     const size_t start = pos & mask_;
+    if (start + n <= capacity_words()) {  // the common case: a short inline copy
+      for (size_t i = 0; i < n; ++i) data_[start + i] = in[i];
+      return;
+    }
     const size_t first = n < capacity_words() - start ? n : capacity_words() - start;
     std::memcpy(data_ + start, in, first * sizeof(uint64_t));
     std::memcpy(data_, in + first, (n - first) * sizeof(uint64_t));

@@ -35,17 +35,14 @@ class Sampler {
   // The inlined fast path: false means certainly not sampled. (An
   // uninitialized sampler has 0 bytes left, so its first call says maybe.)
   bool MaybeSample(uint64_t size) {
+    if (size >= interval_) return true;  // always sampled, never counted down
     bytes_left_ -= static_cast<int64_t>(size);
     return bytes_left_ <= 0;
   }
   // After MaybeSample said maybe: the decision (always yes), resetting the
-  // countdown. Large allocations give back the bytes they took.
+  // countdown unless the allocation was a large one, which never touched it.
   bool Decide(uint64_t size) {
-    if (size >= interval_) {
-      bytes_left_ += static_cast<int64_t>(size);
-      return true;
-    }
-    bytes_left_ = NextGap();  // memoryless: the next point counts from here
+    if (size < interval_) bytes_left_ = NextGap();  // memoryless: count from here
     return true;
   }
   // True if this allocation is sampled.

@@ -47,13 +47,26 @@ inline bool InShim(uint64_t pc) {
 }
 
 // Unwinds into rec[kRecordHeaderWords...], skipping the shim's own frames.
-inline uint32_t CaptureStack(uint64_t* rec) {
-  uint64_t* pcs = rec + kRecordHeaderWords;
+inline uint32_t Unwind(uint64_t* pcs) {
   int n = unw_backtrace(reinterpret_cast<void**>(pcs), kMaxFrames);
   int skip = 0;
   while (skip < n && InShim(pcs[skip])) ++skip;
   if (skip) std::memmove(pcs, pcs + skip, (n - skip) * sizeof(uint64_t));
   return n > skip ? static_cast<uint32_t>(n - skip) : 0;
+}
+
+// The stack of the program's call, from the thread's stack cache when the
+// live stack still matches an entry (see stack_cache.h), else from libunwind.
+inline uint32_t CaptureStack(uint64_t* rec, const ThreadState& t, ThreadRing* r) {
+  uint64_t* pcs = rec + kRecordHeaderWords;
+  const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  const bool cacheable = sp >= t.stack_lo && sp < t.stack_hi;
+  if (cacheable) {
+    if (uint32_t n = r->stacks.Lookup(sp, t.stack_hi, pcs)) return n;
+  }
+  const uint32_t n = Unwind(pcs);
+  if (cacheable && n) r->stacks.Store(sp, t.stack_hi, pcs, n);
+  return n;
 }
 
 void Push(ThreadRing* r, const uint64_t* rec, size_t words) {
@@ -89,9 +102,15 @@ __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
   if (UNLIKELY(t.paused)) return;  // leakscope_pause(), preload/api.cc
   if (!Enter(t)) return;
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
+  if (UNLIKELY(r && !g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
+    // It would be dropped: don't pay for the unwind first.
+    g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
+    WakeDrain();
+    r = nullptr;
+  }
   if (LIKELY(r != nullptr)) {
     uint64_t rec[kMaxRecordWords];
-    const uint32_t frames = CaptureStack(rec);
+    const uint32_t frames = CaptureStack(rec, t, r);
     rec[0] = MakeHeader(EventKind::kAlloc, frames);
     rec[1] = EventClockNow();
     rec[2] = reinterpret_cast<uint64_t>(p);

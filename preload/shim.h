@@ -42,9 +42,10 @@ struct Shim {
 struct ThreadState {
   ThreadRing* ring;
   Sampler sampler;
-  bool busy;        // inside the shim: nested calls pass through unrecorded
-  bool exited;      // its thread-exit destructor ran
-  uint32_t paused;  // leakscope_pause() depth: allocations are not recorded, frees are
+  uint64_t stack_lo, stack_hi;  // this thread's stack, for the stack cache (0: unknown)
+  bool busy;                    // inside the shim: nested calls pass through unrecorded
+  bool exited;                  // its thread-exit destructor ran
+  uint32_t paused;              // leakscope_pause() depth: allocations are not recorded, frees are
 };
 
 extern Shim g_shim;

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "ring_buffer.h"
+#include "stack_cache.h"
 
 namespace leakscope::preload {
 
@@ -21,6 +22,7 @@ struct ThreadRing {
   std::atomic<uint32_t> state{kOwned};
   ThreadRing* next = nullptr;  // immutable once published
   size_t mapping_size = 0;
+  StackCache stacks;  // owner thread only; validated on use, so safe across owners
 };
 
 // A ring for the calling thread (reused or new). Null if mmap failed.

@@ -20,19 +20,25 @@ TEST(SampledSet, InsertContainsErase) {
   EXPECT_TRUE(set.Contains(0x2000));
 }
 
-TEST(SampledSet, AFullWindowRefusesInsteadOfProbingFurther) {
-  static SampledSet<10> set;
-  // 17 keys with the same home slot (the same 4 KiB page): 16 fit in the
-  // window, the 17th does not.
-  std::vector<uint64_t> same_home;
-  for (uint64_t p = 0x10000; same_home.size() < 17; p += 16) same_home.push_back(p);
-  for (uint64_t p : same_home)
-    ASSERT_EQ(SampledSet<10>::HomeForTest(p), SampledSet<10>::HomeForTest(0x10000));
-  for (int i = 0; i < 16; ++i) ASSERT_TRUE(set.Insert(same_home[i]));
-  EXPECT_FALSE(set.Insert(same_home[16]));
-  EXPECT_TRUE(set.Erase(same_home[3]));
-  EXPECT_TRUE(set.Insert(same_home[16]));  // a deleted slot is reused
-  EXPECT_TRUE(set.Contains(same_home[16]));
+TEST(SampledSet, ManyKeysOfOnePageOverflowIntoTheirSecondaryWindows) {
+  static SampledSet<12> set;
+  // 200 keys in one 4 KiB page share a primary line of 8 slots.
+  for (uint64_t i = 0; i < 200; ++i) ASSERT_TRUE(set.Insert(0x40000 + 16 * i)) << i;
+  for (uint64_t i = 0; i < 200; ++i) ASSERT_TRUE(set.Contains(0x40000 + 16 * i)) << i;
+  EXPECT_FALSE(set.Contains(0x40000 + 16 * 200));
+  for (uint64_t i = 0; i < 200; i += 2) ASSERT_TRUE(set.Erase(0x40000 + 16 * i));
+  for (uint64_t i = 0; i < 200; ++i) EXPECT_EQ(set.Contains(0x40000 + 16 * i), i % 2 == 1) << i;
+}
+
+TEST(SampledSet, AFullTableRefusesAndKeepsWhatItHas) {
+  static SampledSet<6> set;  // 64 slots
+  std::vector<uint64_t> in;
+  for (uint64_t p = 0x1000; in.size() < 64 && p < 0x1000 + 16 * 100000; p += 16 * 37) {
+    if (set.Insert(p)) in.push_back(p);
+  }
+  EXPECT_EQ(in.size(), 64u);                           // every slot reachable through some window
+  EXPECT_FALSE(set.Insert(0x7777777770));              // refused once lines and windows are full...
+  for (uint64_t p : in) EXPECT_TRUE(set.Contains(p));  // ...and nothing was lost
 }
 
 TEST(SampledSet, ConcurrentInsertAndEraseOfDisjointKeys) {

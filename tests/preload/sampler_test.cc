@@ -29,7 +29,17 @@ TEST(Sampler, SamplesWithPoissonProbability) {
 TEST(Sampler, AlwaysSamplesAllocationsOfAtLeastTheInterval) {
   Sampler s;
   s.Init(4096, 1);
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(s.Sample(4096 + i));
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(s.Sample(4096 + i));
+    s.Sample(1);  // small ones in between leave a countdown > 0
+  }
+  // On the fast path too: a large allocation never waits for the countdown.
+  Sampler f;
+  f.Init(64, 3);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(f.MaybeSample(100));
+    f.Decide(100);
+  }
 }
 
 TEST(Sampler, SameSeedSameSequence) {

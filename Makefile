@@ -7,7 +7,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 DEMO_EXAMPLE ?= listener_leak
 
-.PHONY: all deps configure build demo test test-asan clean
+.PHONY: all deps configure build demo test test-asan test-fuzz clean
 
 all: build
 
@@ -31,6 +31,7 @@ test: build
 	@status=0; \
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) || status=1; \
 	$(MAKE) test-asan || status=1; \
+	$(MAKE) test-fuzz || status=1; \
 	exit $$status
 
 # The collector and the viewer (and their tests) with AddressSanitizer and
@@ -41,5 +42,11 @@ test-asan: deps
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ctest --test-dir $(ASAN_BUILD) -R '^(collector|viewer)/' --output-on-failure -j$(JOBS)
 
+# The wire decoder under libFuzzer (clang, ASan+UBSan) for a bounded time;
+# collector/FuzzCorpus.* replays the committed corpus in the main run too.
+FUZZ_SECONDS ?= 60
+test-fuzz: deps
+	scripts/fuzz-decoder $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

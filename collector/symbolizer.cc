@@ -469,7 +469,11 @@ std::vector<SymbolizedFrame> Symbolizer::Impl::Resolve(uint64_t pc) {
   return frames;
 }
 
-Symbolizer::Symbolizer() : impl_(new Impl) {}
+Symbolizer::Symbolizer() : impl_(new Impl) {
+  // libdw would fetch missing debug info from debuginfod servers while a
+  // report is being written: a collector must not stall on the network.
+  if (!getenv("LEAKSCOPE_DEBUGINFOD")) unsetenv("DEBUGINFOD_URLS");
+}
 Symbolizer::~Symbolizer() = default;
 
 void Symbolizer::AddModule(const ModuleInfo& module) {

@@ -60,6 +60,11 @@ as_root() {
 main() {
   local missing
   mapfile -t missing < <(missing_packages)
+  # Debian's nodejs comes without npm (a separate package); NodeSource's has it
+  # built in and conflicts with Debian's npm: ask for npm only where it is absent.
+  if ! command -v npm >/dev/null 2>&1 && [[ -z "$(dpkg-query -W -f='${db:Status-Status}' npm 2>/dev/null | grep -x installed)" ]]; then
+    missing+=(npm)
+  fi
   if [[ ${#missing[@]} -eq 0 ]]; then
     echo "install-deps: all ${#PACKAGES[@]} packages present"
     return 0

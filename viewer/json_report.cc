@@ -23,6 +23,7 @@ void WriteProcess(const report::Process& p, JsonWriter* w) {
   if (p.end() == report::Process::EXITED) w->Field("exit_status", p.exit_status());
   if (p.end() == report::Process::SIGNALED) w->Field("signal", p.signal());
   w->Field("end", EndWord(p.end()));
+  if (!p.how().empty()) w->Field("how", p.how());  // "exit", "exec", "signal SIGABRT", ...
   w->Field("forked", p.forked());
   w->EndObject();
 }

@@ -80,11 +80,13 @@ void ReadReports(const std::string& dir, Traced* run) {
   }
 }
 
-Traced RunTraced(const std::string& args, const std::string& env = "") {
+Traced RunTraced(const std::string& args, const std::string& env = "",
+                 const std::string& run_flags = "") {
   TempDir dir;
   Traced run;
-  run.status = Shell(env + " " LEAKSCOPE_BIN " run -o " + dir.path + " -- " LIFECYCLE_PROG " " +
-                     args + " > " + dir.path + "/out 2> " + dir.path + "/err");
+  run.status =
+      Shell(env + " " LEAKSCOPE_BIN " run " + run_flags + " -o " + dir.path +
+            " -- " LIFECYCLE_PROG " " + args + " > " + dir.path + "/out 2> " + dir.path + "/err");
   run.out = Slurp(dir.path + "/out");
   run.err = Slurp(dir.path + "/err");
   ReadReports(dir.path, &run);
@@ -253,6 +255,32 @@ TEST(Lifecycle, AProcessKilledByItsMemoryLimitStillHasItsReport) {
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->live_bytes(), s->live_allocations() << 20);
   EXPECT_GE(s->live_bytes(), 512ull << 20);  // most of the 1 GiB address space
+}
+
+// A tiny ring (8 KiB) drained every 100 ms cannot hold a burst of 400,000
+// events: by default they are dropped, counted, and the report says so;
+// lossless mode (leakscope run's default) makes the thread wait instead.
+TEST(Lifecycle, AFullRingDropsAndCountsUnlessLossless) {
+  const std::string small = "LEAKSCOPE_RING_KB=8 LEAKSCOPE_FLUSH_MS=100";
+  const Traced lossy = RunTraced("burst", small, "--lossy");
+  EXPECT_EQ(lossy.status, 0) << lossy.err;
+  ASSERT_EQ(lossy.reports.size(), 1u);
+  const Report& r = lossy.reports[0];
+  const Site* b = SiteOf(r, "burst");
+  const uint64_t recorded = b ? b->allocations() : 0;
+  EXPECT_GT(r.dropped_events(), 0u);
+  EXPECT_LT(recorded, 200000u);
+  EXPECT_NE(lossy.err.find("WARNING"), std::string::npos) << lossy.err;
+  ExpectSite(r, "leak_ten", 1000, 10);  // what was recorded is still right
+
+  const Traced lossless = RunTraced("burst", small);
+  EXPECT_EQ(lossless.status, 0) << lossless.err;
+  ASSERT_EQ(lossless.reports.size(), 1u);
+  EXPECT_EQ(lossless.reports[0].dropped_events(), 0u);
+  const Site* all = SiteOf(lossless.reports[0], "burst");
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(all->allocations(), 200000u);
+  EXPECT_EQ(all->live_allocations(), 0u);
 }
 
 TEST(Lifecycle, WithoutACollectorTheProgramRunsUnharmed) {

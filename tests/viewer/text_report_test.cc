@@ -174,3 +174,33 @@ TEST(TextReport, ColourOnlyWhenAsked) {
 
 }  // namespace
 }  // namespace leakscope::viewer
+
+namespace leakscope::viewer {
+namespace {
+
+// Growth suspects lead for a process that is still running or was killed,
+// and follow the surviving sites for one that ended on its own.
+TEST(TextReport, SuspectsFirstForRunningOrKilledProcesses) {
+  report::Report r = testing::ServerReport();
+  report::GrowthSuspect* g = r.add_growth_suspects();
+  g->set_site(0);
+  g->set_bytes_per_hour(3600.0 * 1024 * 1024);
+  g->set_confidence(0.9);
+  const auto order = [&](report::Process::End end) {
+    r.mutable_process()->set_end(end);
+    const std::string text = RenderTextReport(r, TextOptions{});
+    const size_t suspects = text.find("Growth suspects");
+    const size_t surviving = text.find("Surviving allocations by call site");
+    EXPECT_NE(suspects, std::string::npos);
+    EXPECT_NE(surviving, std::string::npos);
+    return suspects < surviving;
+  };
+  EXPECT_TRUE(order(report::Process::RUNNING));
+  EXPECT_TRUE(order(report::Process::SIGNALED));
+  EXPECT_TRUE(order(report::Process::DISCONNECTED));
+  EXPECT_FALSE(order(report::Process::EXITED));
+  EXPECT_FALSE(order(report::Process::ENDED));
+}
+
+}  // namespace
+}  // namespace leakscope::viewer

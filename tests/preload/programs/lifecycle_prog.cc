@@ -149,6 +149,14 @@ static int PluginLeak(const char* path) {
   return 0;
 }
 
+// --- a burst that overflows a small ring -------------------------------------------
+extern "C" NOINLINE void burst() {
+  for (int i = 0; i < 200000; ++i) {
+    void* volatile p = malloc(32);
+    free(p);
+  }
+}
+
 // --- memory limit -----------------------------------------------------------------
 extern "C" NOINLINE void grow_until_bad_alloc() {
   for (;;) Keep(new char[1 << 20]);  // std::bad_alloc escapes: terminate, abort
@@ -178,6 +186,10 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "signals")) return SignalStorm();
   if (!strcmp(mode, "fork")) return ForkFromThreads();
   if (!strcmp(mode, "plugin")) return PluginLeak(argv[2]);
+  if (!strcmp(mode, "burst")) {
+    burst();
+    return 0;
+  }
   if (!strcmp(mode, "memlimit")) {
     rlimit lim = {1ul << 30, 1ul << 30};  // 1 GiB of address space
     setrlimit(RLIMIT_AS, &lim);

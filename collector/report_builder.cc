@@ -51,6 +51,10 @@ std::vector<SymbolizedFrame> SiteFrames(const std::vector<uint64_t>& pcs,
   size_t drop = 0;
   while (drop + 1 < frames.size() && IsAllocatorFrame(frames[drop])) ++drop;
   frames.erase(frames.begin(), frames.begin() + drop);
+  // Deeper in, the shim's frames are its own plumbing (the wrapper around
+  // main that sees its return value), never part of the program's story.
+  frames.erase(std::remove_if(frames.begin() + (frames.empty() ? 0 : 1), frames.end(), IsShimFrame),
+               frames.end());
   return frames;
 }
 
@@ -239,13 +243,17 @@ void FillTimeline(const Timeline& timeline, const std::vector<uint32_t>& report_
 
 }  // namespace
 
-bool IsAllocatorFrame(const SymbolizedFrame& f) {
+bool IsShimFrame(const SymbolizedFrame& f) {
   std::string_view module = f.module;
   size_t slash = module.rfind('/');
   if (slash != std::string_view::npos) module.remove_prefix(slash + 1);
   // The shim itself (libleakscope.so, or an installed libleakscope.so.N),
   // not any library whose name merely starts the same way.
-  if (module == "libleakscope.so" || module.substr(0, 16) == "libleakscope.so.") return true;
+  return module == "libleakscope.so" || module.substr(0, 16) == "libleakscope.so.";
+}
+
+bool IsAllocatorFrame(const SymbolizedFrame& f) {
+  if (IsShimFrame(f)) return true;
   static const char* const kAllocators[] = {
       "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign",
       "valloc", "pvalloc", "reallocarray",

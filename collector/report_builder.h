@@ -39,5 +39,7 @@ void ApplyWaitStatus(int wait_status, report::Report* report);
 // True for a frame that belongs to the allocator rather than the call site:
 // the shim itself, malloc and friends, operator new.
 bool IsAllocatorFrame(const SymbolizedFrame& frame);
+// True for a frame in the shim (libleakscope.so).
+bool IsShimFrame(const SymbolizedFrame& frame);
 
 }  // namespace leakscope::collector

@@ -216,3 +216,31 @@ TEST(ReportBuilder, RealSymbolizerWithFakeModules) {
 
 }  // namespace
 }  // namespace leakscope::collector
+
+namespace leakscope::collector {
+namespace {
+
+// The shim's frames below the call site (its wrapper around main) are
+// dropped too, and so is nothing else.
+TEST(ReportBuilder, ShimFramesDeeperInTheStackAreDropped) {
+  std::map<uint64_t, std::vector<SymbolizedFrame>> frames;
+  frames[0x100] = {Fn("Leak()")};
+  frames[0x200] = {Fn("main")};
+  frames[0x300] = {Fn("MainTrampoline", "/opt/lib/libleakscope.so")};
+  frames[0x400] = {Fn("__libc_start_main", "/usr/lib/libc.so.6")};
+  frames[0x500] = {Fn("Helper", "/opt/lib/libleakscope_helper.so")};  // not the shim
+  ProcessState state;
+  wire::Message m = testing::HelloMessage(7, "/bin/app");
+  testing::AddStack(&m, 1, {0x101, 0x201, 0x301, 0x401});
+  testing::AddStack(&m, 2, {0x501, 0x201, 0x301, 0x401});
+  *m.mutable_events() = testing::EventsBuilder().Alloc(0x1000, 64, 1).Alloc(0x2000, 32, 2).Build(1);
+  state.Apply(m);
+  const report::Report r = BuildReport(
+      state, {}, [&](uint64_t pc) -> const std::vector<SymbolizedFrame>& { return frames.at(pc); });
+  ASSERT_EQ(r.sites_size(), 2);
+  EXPECT_EQ(Functions(r, 0), (std::vector<std::string>{"Leak()", "main", "__libc_start_main"}));
+  EXPECT_EQ(Functions(r, 1), (std::vector<std::string>{"Helper", "main", "__libc_start_main"}));
+}
+
+}  // namespace
+}  // namespace leakscope::collector

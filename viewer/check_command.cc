@@ -100,22 +100,11 @@ int RunGate(const report::Report& report, const CheckOptions& options, const std
 
 int CheckCommand(const std::vector<std::string>& args) {
   CheckArgs parsed;
-  std::string error;
-  switch (ParseCheckArgs(args, &parsed, &error)) {
-    case ParseOutcome::kHelp:
-      std::fputs(kCheckUsage, stdout);
-      return kExitOk;
-    case ParseOutcome::kError:
-      std::fprintf(stderr, "leakscope check: %s\n", error.c_str());
-      return kExitUsage;
-    case ParseOutcome::kOk:
-      break;
-  }
   report::Report report;
-  if (!LoadReport(parsed.file, &report, &error)) {
-    std::fprintf(stderr, "leakscope check: %s\n", error.c_str());
-    return kExitUsage;
-  }
+  const int early =
+      ParseArgsAndLoadReport("check", kCheckUsage, args, ParseCheckArgs, &parsed, &report);
+  if (early >= 0) return early;
+  std::string error;
   return RunGate(report, parsed.options, "leakscope check", stdout);
 }
 

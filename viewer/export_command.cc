@@ -65,22 +65,11 @@ bool WriteOutput(const std::string& path, const std::string& data, std::string* 
 
 int ExportCommand(const std::vector<std::string>& args) {
   ExportArgs parsed;
-  std::string error;
-  switch (ParseExportArgs(args, &parsed, &error)) {
-    case ParseOutcome::kHelp:
-      std::fputs(kExportUsage, stdout);
-      return kExitOk;
-    case ParseOutcome::kError:
-      std::fprintf(stderr, "leakscope export: %s\n", error.c_str());
-      return kExitUsage;
-    case ParseOutcome::kOk:
-      break;
-  }
   report::Report report;
-  if (!LoadReport(parsed.file, &report, &error)) {
-    std::fprintf(stderr, "leakscope export: %s\n", error.c_str());
-    return kExitUsage;
-  }
+  const int early =
+      ParseArgsAndLoadReport("export", kExportUsage, args, ParseExportArgs, &parsed, &report);
+  if (early >= 0) return early;
+  std::string error;
   std::string data;
   if (parsed.format == "pprof") {
     if (!GzipProfile(report, &data, &error)) {

@@ -112,22 +112,11 @@ std::string RenderHtmlReport(const report::Report& report, const SiteFilter& fil
 
 int HtmlCommand(const std::vector<std::string>& args) {
   HtmlArgs parsed;
-  std::string error;
-  switch (ParseHtmlArgs(args, &parsed, &error)) {
-    case ParseOutcome::kHelp:
-      std::fputs(kHtmlUsage, stdout);
-      return kExitOk;
-    case ParseOutcome::kError:
-      std::fprintf(stderr, "leakscope html: %s\n", error.c_str());
-      return kExitUsage;
-    case ParseOutcome::kOk:
-      break;
-  }
   report::Report report;
-  if (!LoadReport(parsed.file, &report, &error)) {
-    std::fprintf(stderr, "leakscope html: %s\n", error.c_str());
-    return kExitUsage;
-  }
+  const int early =
+      ParseArgsAndLoadReport("html", kHtmlUsage, args, ParseHtmlArgs, &parsed, &report);
+  if (early >= 0) return early;
+  std::string error;
   const std::string page = RenderHtmlReport(report, parsed.filter);
   std::FILE* f = std::fopen(parsed.output.c_str(), "wb");
   const bool ok = f != nullptr && std::fwrite(page.data(), 1, page.size(), f) == page.size();

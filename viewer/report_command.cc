@@ -42,22 +42,11 @@ ParseOutcome ParseReportArgs(const std::vector<std::string>& args, ReportArgs* o
 
 int ReportCommand(const std::vector<std::string>& args) {
   ReportArgs parsed;
-  std::string error;
-  switch (ParseReportArgs(args, &parsed, &error)) {
-    case ParseOutcome::kHelp:
-      std::fputs(kReportUsage, stdout);
-      return kExitOk;
-    case ParseOutcome::kError:
-      std::fprintf(stderr, "leakscope report: %s\n", error.c_str());
-      return kExitUsage;
-    case ParseOutcome::kOk:
-      break;
-  }
   report::Report report;
-  if (!LoadReport(parsed.file, &report, &error)) {
-    std::fprintf(stderr, "leakscope report: %s\n", error.c_str());
-    return kExitUsage;
-  }
+  const int early =
+      ParseArgsAndLoadReport("report", kReportUsage, args, ParseReportArgs, &parsed, &report);
+  if (early >= 0) return early;
+  std::string error;
   std::string out;
   if (parsed.json) {
     out = RenderJsonReport(report, JsonOptions{parsed.top, parsed.filter});

@@ -67,7 +67,7 @@ void UseMimallocForProgram() {
   a.calloc = Mi().calloc;
   a.free = MixedFree;
   a.realloc = MixedRealloc;
-  a.usable_size = MixedUsableSize;
+  a.malloc_usable_size = MixedUsableSize;
   a.posix_memalign = MiPosixMemalign;
   a.aligned_alloc = MiAligned;
   a.memalign = MiAligned;
@@ -109,18 +109,7 @@ void Initialize() {
   LoadConfig(&g_shim.config);
   if (g_shim.config.no_follow) StopFollowingExec();
   const RealAllocator* sys = System();
-  Allocator a;
-  a.malloc = sys->malloc;
-  a.free = sys->free;
-  a.calloc = sys->calloc;
-  a.realloc = sys->realloc;
-  a.posix_memalign = sys->posix_memalign;
-  a.aligned_alloc = sys->aligned_alloc;
-  a.memalign = sys->memalign;
-  a.valloc = sys->valloc;
-  a.pvalloc = sys->pvalloc;
-  a.usable_size = sys->malloc_usable_size;
-  g_shim.alloc = a;
+  g_shim.alloc = *sys;
   pthread_key_create(&g_thread_key, ThreadExited);
   // Record from here on; the drain thread starts in the constructor and
   // sends what the rings buffered until then.

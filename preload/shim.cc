@@ -234,7 +234,7 @@ __attribute__((visibility("default"))) void* realloc(void* old, size_t size) {
   }
   // Recorded as a free of `old`, before the call (the block may move and be
   // reused at once), and an allocation of the result after it.
-  const size_t old_usable = (g_shim.recording && size) ? a->usable_size(old) : 0;
+  const size_t old_usable = (g_shim.recording && size) ? a->malloc_usable_size(old) : 0;
   OnFree(old);
   void* p = a->realloc(old, size);
   if (p) {
@@ -301,7 +301,7 @@ __attribute__((visibility("default"))) size_t malloc_usable_size(void* p) {
   if (!p) return 0;
   if (InBootstrapArena(p)) return BootstrapUsableSize(p);
   const Allocator* a = Alloc();
-  return a ? a->usable_size(p) : 0;
+  return a ? a->malloc_usable_size(p) : 0;
 }
 
 }  // extern "C"

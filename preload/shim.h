@@ -7,24 +7,15 @@
 #include <cstdint>
 
 #include "config.h"
+#include "real_allocator.h"
 #include "sampler.h"
 #include "thread_rings.h"
 
 namespace leakscope::preload {
 
-// The allocator the program's calls go to: the system's, or mimalloc.
-struct Allocator {
-  void* (*malloc)(size_t);
-  void (*free)(void*);
-  void* (*calloc)(size_t, size_t);
-  void* (*realloc)(void*, size_t);
-  int (*posix_memalign)(void**, size_t, size_t);
-  void* (*aligned_alloc)(size_t, size_t);
-  void* (*memalign)(size_t, size_t);
-  void* (*valloc)(size_t);
-  void* (*pvalloc)(size_t);
-  size_t (*usable_size)(void*);
-};
+// The allocator the program's calls go to: the system's, or mimalloc (the
+// same table of functions either way).
+using Allocator = RealAllocator;
 
 struct Shim {
   Config config;

@@ -70,12 +70,8 @@ ParseOutcome ParseCheckArgs(const std::vector<std::string>& args, CheckArgs* out
     if (TakeCheckOption(args, &i, &out->options, error)) continue;
     if (arg.size() > 1 && arg[0] == '-') {
       *error = "unknown option '" + arg + "' (see 'leakscope check --help')";
-    } else if (have_file) {
-      *error = "one report file at a time (got '" + out->file + "' and '" + arg + "')";
     } else {
-      out->file = arg;
-      have_file = true;
-      ++i;
+      TakeReportFile(arg, &i, &have_file, &out->file, error);
     }
   }
   if (error->empty() && !have_file) *error = "no report file given";

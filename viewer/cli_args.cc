@@ -49,4 +49,15 @@ bool IsHelpFlag(const std::string& arg) {
   return arg == "--help" || arg == "-h";
 }
 
+void TakeReportFile(const std::string& arg, size_t* i, bool* have_file, std::string* file,
+                    std::string* error) {
+  if (*have_file) {
+    *error = "one report file at a time (got '" + *file + "' and '" + arg + "')";
+    return;
+  }
+  *file = arg;
+  *have_file = true;
+  ++*i;
+}
+
 }  // namespace leakscope::viewer

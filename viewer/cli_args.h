@@ -25,4 +25,9 @@ bool TakeNumberOption(const std::vector<std::string>& args, size_t* i, const std
 
 bool IsHelpFlag(const std::string& arg);
 
+// A word that is not an option names the command's one report file; a second
+// one is an error. Advances *i past it.
+void TakeReportFile(const std::string& arg, size_t* i, bool* have_file, std::string* file,
+                    std::string* error);
+
 }  // namespace leakscope::viewer

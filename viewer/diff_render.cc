@@ -3,6 +3,7 @@
 
 #include "diff_command.h"
 #include "human_units.h"
+#include "json_report.h"
 #include "json_writer.h"
 #include "report_facts.h"
 #include "text_frames.h"
@@ -33,14 +34,7 @@ void WriteFrames(const report::Report& report, const std::vector<uint32_t>& fram
   w->Key("frames");
   w->BeginArray();
   for (uint32_t index : frames) {
-    const report::Frame& f = FrameAt(report, index);
-    w->BeginObject();
-    w->Field("function", f.function());
-    w->Field("file", f.file());
-    w->Field("line", f.line());
-    w->Field("module", f.module());
-    w->Field("inlined", f.inlined());
-    w->EndObject();
+    WriteFrameJson(FrameAt(report, index), w);
   }
   w->EndArray();
 }

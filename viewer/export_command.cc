@@ -30,12 +30,8 @@ ParseOutcome ParseExportArgs(const std::vector<std::string>& args, ExportArgs* o
         TakeOptionValue(args, &i, "--output", &out->output, error)) {
     } else if (arg.size() > 1 && arg[0] == '-') {
       *error = "unknown option '" + arg + "' (see 'leakscope export --help')";
-    } else if (have_file) {
-      *error = "one report file at a time (got '" + out->file + "' and '" + arg + "')";
     } else {
-      out->file = arg;
-      have_file = true;
-      ++i;
+      TakeReportFile(arg, &i, &have_file, &out->file, error);
     }
   }
   if (!error->empty()) return ParseOutcome::kError;

@@ -40,16 +40,6 @@ void WriteTotals(const report::Totals& t, JsonWriter* w) {
   w->EndObject();
 }
 
-void WriteFrame(const report::Frame& f, JsonWriter* w) {
-  w->BeginObject();
-  w->Field("function", f.function());
-  w->Field("file", f.file());
-  w->Field("line", f.line());
-  w->Field("module", f.module());
-  w->Field("inlined", f.inlined());
-  w->EndObject();
-}
-
 void WriteRow(const report::Report& report, const SiteRow& s, bool internal, JsonWriter* w) {
   w->BeginObject();
   w->Field("live_bytes", s.live_bytes);
@@ -66,7 +56,7 @@ void WriteRow(const report::Report& report, const SiteRow& s, bool internal, Jso
   w->Field("internal", internal);
   w->Key("frames");
   w->BeginArray();
-  for (uint32_t index : s.frames) WriteFrame(FrameAt(report, index), w);
+  for (uint32_t index : s.frames) WriteFrameJson(FrameAt(report, index), w);
   w->EndArray();
   w->EndObject();
 }
@@ -116,7 +106,7 @@ void WriteRanking(const report::Report& report, const char* name, const RowList&
     const int call = CallFrame(report, r->frames);
     if (call >= 0) {
       w->Key("call_site");
-      WriteFrame(FrameAt(report, r->frames[static_cast<size_t>(call)]), w);
+      WriteFrameJson(FrameAt(report, r->frames[static_cast<size_t>(call)]), w);
     }
     w->EndObject();
   }
@@ -178,7 +168,7 @@ void WriteGrowthSuspects(const report::Report& report, const SiteTable& table, s
     w->Field("live_bytes", site.live_bytes());
     w->Key("frames");
     w->BeginArray();
-    for (uint32_t index : site.frames()) WriteFrame(FrameAt(report, index), w);
+    for (uint32_t index : site.frames()) WriteFrameJson(FrameAt(report, index), w);
     w->EndArray();
     w->EndObject();
   }
@@ -231,6 +221,16 @@ std::string RenderJsonReport(const report::Report& report, size_t top) {
   JsonOptions options;
   options.top = top;
   return RenderJsonReport(report, options);
+}
+
+void WriteFrameJson(const report::Frame& f, JsonWriter* w) {
+  w->BeginObject();
+  w->Field("function", f.function());
+  w->Field("file", f.file());
+  w->Field("line", f.line());
+  w->Field("module", f.module());
+  w->Field("inlined", f.inlined());
+  w->EndObject();
 }
 
 }  // namespace leakscope::viewer

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 
+#include "json_writer.h"
 #include "report.pb.h"
 #include "site_table.h"
 
@@ -21,6 +22,9 @@ struct JsonOptions {
 // and the rankings "peak_consumers", "most_allocations", "temporary_allocations"
 // (figures and the program's "call_site" frame), and "timeline".
 std::string RenderJsonReport(const report::Report& report, const JsonOptions& options);
+
+// One frame object: function, file, line, module, inlined.
+void WriteFrameJson(const report::Frame& frame, JsonWriter* w);
 
 // All sites, no filter.
 std::string RenderJsonReport(const report::Report& report, size_t top);

@@ -74,6 +74,7 @@ void UseMimallocForProgram() {
   a.valloc = MiValloc;
   a.pvalloc = MiPvalloc;
   g_shim.alloc = a;
+  PublishHotPath();
 }
 
 // LEAKSCOPE_NO_FOLLOW=1: programs this one execs start without the shim.
@@ -142,6 +143,7 @@ bool EnsureInitialized() {
     t_initializing = true;
     Initialize();
     t_initializing = false;
+    PublishHotPath();
     g_shim.ready.store(true, std::memory_order_release);
     g_init.store(2, std::memory_order_release);
   } else {
@@ -176,7 +178,10 @@ void InitSampler(ThreadState& t) {
   uint64_t seed = g_shim.config.seed;
   const uint64_t index = g_thread_index.fetch_add(1, std::memory_order_relaxed);
   seed = seed ? seed + index * 0x632BE59BD9B4E019ull : EventClockNow() ^ uint64_t(gettid());
-  t.sampler.Init(g_shim.config.sample_interval, seed);
+  // Not recording (no collector configured): an interval so long that the
+  // countdown keeps malloc on its fast path.
+  const uint64_t interval = g_shim.recording ? g_shim.config.sample_interval : uint64_t{1} << 62;
+  t.sampler.Init(interval, seed);
 }
 
 }  // namespace leakscope::preload
@@ -196,7 +201,10 @@ __attribute__((constructor)) void LeakscopeStart() {
   if (g_shim.recording) {
     pthread_atfork(BeforeFork, AfterForkParent, AfterForkChild);
     InstallFatalSignalHandlers();
-    if (!StartDrain()) g_shim.recording = false;
+    if (!StartDrain()) {
+      g_shim.recording = false;
+      PublishHotPath();
+    }
   }
   t.busy = false;
 }

@@ -19,9 +19,9 @@ void Resolve(F*& slot, const char* name) {
   slot = reinterpret_cast<F*>(dlsym(RTLD_NEXT, name));
 }
 
-Mimalloc g_mi;
-
 }  // namespace
+
+Mimalloc g_mi;
 
 // 64 KiB is far more than dlsym ever asks for (glibc: one dlerror buffer).
 alignas(64) char g_bootstrap_arena[64 << 10];
@@ -102,10 +102,6 @@ bool LoadMimalloc() {
     return false;
   g_mi = m;
   return true;
-}
-
-const Mimalloc& Mi() {
-  return g_mi;
 }
 
 }  // namespace leakscope::preload

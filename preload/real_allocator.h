@@ -54,6 +54,9 @@ struct Mimalloc {
   void (*thread_done)();
 };
 bool LoadMimalloc();
-const Mimalloc& Mi();
+extern Mimalloc g_mi;
+inline const Mimalloc& Mi() {  // inline: MixedFree calls it on every free
+  return g_mi;
+}
 
 }  // namespace leakscope::preload

@@ -13,6 +13,11 @@
 // (weight 1): they are rare, and exactness there costs nothing. They do not
 // consume the countdown, so the Poisson process over smaller allocations is
 // untouched. The collector applies the same rule (collector/process_state.cc).
+//
+// The fast path (MaybeSample, inlined into malloc) is one compare against a
+// per-thread limit and one countdown: R itself when sampling, 0 when every
+// allocation is recorded (R = 1) or before Init (zero-filled TLS), so that
+// those always take the slow path.
 #pragma once
 
 #include <cmath>
@@ -25,6 +30,7 @@ class Sampler {
   // `seed` makes the sequence reproducible (LEAKSCOPE_SEED + thread index).
   void Init(uint64_t interval, uint64_t seed) {
     interval_ = interval;
+    small_limit_ = interval > 1 ? interval : 0;
     state_ = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
     if (!state_) state_ = 1;
     bytes_left_ = NextGap();
@@ -35,14 +41,14 @@ class Sampler {
   // The inlined fast path: false means certainly not sampled. (An
   // uninitialized sampler has 0 bytes left, so its first call says maybe.)
   bool MaybeSample(uint64_t size) {
-    if (size >= interval_) return true;  // always sampled, never counted down
+    if (size >= small_limit_) return true;  // always sampled, never counted down
     bytes_left_ -= static_cast<int64_t>(size);
     return bytes_left_ <= 0;
   }
   // After MaybeSample said maybe: the decision (always yes), resetting the
   // countdown unless the allocation was a large one, which never touched it.
   bool Decide(uint64_t size) {
-    if (size < interval_) bytes_left_ = NextGap();  // memoryless: count from here
+    if (size < small_limit_) bytes_left_ = NextGap();  // memoryless: count from here
     return true;
   }
   // True if this allocation is sampled.
@@ -71,6 +77,7 @@ class Sampler {
   // No initializers: thread-local storage is zero-filled, and a __thread
   // variable must not need a constructor.
   int64_t bytes_left_;
+  uint64_t small_limit_;  // allocations below it are counted down; see the top
   uint64_t interval_;
   uint64_t state_;
   bool initialized_;

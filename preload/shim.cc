@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "drain.h"
 #include "event_record.h"
+#include "page_marks.h"
 #include "real_allocator.h"
 #include "sampled_set.h"
 
@@ -41,6 +42,7 @@ __thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
 namespace {
 
 SampledSet<16> g_sampled;
+PageMarks g_marks;  // the filter in front of g_sampled
 
 inline bool InShim(uint64_t pc) {
   return pc >= reinterpret_cast<uint64_t>(__ehdr_start) && pc < reinterpret_cast<uint64_t>(__etext);
@@ -135,33 +137,61 @@ __attribute__((noinline)) void RecordFree(void* p) {
 // MaybeSample said maybe.
 __attribute__((noinline)) void SampledAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
-  if (UNLIKELY(!t.sampler.initialized())) {
-    InitSampler(t);
-    if (!t.sampler.Sample(size)) return;
-  } else {
-    t.sampler.Decide(size);
-  }
+  t.sampler.Decide(size);
   if (UNLIKELY(t.paused)) return;  // not in the sampled set: its free is not recorded either
+  g_marks.Add(p);                  // before the program has p: its free will look in the set
   if (!g_sampled.Insert(reinterpret_cast<uint64_t>(p))) {
+    g_marks.Remove(p);
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   RecordAlloc(p, size);
 }
 
-inline void OnAlloc(void* p, size_t size) {
-  if (LIKELY(!g_shim.recording) || UNLIKELY(p == nullptr)) return;
-  if (g_shim.config.sample_interval > 1) {
-    if (LIKELY(!t_thread.sampler.MaybeSample(size))) return;  // the whole unsampled cost
-    return SampledAlloc(p, size);
+// The sampler's countdown ran out, or the allocation is large, or every
+// allocation is recorded, or this thread's sampler is not set up yet.
+__attribute__((noinline)) void AllocSlow(void* p, size_t size) {
+  ThreadState& t = t_thread;
+  if (UNLIKELY(!t.sampler.initialized())) {
+    if (!g_shim.ready.load(std::memory_order_acquire)) return;  // served by BootMalloc
+    InitSampler(t);
+    if (!t.sampler.MaybeSample(size)) return;
   }
+  if (UNLIKELY(!g_shim.recording) || UNLIKELY(p == nullptr)) {
+    t.sampler.Decide(size);  // start a new countdown
+    return;
+  }
+  if (g_shim.config.sample_interval > 1) return SampledAlloc(p, size);
   RecordAlloc(p, size);
 }
 
+// The whole cost of an unsampled allocation: one compare and a countdown.
+inline void OnAlloc(void* p, size_t size) {
+  if (LIKELY(!t_thread.sampler.MaybeSample(size))) return;
+  AllocSlow(p, size);
+}
+
+// malloc when MaybeSample said maybe (the countdown has been charged).
+__attribute__((noinline)) void* MallocSlow(size_t size) {
+  void* p = g_shim.hot_malloc.load(std::memory_order_acquire)(size);
+  AllocSlow(p, size);
+  return p;
+}
+
+// The page of p may hold a sampled pointer, or every free is recorded, or
+// the shim is not initialized yet. True if the free must be recorded.
+__attribute__((noinline)) bool NoteFree(void* p) {
+  if (!g_shim.recording) return false;
+  if (g_shim.config.sample_interval <= 1) return true;
+  if (!g_marks.MayHold(p) || !g_sampled.Erase(reinterpret_cast<uint64_t>(p))) return false;
+  g_marks.Remove(p);
+  return true;
+}
+
 inline void OnFree(void* p) {
-  if (LIKELY(!g_shim.recording)) return;
-  if (g_shim.config.sample_interval > 1 && !g_sampled.Erase(reinterpret_cast<uint64_t>(p))) return;
-  RecordFree(p);
+  if (UNLIKELY(g_shim.every_free.load(std::memory_order_acquire)) || UNLIKELY(g_marks.MayHold(p))) {
+    if (NoteFree(p)) RecordFree(p);
+  }
 }
 
 // Before the real allocator is known (the very first call, and dlsym's own
@@ -176,7 +206,30 @@ inline const Allocator* Alloc() {
   return SlowAllocator();
 }
 
+__attribute__((noinline)) void FreeSlow(void* p) {
+  if (UNLIKELY(p == nullptr) || UNLIKELY(InBootstrapArena(p))) return;
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) return;
+  if (NoteFree(p)) RecordFree(p);
+  a->free(p);
+}
+
 }  // namespace
+
+void PublishHotPath() {
+  // The bootstrap arena is not heap memory: its frees must reach FreeSlow.
+  static bool arena_marked = false;
+  if (!arena_marked) {
+    arena_marked = true;
+    for (const char* c = g_bootstrap_arena; c < g_bootstrap_arena + sizeof g_bootstrap_arena;
+         c += 4096)
+      g_marks.Add(c);
+    g_marks.Add(g_bootstrap_arena + sizeof g_bootstrap_arena - 1);
+  }
+  g_shim.hot_malloc.store(g_shim.alloc.malloc, std::memory_order_release);
+  const bool every = g_shim.recording && g_shim.config.sample_interval <= 1;
+  g_shim.every_free.store(every, std::memory_order_release);
+}
 
 void RecordExternalAlloc(void* p, size_t size) {
   OnAlloc(p, size);
@@ -187,24 +240,29 @@ void RecordExternalFree(void* p) {
 
 }  // namespace leakscope::preload
 
+void* leakscope::preload::BootMalloc(size_t size) {
+  const Allocator* a = Alloc();
+  if (UNLIKELY(!a)) return BootstrapAlloc(size, 16);
+  return a->malloc(size);
+}
+
 using namespace leakscope::preload;
 
 extern "C" {
 
+// The hot path. Unsampled, malloc is a compare and a countdown before a
+// tail call to the real malloc (decided first, so nothing is kept across
+// the call); free is one load of the page's mark before a tail call.
 __attribute__((visibility("default"))) void* malloc(size_t size) {
-  const Allocator* a = Alloc();
-  if (UNLIKELY(!a)) return BootstrapAlloc(size, 16);
-  void* p = a->malloc(size);
-  OnAlloc(p, size);
-  return p;
+  if (LIKELY(!t_thread.sampler.MaybeSample(size)))
+    return g_shim.hot_malloc.load(std::memory_order_acquire)(size);
+  return MallocSlow(size);
 }
 
 __attribute__((visibility("default"))) void free(void* p) {
-  if (UNLIKELY(p == nullptr) || UNLIKELY(InBootstrapArena(p))) return;
-  const Allocator* a = Alloc();
-  if (UNLIKELY(!a)) return;
-  OnFree(p);
-  a->free(p);
+  if (UNLIKELY(g_shim.every_free.load(std::memory_order_acquire)) || UNLIKELY(g_marks.MayHold(p)))
+    return FreeSlow(p);
+  g_shim.alloc.free(p);  // free(nullptr) included: the real free ignores it
 }
 
 __attribute__((visibility("default"))) void* calloc(size_t n, size_t size) {

@@ -17,10 +17,19 @@ namespace leakscope::preload {
 // same table of functions either way).
 using Allocator = RealAllocator;
 
+// malloc until the shim is initialized: initializes, then allocates (shim.cc).
+void* BootMalloc(size_t size);
+
 struct Shim {
   Config config;
   Allocator alloc{};
   std::atomic<bool> ready{false};  // alloc is set
+  // The hot path's view (shim.cc), read on every call without another check:
+  // malloc calls hot_malloc (BootMalloc until initialized), and free takes
+  // its slow path while every_free is set (until initialized, and when every
+  // free is recorded). Set by PublishHotPath() (lifecycle.cc).
+  std::atomic<void* (*)(size_t)> hot_malloc{&BootMalloc};
+  std::atomic<bool> every_free{true};
   // Events are recorded (a collector socket is configured, the shim is not
   // shutting down). Read with a plain load on every call: written only at
   // start-up, fork and exit.
@@ -46,6 +55,7 @@ extern __thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
 bool EnsureInitialized();  // false when called from inside the initialization
 ThreadRing* AttachThread(ThreadState& t);
 void InitSampler(ThreadState& t);
+void PublishHotPath();  // after g_shim.alloc, recording or the interval changed
 
 // exits.cc
 void InstallFatalSignalHandlers();

@@ -24,7 +24,7 @@ void LoadConfig(Config* c) {
   if (const char* s = getenv("LEAKSCOPE_SOCKET")) {
     std::strncpy(c->socket_path, s, sizeof c->socket_path - 1);
   }
-  c->sample_interval = ParseU64(getenv("LEAKSCOPE_SAMPLE_INTERVAL"), 1);
+  c->sample_interval = ParseU64(getenv("LEAKSCOPE_SAMPLE_INTERVAL"), kDefaultSampleInterval);
   if (c->sample_interval == 0) c->sample_interval = 1;
   c->seed = ParseU64(getenv("LEAKSCOPE_SEED"), 0);
   const char* lossless = getenv("LEAKSCOPE_LOSSLESS");

@@ -18,9 +18,13 @@ struct Config {
   bool no_follow = false;           // LEAKSCOPE_NO_FOLLOW=1: programs it execs are not traced
 };
 
-// The default sampling interval when LEAKSCOPE_SAMPLE_INTERVAL is unset:
-// every allocation (the core mode); `leakscope run --sample-interval` and the
-// docs give the production default (see docs/BENCHMARKS.md).
+// The sampling interval when LEAKSCOPE_SAMPLE_INTERVAL is unset: the shim
+// injected on its own is the production case, so it samples (512 KiB, as
+// jemalloc's profiler; chosen by measurement, docs/BENCHMARKS.md "The default
+// sampling interval"). `leakscope run` records every allocation unless told
+// otherwise (it sets LEAKSCOPE_SAMPLE_INTERVAL=1).
+constexpr uint64_t kDefaultSampleInterval = 512 * 1024;
+
 void LoadConfig(Config* config);
 
 }  // namespace leakscope::preload

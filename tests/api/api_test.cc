@@ -17,8 +17,9 @@ TEST(ApiProgram, ExactFiguresUnderTheShim) {
   ASSERT_TRUE(daemon.ok());
   ScratchDir dir;
   const std::string snapshot = dir.path() + "/now.lsr";
-  ProcessResult r = RunProcess({kProgram, snapshot}, {"LD_PRELOAD=" LEAKSCOPE_SHIM_PATH,
-                                                      "LEAKSCOPE_SOCKET=" + daemon.socket()});
+  ProcessResult r = RunProcess({kProgram, snapshot},
+                               {"LD_PRELOAD=" LEAKSCOPE_SHIM_PATH, "LEAKSCOPE_SAMPLE_INTERVAL=1",
+                                "LEAKSCOPE_SOCKET=" + daemon.socket()});
   EXPECT_EQ(r.exit_status, 0) << r.output;
   EXPECT_EQ(r.output,
             "active 1\n"

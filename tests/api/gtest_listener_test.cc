@@ -18,6 +18,7 @@ class GtestListener : public ::testing::Test {
  protected:
   ProcessResult UnderShim(const std::string& filter, std::vector<std::string> env = {}) {
     EXPECT_TRUE(daemon_.ok());
+    env.insert(env.begin(), "LEAKSCOPE_SAMPLE_INTERVAL=1");  // exact, unless env says otherwise
     env.push_back("LD_PRELOAD=" LEAKSCOPE_SHIM_PATH);
     env.push_back("LEAKSCOPE_SOCKET=" + daemon_.socket());
     return RunProcess({kSuite, "--gtest_filter=" + filter}, env);

@@ -39,7 +39,8 @@ TEST(Entrypoint, SidecarModePreloadsTheShimAndStreamsToTheSocket) {
   ASSERT_TRUE(sidecar.ok());
   ProcessResult r = RunProcess(
       {"/bin/sh", kEntrypoint, kLeaky},
-      {kPath, "LEAKSCOPE_SOCKET=" + sidecar.socket(), "LEAKSCOPE_PRELOAD=" LEAKSCOPE_SHIM_PATH});
+      {kPath, "LEAKSCOPE_SOCKET=" + sidecar.socket(), "LEAKSCOPE_PRELOAD=" LEAKSCOPE_SHIM_PATH,
+       "LEAKSCOPE_SAMPLE_INTERVAL=1"});  // exact figures (the shim alone samples by default)
   EXPECT_EQ(r.exit_status, 0) << r.output;
   sidecar.Stop();
   const std::vector<std::string> files = FilesEndingWith(sidecar.dir(), ".lsr");

@@ -29,7 +29,8 @@ TEST(GrowthSuspects, RealProgramOnlyTheGrowingStoreIsASuspect) {
   ASSERT_TRUE(server.Listen(&error)) << error;
   std::thread loop([&] { server.Run(); });
 
-  std::vector<std::string> env = {"LD_PRELOAD=" SHIM_PATH, "LEAKSCOPE_SOCKET=" + dir + "/sock"};
+  std::vector<std::string> env = {"LD_PRELOAD=" SHIM_PATH, "LEAKSCOPE_SAMPLE_INTERVAL=1",
+                                  "LEAKSCOPE_SOCKET=" + dir + "/sock"};
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -115,8 +115,9 @@ TEST(prometheus, ScrapesLiveBytesOfATracedProgram) {
   close(err[1]);
   const uint16_t metrics_port = MetricsPort(err[0]);
   // 20 s of growth at most; stopped as soon as Prometheus has its figures.
-  pid_t traced = Spawn({GROWTH_PATTERNS_PATH, "2000"},
-                       {"LD_PRELOAD=" SHIM_PATH, "LEAKSCOPE_SOCKET=" + dir + "/sock"});
+  pid_t traced =
+      Spawn({GROWTH_PATTERNS_PATH, "2000"}, {"LD_PRELOAD=" SHIM_PATH, "LEAKSCOPE_SAMPLE_INTERVAL=1",
+                                             "LEAKSCOPE_SOCKET=" + dir + "/sock"});
   const uint16_t prometheus_port = FreePort();
   std::ofstream(dir + "/prometheus.yml")
       << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"

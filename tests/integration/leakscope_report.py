@@ -61,6 +61,7 @@ def daemon_and_report(leakscope, leakscoped, shim, example, out_dir, extra_env=N
         read_line_containing(daemon.stderr, "listening on", log)
         env = traced_environment(extra_env or {})
         env.update(LD_PRELOAD=shim, LEAKSCOPE_SOCKET=socket_path)
+        env.setdefault("LEAKSCOPE_SAMPLE_INTERVAL", "1")  # the shim alone samples by default
         traced = subprocess.run([example], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
         if traced.returncode != 0:

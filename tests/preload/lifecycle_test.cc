@@ -310,8 +310,8 @@ TEST(Lifecycle, ACollectorThatDiesAndComesBackIsReconnected) {
       "/d1); rm -f " + sock + "; sleep 0.2; for i in $(seq 5); do echo x; sleep 0.1; done; " +
       daemon + " < /dev/null > /dev/null 2>&1 & echo $! > " + dir.path +
       "/d2; for i in $(seq 25); do echo x; sleep 0.1; done ) | " +
-      "LD_PRELOAD=" SHIM_PATH " LEAKSCOPE_SOCKET=" + sock + " " LIFECYCLE_PROG " wait_stdin > " +
-      dir.path + "/out; echo $? > " + dir.path + "/rc";
+      "LD_PRELOAD=" SHIM_PATH " LEAKSCOPE_SAMPLE_INTERVAL=1 LEAKSCOPE_SOCKET=" + sock +
+      " " LIFECYCLE_PROG " wait_stdin > " + dir.path + "/out; echo $? > " + dir.path + "/rc";
   Shell(script);
   Shell("kill -TERM $(cat " + dir.path + "/d2); while kill -0 $(cat " + dir.path +
         "/d2) 2>/dev/null; do sleep 0.05; done");

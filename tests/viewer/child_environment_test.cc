@@ -25,20 +25,21 @@ TEST(ChildEnvironment, PrependsToExistingPreloadAndReplacesOurVariables) {
 TEST(ChildEnvironment, LosslessAndNoFollowWhenAsked) {
   const char* parent[] = {nullptr};
   EXPECT_EQ(BuildChildEnvironment(parent, {"/l/shim.so", "/s", 0, true, true}),
-            (Env{"LD_PRELOAD=/l/shim.so", "LEAKSCOPE_SOCKET=/s", "LEAKSCOPE_LOSSLESS=1",
-                 "LEAKSCOPE_NO_FOLLOW=1"}));
+            (Env{"LD_PRELOAD=/l/shim.so", "LEAKSCOPE_SOCKET=/s", "LEAKSCOPE_SAMPLE_INTERVAL=1",
+                 "LEAKSCOPE_LOSSLESS=1", "LEAKSCOPE_NO_FOLLOW=1"}));
 }
 
 TEST(ChildEnvironment, AnInheritedLosslessSettingWins) {
   const char* parent[] = {"LEAKSCOPE_LOSSLESS=0", nullptr};
   EXPECT_EQ(BuildChildEnvironment(parent, {"/l/shim.so", "/s", 0, true, false}),
-            (Env{"LEAKSCOPE_LOSSLESS=0", "LD_PRELOAD=/l/shim.so", "LEAKSCOPE_SOCKET=/s"}));
+            (Env{"LEAKSCOPE_LOSSLESS=0", "LD_PRELOAD=/l/shim.so", "LEAKSCOPE_SOCKET=/s",
+                 "LEAKSCOPE_SAMPLE_INTERVAL=1"}));
 }
 
 TEST(ChildEnvironment, EmptyPreloadIsNotKept) {
   const char* parent[] = {"LD_PRELOAD=", nullptr};
   EXPECT_EQ(BuildChildEnvironment(parent, {"/l/shim.so", "/s", 0}),
-            (Env{"LD_PRELOAD=/l/shim.so", "LEAKSCOPE_SOCKET=/s"}));
+            (Env{"LD_PRELOAD=/l/shim.so", "LEAKSCOPE_SOCKET=/s", "LEAKSCOPE_SAMPLE_INTERVAL=1"}));
 }
 
 }  // namespace

@@ -38,9 +38,11 @@ std::string Ranking(const report::Report& report, const std::vector<SiteRow>& ro
                    [&](const SiteRow* a, const SiteRow* b) { return key(*a) > key(*b); });
   const size_t shown = Shown(options.top, ranked.size());
   std::string out = Heading(style, title, shown, ranked.size());
+  const std::string approx = SamplingInterval(report) > 1 ? "~" : "";  // sampled: estimates
   for (size_t i = 0; i < shown; ++i) {
-    out += "  " + style.Bold("#" + std::to_string(i + 1)) + "  " + style.Size(figure(*ranked[i])) +
-           "  " + CallSiteText(report, ranked[i]->frames, style) + "\n";
+    out += "  " + style.Bold("#" + std::to_string(i + 1)) + "  " +
+           style.Size(approx + figure(*ranked[i])) + "  " +
+           CallSiteText(report, ranked[i]->frames, style) + "\n";
   }
   return out;
 }
@@ -77,13 +79,14 @@ std::string RenderGrowthSuspects(const report::Report& report, const SiteTable& 
   });
   const size_t shown = Shown(options.top, suspects.size());
   std::string out = Heading(style, "Growth suspects", shown, suspects.size()) + "\n";
+  const std::string approx = SamplingInterval(report) > 1 ? "~" : "";
   for (size_t i = 0; i < shown; ++i) {
     const report::GrowthSuspect& g = *suspects[i];
     const report::Site& site = report.sites(static_cast<int>(g.site()));
     out +=
         style.Bold("#" + std::to_string(i + 1)) + "  " +
         style.Size("+" + HumanBytes(PerHour(g.bytes_per_hour())) + "/hour") + " (confidence " +
-        std::to_string(Percent(g.confidence())) + "%), " + HumanBytes(site.live_bytes()) +
+        std::to_string(Percent(g.confidence())) + "%), " + approx + HumanBytes(site.live_bytes()) +
         " live at the end\n" +
         StackText(report, {site.frames().begin(), site.frames().end()}, options.max_frames, style) +
         "\n";
@@ -105,8 +108,10 @@ std::string RenderRankings(const report::Report& report, const SiteTable& table,
       [](const SiteRow& r) { return HumanBytes(r.peak_live_bytes); }, options, style));
   add(Ranking(
       report, rows, "Most allocations", [](const SiteRow& r) { return r.allocations; },
-      [](const SiteRow& r) {
-        return CountOf(r.allocations, "call", "calls") + ", " + HumanBytes(r.allocated_bytes);
+      [&report](const SiteRow& r) {
+        const std::string approx = SamplingInterval(report) > 1 ? "~" : "";
+        return CountOf(r.allocations, "call", "calls") + ", " + approx +
+               HumanBytes(r.allocated_bytes);
       },
       options, style));
   add(Ranking(

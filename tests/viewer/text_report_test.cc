@@ -103,6 +103,10 @@ TEST(TextReport, SampledFiguresAreMarkedAsEstimates) {
   EXPECT_NE(text.find("#1  ~1.5 MiB live (1,572,864 bytes, 95% CI 1.4 MiB to 1.6 MiB, 384 "
                       "samples) in ~1,234 allocations; ~2.9 MiB allocated here in ~1,400 calls\n"),
             std::string::npos);
+  // The rankings are estimates too.
+  EXPECT_NE(text.find("Most allocations (3 of 3 sites):\n"
+                      "  #1  ~1,400 calls, ~2.9 MiB  Cache::Insert(std::string const&)"),
+            std::string::npos);
 }
 
 TEST(TextReport, LongStacksAreCut) {

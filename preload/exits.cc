@@ -66,7 +66,7 @@ void OnFatalSignal(int sig) {
                                        "signal SIGSEGV"};
   const char* how = sig < 12 && kNames[sig][0] ? kNames[sig] : "fatal signal";
   t_thread.busy = true;
-  FinishProcess(nullptr, how);
+  if (InOwnerProcess()) FinishProcess(nullptr, how);
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -86,8 +86,10 @@ void InstallFatalSignalHandlers() {
   }
 }
 
+// Not in a vfork() child: the stream and its lock are the parent's, and the
+// parent is suspended until we exec (it flushes its own events).
 void FlushBeforeExec() {
-  if (g_shim.recording) AsShim([] { FlushForExec(); });
+  if (g_shim.recording && InOwnerProcess()) AsShim([] { FlushForExec(); });
 }
 
 }  // namespace leakscope::preload
@@ -108,7 +110,7 @@ __attribute__((visibility("default"))) int __libc_start_main(MainFn main, int ar
 __attribute__((visibility("default"), noreturn)) void exit(int status) {
   using ExitFn = void (*)(int);
   static ExitFn real = Next<ExitFn>("exit");
-  NoteExitStatus(status, "exit");
+  if (InOwnerProcess()) NoteExitStatus(status, "exit");
   real(status);
   __builtin_unreachable();
 }
@@ -116,7 +118,9 @@ __attribute__((visibility("default"), noreturn)) void exit(int status) {
 __attribute__((visibility("default"), noreturn)) void _exit(int status) {
   using ExitFn = void (*)(int);
   static ExitFn real = Next<ExitFn>("_exit");
-  if (g_shim.recording) AsShim([&] { FinishProcess(&status, "_exit"); });
+  // A vfork() child whose exec failed leaves with _exit: the parent's stream
+  // is not its to finish.
+  if (g_shim.recording && InOwnerProcess()) AsShim([&] { FinishProcess(&status, "_exit"); });
   real(status);
   __builtin_unreachable();
 }

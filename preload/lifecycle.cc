@@ -107,6 +107,7 @@ void ThreadExited(void*) {
 }
 
 void Initialize() {
+  g_shim.owner_pid.store(getpid(), std::memory_order_relaxed);
   LoadConfig(&g_shim.config);
   if (g_shim.config.no_follow) StopFollowingExec();
   const RealAllocator* sys = System();
@@ -125,6 +126,7 @@ void AfterForkParent() {
   DrainAfterForkParent();
 }
 void AfterForkChild() {
+  g_shim.owner_pid.store(getpid(), std::memory_order_relaxed);
   // Only the forking thread exists in the child; the other threads' rings
   // hold the parent's events, which the parent sends.
   for (ThreadRing* r = FirstThreadRing(); r; r = r->next) {

@@ -2,6 +2,8 @@
 // the drain thread (drain.cc).
 #pragma once
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +39,10 @@ struct Shim {
   std::atomic<uint64_t> dropped_events{0};
   std::atomic<uint64_t> reentrant_events{0};
   std::atomic<uint64_t> threads_seen{0};
+  // The process the shim's state belongs to. A vfork() child (posix_spawn,
+  // or the program's own vfork + exec) shares our memory but is another pid:
+  // it must not flush or finish the parent's stream when it execs or exits.
+  std::atomic<int> owner_pid{0};
 };
 
 struct ThreadState {
@@ -50,6 +56,11 @@ struct ThreadState {
 
 extern Shim g_shim;
 extern __thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
+
+// False in a vfork() child (a syscall: for exec and exit paths only).
+inline bool InOwnerProcess() {
+  return getpid() == g_shim.owner_pid.load(std::memory_order_relaxed);
+}
 
 // lifecycle.cc
 bool EnsureInitialized();  // false when called from inside the initialization

@@ -332,5 +332,42 @@ TEST(Lifecycle, ACollectorThatDiesAndComesBackIsReconnected) {
   EXPECT_GT(r.dropped_events(), 0u);          // the outage was counted
 }
 
+// posix_spawn and vfork children share the parent's memory (shim state
+// included) until they exec: each exec'd child has its own report, and a
+// vfork child whose exec failed (it leaves with _exit) must not end the
+// parent's tracing.
+TEST(Lifecycle, PosixSpawnAndVforkChildrenThatExecAreTracedAndTheParentGoesOn) {
+  TempDir dir;
+  Traced run;
+  run.status = Shell(LEAKSCOPE_BIN " run -o " + dir.path + " -- " SPAWN_PROG " > " + dir.path +
+                     "/out 2> " + dir.path + "/err");
+  run.err = Slurp(dir.path + "/err");
+  ReadReports(dir.path, &run);
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(Slurp(dir.path + "/out"), "parent done\n");
+  ASSERT_EQ(run.reports.size(), 3u) << run.err;
+  const Report* parent = nullptr;
+  std::vector<const Report*> children;
+  for (const Report& r : run.reports) {
+    if (SiteOf(r, "child_leak")) {
+      children.push_back(&r);
+    } else {
+      parent = &r;
+    }
+  }
+  ASSERT_NE(parent, nullptr);
+  ASSERT_EQ(children.size(), 2u);
+  ExpectSite(*parent, "before_children", 6400, 100);
+  ExpectSite(*parent, "after_children", 1600, 50);  // still recording after the children
+  EXPECT_EQ(parent->process().end(), Process::EXITED);
+  EXPECT_EQ(parent->process().exit_status(), 0);
+  for (const Report* c : children) {
+    ExpectSite(*c, "child_leak", 1280, 10);
+    EXPECT_EQ(SiteOf(*c, "before_children"), nullptr);
+    EXPECT_EQ(c->process().ppid(), parent->process().pid());
+    EXPECT_EQ(c->process().end(), Process::EXITED);
+  }
+}
+
 }  // namespace
 }  // namespace leakscope

@@ -46,6 +46,23 @@ class RingBuffer {
     return true;
   }
 
+  // Producer side, zero-copy: room for up to `n` words written in place at
+  // the write position, or null if they do not fit or would wrap around the
+  // end (then use TryPush). Commit(m <= n) publishes what was written.
+  uint64_t* Reserve(size_t n) {
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    const size_t start = w & mask_;
+    if (start + n > capacity_words()) return nullptr;
+    if (w + n - cached_read_ > capacity_words()) {
+      cached_read_ = read_.load(std::memory_order_acquire);
+      if (w + n - cached_read_ > capacity_words()) return nullptr;
+    }
+    return data_ + start;
+  }
+  void Commit(size_t m) {
+    write_.store(write_.load(std::memory_order_relaxed) + m, std::memory_order_release);
+  }
+
   // Producer side: whether `n` words would fit (refreshing the cached read
   // position only when they would not). Lets a producer that would drop skip
   // the expensive part of making a record.

@@ -59,7 +59,8 @@ inline uint32_t Unwind(uint64_t* pcs) {
 
 // The stack of the program's call, from the thread's stack cache when the
 // live stack still matches an entry (see stack_cache.h), else from libunwind.
-inline uint32_t CaptureStack(uint64_t* rec, const ThreadState& t, ThreadRing* r) {
+__attribute__((always_inline)) inline uint32_t CaptureStack(uint64_t* rec, const ThreadState& t,
+                                                            ThreadRing* r) {
   uint64_t* pcs = rec + kRecordHeaderWords;
   const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
   const bool cacheable = sp >= t.stack_lo && sp < t.stack_hi;
@@ -71,9 +72,14 @@ inline uint32_t CaptureStack(uint64_t* rec, const ThreadState& t, ThreadRing* r)
   return n;
 }
 
-void Push(ThreadRing* r, const uint64_t* rec, size_t words) {
+inline void WakeIfHalfFull(ThreadRing* r) {
+  if (UNLIKELY(r->ring.ProducerFill() > r->ring.capacity_words() / 2)) WakeDrain();
+}
+
+// The slow push: the record wraps around the ring's end, or the ring is full.
+__attribute__((noinline)) void Push(ThreadRing* r, const uint64_t* rec, size_t words) {
   if (LIKELY(r->ring.TryPush(rec, words))) {
-    if (UNLIKELY(r->ring.ProducerFill() > r->ring.capacity_words() / 2)) WakeDrain();
+    WakeIfHalfFull(r);
     return;
   }
   if (g_shim.config.lossless && WaitForRingSpace(r, words)) {
@@ -104,13 +110,25 @@ __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
   if (UNLIKELY(t.paused)) return;  // leakscope_pause(), preload/api.cc
   if (!Enter(t)) return;
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
-  if (UNLIKELY(r && !g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
+  if (UNLIKELY(r == nullptr)) return Leave(t);
+  if (uint64_t* rec = r->ring.Reserve(kMaxRecordWords)) {
+    // The common case: the record is written in place, stack included.
+    const uint32_t frames = CaptureStack(rec, t, r);
+    rec[0] = MakeHeader(EventKind::kAlloc, frames);
+    rec[1] = EventClockNow();
+    rec[2] = reinterpret_cast<uint64_t>(p);
+    rec[3] = size;
+    r->ring.Commit(kRecordHeaderWords + frames);
+    WakeIfHalfFull(r);
+    return Leave(t);
+  }
+  if (UNLIKELY(!g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
     // It would be dropped: don't pay for the unwind first.
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
     WakeDrain();
     r = nullptr;
   }
-  if (LIKELY(r != nullptr)) {
+  if (LIKELY(r != nullptr)) {  // near the ring's end, or waiting for room (lossless)
     uint64_t rec[kMaxRecordWords];
     const uint32_t frames = CaptureStack(rec, t, r);
     rec[0] = MakeHeader(EventKind::kAlloc, frames);
@@ -122,14 +140,20 @@ __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
   Leave(t);
 }
 
-__attribute__((noinline)) void RecordFree(void* p) {
+inline void RecordFree(void* p) {
   ThreadState& t = t_thread;
   if (!Enter(t)) return;
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (LIKELY(r != nullptr)) {
     const uint64_t rec[kRecordHeaderWords] = {MakeHeader(EventKind::kFree, 0), EventClockNow(),
                                               reinterpret_cast<uint64_t>(p), 0};
-    Push(r, rec, kRecordHeaderWords);
+    if (uint64_t* slot = r->ring.Reserve(kRecordHeaderWords)) {
+      std::memcpy(slot, rec, sizeof rec);
+      r->ring.Commit(kRecordHeaderWords);
+      WakeIfHalfFull(r);
+    } else {
+      Push(r, rec, kRecordHeaderWords);
+    }
   }
   Leave(t);
 }
@@ -180,7 +204,7 @@ __attribute__((noinline)) void* MallocSlow(size_t size) {
 
 // The page of p may hold a sampled pointer, or every free is recorded, or
 // the shim is not initialized yet. True if the free must be recorded.
-__attribute__((noinline)) bool NoteFree(void* p) {
+inline bool NoteFree(void* p) {
   if (!g_shim.recording) return false;
   if (g_shim.config.sample_interval <= 1) return true;
   if (!g_marks.MayHold(p) || !g_sampled.Erase(reinterpret_cast<uint64_t>(p))) return false;

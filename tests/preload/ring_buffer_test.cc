@@ -43,8 +43,29 @@ TEST(RingBuffer, RefusesWhatDoesNotFitUntilTheConsumerReleases) {
   EXPECT_EQ(ring.WritePos(), 11u);
 }
 
+TEST(RingBuffer, ReservesInPlaceOnlyWhatFitsWithoutWrapping) {
+  std::vector<uint64_t> storage(8);
+  RingBuffer ring;
+  ring.Init(storage.data(), storage.size());
+  uint64_t* slot = ring.Reserve(6);  // room for up to 6, 3 written
+  ASSERT_EQ(slot, storage.data());
+  slot[0] = 7, slot[1] = 8, slot[2] = 9;
+  EXPECT_EQ(ring.WritePos(), 0u);  // nothing visible before Commit
+  ring.Commit(3);
+  EXPECT_EQ(ring.WritePos(), 3u);
+  EXPECT_EQ(ring.WordAt(2), 9u);
+  EXPECT_EQ(ring.Reserve(6), nullptr);  // would wrap past the end (5 left before it)
+  EXPECT_EQ(ring.Reserve(5), storage.data() + 3);
+  ring.Commit(5);
+  EXPECT_EQ(ring.Reserve(1), nullptr);  // full
+  ring.ReleaseTo(3);
+  EXPECT_EQ(ring.Reserve(3), storage.data());  // the start again, once released
+  EXPECT_EQ(ring.Reserve(4), nullptr);
+}
+
 // One producer, one consumer, concurrently: every record arrives once, in
-// order, intact. Run under ThreadSanitizer too (target ring_buffer_tsan_test).
+// order, intact, whether pushed by copy or written in place. Run under
+// ThreadSanitizer too (preload_tsan_tests).
 TEST(RingBuffer, ConcurrentProducerAndConsumerLoseNothing) {
   std::vector<uint64_t> storage(256);
   RingBuffer ring;
@@ -54,6 +75,13 @@ TEST(RingBuffer, ConcurrentProducerAndConsumerLoseNothing) {
     for (uint64_t i = 0; i < kRecords; ++i) {
       const size_t n = 2 + i % 5;  // variable length, 2..6 words
       uint64_t rec[6] = {n, i, ~i, i ^ 0x5555, i + 7, i * 3};
+      if (i % 2 == 0) {
+        if (uint64_t* slot = ring.Reserve(6)) {
+          for (size_t k = 0; k < n; ++k) slot[k] = rec[k];
+          ring.Commit(n);
+          continue;
+        }
+      }
       while (!ring.TryPush(rec, n)) std::this_thread::yield();
     }
   });

@@ -70,14 +70,16 @@ struct Drain {
   bool has_exit_status = false;
   int exit_status = 0;
   const char* how = "destructor";
-  // fork(): markers sent on this process's streams, and the one sent for the
-  // fork in progress (0: none, the child inherits nothing).
-  uint64_t forks = 0;
-  uint64_t fork_marker = 0;
-  bool fork_locked = false;  // the prepare handler holds mu
+  uint64_t forks = 0;  // fork markers sent on this process's streams
 };
 
 Drain* g_drain;  // never destroyed: exit() may run while it is in use
+
+// The fork in progress on this thread (two threads may fork at once): whether
+// its prepare handler got the drain lock, and the marker it sent (0: none,
+// the child inherits nothing). The child's only thread is the forking one.
+__thread bool t_fork_locked __attribute__((tls_model("initial-exec")));
+__thread uint64_t t_fork_marker __attribute__((tls_model("initial-exec")));
 
 long Futex(std::atomic<uint32_t>* word, int op, uint32_t val, const timespec* timeout) {
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, val, timeout, nullptr, 0);
@@ -439,24 +441,24 @@ ExchangeResult SendQuery(const ByteBuffer& query, int* reply_fd) {
 void DrainBeforeFork() {
   Drain* d = g_drain;
   if (!d) return;
-  d->fork_marker = 0;
+  t_fork_marker = 0;
   timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
   deadline.tv_sec += 3;
-  d->fork_locked = pthread_mutex_timedlock(&d->mu, &deadline) == 0;
-  if (!d->fork_locked || d->finished.load(std::memory_order_acquire)) return;
+  t_fork_locked = pthread_mutex_timedlock(&d->mu, &deadline) == 0;
+  if (!t_fork_locked || d->finished.load(std::memory_order_acquire)) return;
   Pass(d, false, nullptr);
   if (!d->conn.connected()) return;
   const uint64_t id = ++d->forks;
   EncodeForkMarker(id, &d->msg);
   SendMessage(d, false, nullptr);
-  if (d->conn.connected()) d->fork_marker = id;
+  if (d->conn.connected()) t_fork_marker = id;
 }
 
 void DrainAfterForkParent() {
   Drain* d = g_drain;
-  if (d && d->fork_locked) {
-    d->fork_locked = false;
+  if (d && t_fork_locked) {
+    t_fork_locked = false;
     pthread_mutex_unlock(&d->mu);
   }
 }
@@ -471,7 +473,7 @@ void DrainAfterForkChild() {
   d->msg.Clear();
   // Without a marker the collector has nothing to seed this stream with, so
   // the parent's stack ids mean nothing here.
-  const bool inherit = d->fork_locked && d->fork_marker != 0;
+  const bool inherit = t_fork_locked && t_fork_marker != 0;
   if (!inherit) d->stacks.Clear();
   const uint32_t parent_pid = d->hello.pid;
   const uint64_t parent_start = d->hello.start_time_unix_ns;
@@ -483,11 +485,11 @@ void DrainAfterForkChild() {
   FillHello(d, true);
   d->hello.parent_pid = parent_pid;
   d->hello.parent_start_time_unix_ns = parent_start;
-  d->hello.fork_id = inherit ? d->fork_marker : 0;
+  d->hello.fork_id = inherit ? t_fork_marker : 0;
   // Fork ids are per process: this child's own children count from 1.
   d->forks = 0;
-  d->fork_marker = 0;
-  d->fork_locked = false;
+  t_fork_marker = 0;
+  t_fork_locked = false;
   d->wake.store(0);
   d->sleeping.store(false);
   if (!LaunchThread(d)) g_shim.recording = false;

@@ -241,6 +241,23 @@ TEST(Lifecycle, AForkedChildInheritsTheParentsLiveAllocations) {
   EXPECT_EQ(child->process().exit_status(), 0);
 }
 
+TEST(Lifecycle, TwoThreadsForkingAtOnceEachHaveAChildThatInherits) {
+  const Traced run = RunTraced("fork_twice_at_once");
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 3u) << run.err;
+  int children = 0;
+  for (const Report& r : run.reports) {
+    if (!r.process().forked()) continue;
+    ++children;
+    EXPECT_EQ(r.process().inheritance(), Process::INHERITED);
+    ExpectSite(r, "leak_ten", 1000, 10);
+    EXPECT_EQ(SiteOf(r, "leak_ten")->inherited_live_allocations(), 10u);
+    ExpectSite(r, "child_site", 10000, 50);
+    EXPECT_EQ(r.totals().unmatched_frees(), 0u);
+  }
+  EXPECT_EQ(children, 2);
+}
+
 TEST(Lifecycle, ThousandsOfShortLivedThreadsLoseNothingAndLeaveNoMemory) {
   const Traced run = RunTraced("threads 2000");
   EXPECT_EQ(run.status, 0) << run.err;

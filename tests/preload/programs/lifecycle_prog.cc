@@ -168,6 +168,30 @@ static int ForkInherit() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
 }
 
+// Two threads fork at once: each child gets its own marker.
+static void* ForkAndWait(void*) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    child_site();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return reinterpret_cast<void*>(
+      static_cast<intptr_t>(WIFEXITED(status) ? WEXITSTATUS(status) : 99));
+}
+static int ForkTwiceAtOnce() {
+  pthread_t t[2];
+  for (pthread_t& x : t) pthread_create(&x, nullptr, ForkAndWait, nullptr);
+  intptr_t rc = 0;
+  for (pthread_t x : t) {
+    void* r = nullptr;
+    pthread_join(x, &r);
+    rc |= reinterpret_cast<intptr_t>(r);
+  }
+  return static_cast<int>(rc);
+}
+
 // --- modules ----------------------------------------------------------------------
 static int PluginLeak(const char* path) {
   void* h = dlopen(path, RTLD_NOW);
@@ -218,6 +242,7 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "signals")) return SignalStorm();
   if (!strcmp(mode, "fork")) return ForkFromThreads();
   if (!strcmp(mode, "fork_inherit")) return ForkInherit();
+  if (!strcmp(mode, "fork_twice_at_once")) return ForkTwiceAtOnce();
   if (!strcmp(mode, "plugin")) return PluginLeak(argv[2]);
   if (!strcmp(mode, "burst")) {
     burst();

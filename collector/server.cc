@@ -67,7 +67,6 @@ struct Connection {
   int fd = -1;
   uint32_t peer_pid = 0;  // SO_PEERCRED: the pid if the stream never says hello
   bool pid_registered = false;
-  uint32_t registered_pid = 0;  // held children register before their hello is applied
   ProcessState state;
   ProcessWatch watch;    // timeline, symbol cache, budget, snapshots
   QueryHandler queries;  // the in-process API's questions, answered in stream order
@@ -86,7 +85,10 @@ struct Connection {
     if (m.has_query()) queries.AnswerOn(fd, state, m.query());
   }
 
-  uint32_t pid() const { return state.has_hello() ? state.hello().pid() : peer_pid; }
+  uint32_t pid() const {
+    if (state.has_hello()) return state.hello().pid();
+    return held ? held_messages.front().hello().pid() : peer_pid;
+  }
   uint64_t start_time() const { return state.hello().start_time_unix_ns(); }
   std::string exe() const { return state.has_hello() ? state.hello().exe() : "unknown"; }
 };
@@ -144,6 +146,7 @@ struct Server::Impl {
   // Forked children (see Connection::held).
   void OnMessage(Connection* c, const wire::Message& m);
   bool ParentMayStillSend(const Connection* child, const wire::Hello& hello) const;
+  bool StreamOpen(uint32_t pid, uint64_t start_time) const;
   std::vector<Connection*> ReleaseHeld(bool force);
   void Release(Connection* c, ForkSnapshot* inherited);
   void Close(Connection* c, const std::string& error, bool stopping);
@@ -368,7 +371,11 @@ void Server::Impl::Read(Connection* c, size_t budget) {
 
 void Server::Impl::OnMessage(Connection* c, const wire::Message& m) {
   if (c->held) return c->held_messages.push_back(m);
-  if (m.has_hello()) forks_changed = true;
+  if (m.has_hello()) {
+    forks_changed = true;
+    // A reconnected stream cannot carry the markers sent before it began.
+    c->last_fork_marker = m.hello().fork_markers_sent();
+  }
   if (m.has_hello() && m.hello().fork_id() != 0) {
     const wire::Hello& h = m.hello();
     std::optional<ForkSnapshot> s =
@@ -403,6 +410,13 @@ bool Server::Impl::ParentMayStillSend(const Connection* child, const wire::Hello
         o->last_fork_marker < h.fork_id())
       return true;
   }
+  return false;
+}
+
+// True if a stream of the process (pid, start time) is open: it reconnected.
+bool Server::Impl::StreamOpen(uint32_t pid, uint64_t start_time) const {
+  for (const auto& [fd, o] : connections)
+    if (o->state.has_hello() && o->pid() == pid && o->start_time() == start_time) return true;
   return false;
 }
 
@@ -445,9 +459,8 @@ void Server::Impl::Release(Connection* c, ForkSnapshot* inherited) {
 
 void Server::Impl::Register(Connection* c) {
   c->pid_registered = true;
-  c->registered_pid = c->pid();
   std::lock_guard<std::mutex> lock(mu);
-  ++open_pids[c->registered_pid];
+  ++open_pids[c->pid()];
 }
 
 void Server::Impl::Close(Connection* c, const std::string& error, bool stopping) {
@@ -460,8 +473,11 @@ void Server::Impl::Close(Connection* c, const std::string& error, bool stopping)
   // Connected and said nothing: there is no process to report.
   std::optional<FinishedProcess> done;
   if (c->decoder.bytes_received() > 0) done = Publish(c, FinalReport(c, stopping));
-  if (c->state.has_hello()) forks.ParentEnded(c->pid(), c->start_time(), NowMonoNs());
-  connections.erase(fd);
+  const bool said_hello = c->state.has_hello();
+  const uint32_t pid = c->pid();
+  const uint64_t start = c->start_time();
+  connections.erase(fd);  // c is gone
+  if (said_hello && !StreamOpen(pid, start)) forks.ParentEnded(pid, start, NowMonoNs());
   forks_changed = true;
   std::function<void(const FinishedProcess&)> callback;
   if (done) {
@@ -505,7 +521,7 @@ FinishedProcess Server::Impl::Publish(const Connection* c, report::Report report
   } else {
     std::fprintf(stderr, "leakscoped: %s\n", done.error.c_str());
   }
-  if (c->pid_registered && --open_pids[c->registered_pid] == 0) open_pids.erase(c->registered_pid);
+  if (c->pid_registered && --open_pids[pid] == 0) open_pids.erase(pid);
   if (is_newest) {
     // A newer image read late: the one before it did not run until the end.
     if (newest != finished.end() && newest->second.exit_applied) RestoreOwnEnd(newest->second);

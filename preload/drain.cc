@@ -175,6 +175,7 @@ void OnConnected(Drain* d) {
   d->frame.Clear();
   EncodeStreamHeader(&d->frame);
   d->conn.Send(d->frame.data(), d->frame.size());
+  d->hello.fork_markers_sent = d->forks;
   EncodeHello(d->hello, &d->msg);
   d->hello.fork_id = 0;
   d->hello_sent = true;

@@ -38,6 +38,7 @@ void EncodeHello(const HelloInfo& h, ByteBuffer* msg) {
     b.PutVarintField(f::kHelloParentStartTime, h.parent_start_time_unix_ns);
     if (h.fork_id) b.PutVarintField(f::kHelloForkId, h.fork_id);
   }
+  if (h.fork_markers_sent) b.PutVarintField(f::kHelloForkMarkersSent, h.fork_markers_sent);
   msg->PutMessageField(f::kMessageHello, b);
 }
 

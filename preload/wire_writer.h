@@ -22,7 +22,8 @@ struct HelloInfo {
   uint64_t fork_time_unix_ns = 0;
   uint32_t parent_pid = 0;  // forked: the parent's Hello pid and start time
   uint64_t parent_start_time_unix_ns = 0;
-  uint64_t fork_id = 0;  // 0: no ForkMarker was sent, nothing is inherited
+  uint64_t fork_id = 0;            // 0: no ForkMarker was sent, nothing is inherited
+  uint64_t fork_markers_sent = 0;  // before this stream began
 };
 
 struct StatsInfo {

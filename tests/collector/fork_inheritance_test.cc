@@ -73,8 +73,8 @@ std::string ParentEnd() {
 
 // The child: frees inherited 0x10, allocates 200 B from its own stack 3 and
 // 10 B from the parent's stack 1 (an id its stream never defines).
-std::string ChildStream() {
-  wire::Message m = HelloMessage(kChild, "/bin/parent");
+std::string ChildStream(uint32_t pid = kChild) {
+  wire::Message m = HelloMessage(pid, "/bin/parent");
   wire::Hello* h = m.mutable_hello();
   h->set_ppid(kParent);
   h->set_forked(true);
@@ -230,6 +230,30 @@ TEST_F(ForkInheritance, WithoutAMarkerTheChildGoesOnInheritingNothing) {
   EXPECT_EQ(SiteAt(r, "0x3000")->live_bytes(), 200u);
   EXPECT_EQ(r.sites(1).frames_size(), 0);
   EXPECT_EQ(r.sites(1).live_bytes(), 10u);
+}
+
+TEST_F(ForkInheritance, AParentThatReconnectedDoesNotHoldAChildOfAnEarlierFork) {
+  const int first = Connect(socket_path);
+  WriteAll(first, ParentStart() + Marker(1));
+  close(first);
+  Barrier();
+  // The same process's next stream, after a reconnect: markers up to 1 are behind it.
+  wire::Message hello = HelloMessage(kParent, "/bin/parent");
+  hello.mutable_hello()->set_fork_markers_sent(1);
+  const int second = Connect(socket_path);
+  WriteAll(second, StreamHeader() + Frame(hello));
+  Barrier();
+  const int child = Connect(socket_path);
+  WriteAll(child, ChildStream());
+  close(child);
+  ExpectInherited(ReportOf(kChild));
+  // A second claim of fork 1 finds no snapshot, and does not wait for the open stream.
+  const int late = Connect(socket_path);
+  WriteAll(late, ChildStream(102));
+  close(late);
+  const report::Report r = ReportOf(102);
+  EXPECT_EQ(r.process().inheritance(), report::Process::INHERITANCE_UNAVAILABLE);
+  close(second);
 }
 
 TEST_F(ForkInheritance, AChildWhoseParentIsGoneDoesNotWait) {

@@ -18,7 +18,7 @@ namespace leakscope::collector {
 struct LiveAllocation {
   uint64_t size;
   uint32_t site;
-  uint64_t seq = 0;  // the allocation's number in its process (in-process API marks)
+  uint64_t seq = 0;  // the allocation's number in its process, from 1; 0: inherited at fork
 };
 
 namespace live_table_detail {

@@ -4,8 +4,11 @@
 
 namespace leakscope::collector {
 
-void ProcessState::Apply(const wire::Message& m) {
-  if (m.has_hello()) ApplyHello(m.hello());
+void ProcessState::Apply(const wire::Message& m, ForkSnapshot* inherited) {
+  if (m.has_hello()) {
+    ApplyHello(m.hello());
+    if (m.hello().forked()) Inherit(inherited);
+  }
   ApplyModules(m);
   ApplyStacks(m);
   if (m.has_events()) ApplyEvents(m.events());
@@ -20,6 +23,69 @@ void ProcessState::ApplyHello(const wire::Hello& hello) {
   has_hello_ = true;
   hello_ = hello;
   weights_ = SampleWeights(hello.sampling_interval_bytes());
+}
+
+ForkSnapshot ProcessState::SnapshotForFork() const {
+  ForkSnapshot s;
+  s.parent_pid = hello_.pid();
+  s.modules = modules_;
+  s.module_keys = module_keys_;
+  s.stack_to_site = stack_to_site_;
+  s.site_by_pcs = site_by_pcs_;
+  s.site_pcs = site_pcs_;
+  s.live.reserve(live_.size());
+  live_.ForEach([&](uint64_t address, const LiveAllocation& a) {
+    s.live.push_back({address, a.size, a.site});
+  });
+  return s;
+}
+
+// Before the child's own modules, stacks and events: its stack ids go on
+// from the parent's. Inherited blocks are live, and marked with sequence
+// number 0 (the child's own are numbered from 1), but were not allocated by
+// the child: allocated_* and allocation_seq_ leave them out.
+void ProcessState::Inherit(ForkSnapshot* snapshot) {
+  if (!snapshot) {
+    inheritance_ = Inheritance::kUnavailable;
+    return;
+  }
+  inheritance_ = Inheritance::kInherited;
+  modules_ = std::move(snapshot->modules);
+  module_keys_ = std::move(snapshot->module_keys);
+  stack_to_site_ = std::move(snapshot->stack_to_site);
+  site_by_pcs_ = std::move(snapshot->site_by_pcs);
+  site_pcs_ = std::move(snapshot->site_pcs);
+  sites_.assign(site_pcs_.size(), SiteStats{});
+  for (const ForkSnapshot::Block& b : snapshot->live) {
+    live_.Insert(b.address, {b.size, b.site, 0});
+    const SampleWeight w = weights_.For(b.size);
+    SiteStats& s = sites_[b.site];
+    s.live_bytes_fp += w.bytes_fp;
+    s.live_count_fp += w.count_fp;
+    s.live_samples += 1;
+    s.live_variance += w.variance;
+    s.inherited_live_bytes_fp += w.bytes_fp;
+    s.inherited_live_count_fp += w.count_fp;
+    totals_.inherited_bytes_fp += w.bytes_fp;
+    totals_.inherited_count_fp += w.count_fp;
+  }
+  totals_.inherited_live_bytes_fp = totals_.live_bytes_fp = totals_.inherited_bytes_fp;
+  totals_.inherited_live_count_fp = totals_.live_count_fp = totals_.inherited_count_fp;
+  totals_.peak_live_bytes_fp = totals_.live_bytes_fp;
+  ++peak_epoch_;
+  snapshot->live.clear();
+  snapshot->live.shrink_to_fit();
+}
+
+// Events of an inheriting child whose parent's stacks are unavailable use
+// stack ids this state never saw: one site with no frames takes them.
+uint32_t ProcessState::UnknownStackSite() {
+  if (unknown_stack_site_ == StackIdMap::kNone) {
+    unknown_stack_site_ = static_cast<uint32_t>(sites_.size());
+    site_pcs_.emplace_back();
+    sites_.emplace_back();
+  }
+  return unknown_stack_site_;
 }
 
 void ProcessState::ApplyModules(const wire::Message& m) {
@@ -59,6 +125,7 @@ void ProcessState::ApplyEvents(const wire::Events& e) {
       Free(address);
     } else {
       uint32_t site = stack_to_site_.Find(e.stack_id(next_stack++));
+      if (site == StackIdMap::kNone) site = UnknownStackSite();
       Allocate(address, size_plus_one - 1, site, e.time_ns());
     }
   }
@@ -141,6 +208,12 @@ void ProcessState::RemoveLive(const LiveAllocation& a) {
   s.live_variance = s.live_samples == 0 ? 0 : std::max(0.0, s.live_variance - w.variance);
   totals_.live_bytes_fp -= w.bytes_fp;
   totals_.live_count_fp -= w.count_fp;
+  if (a.seq == 0) {  // inherited (see Inherit)
+    s.inherited_live_bytes_fp -= w.bytes_fp;
+    s.inherited_live_count_fp -= w.count_fp;
+    totals_.inherited_live_bytes_fp -= w.bytes_fp;
+    totals_.inherited_live_count_fp -= w.count_fp;
+  }
 }
 
 }  // namespace leakscope::collector

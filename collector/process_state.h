@@ -32,6 +32,10 @@ struct SiteStats {
   double live_variance = 0;       // sum over live samples of (1-p)(s/p)^2
   uint64_t at_peak_bytes_fp = 0;  // live bytes at the process peak (see Touch)
   uint64_t peak_epoch = 0;        // process peak count when last modified
+  // A forked child: the part of live_* inherited from the parent at the fork
+  // (those blocks are in live_* but not in allocated_*: the parent made them).
+  uint64_t inherited_live_bytes_fp = 0;
+  uint64_t inherited_live_count_fp = 0;
 };
 
 struct ProcessTotals {
@@ -45,6 +49,38 @@ struct ProcessTotals {
   uint64_t unmatched_frees = 0;       // frees of addresses not live
   uint64_t replaced_allocations = 0;  // allocations at an address already live
   uint64_t events = 0;                // as recorded (samples, in sampled mode)
+  // A forked child: live at the fork (inherited_*) and still live now
+  // (inherited_live_*). Included in live_*, never in allocated_* (the parent
+  // made them); the child's frees of them are in freed_count_fp.
+  uint64_t inherited_bytes_fp = 0;
+  uint64_t inherited_count_fp = 0;
+  uint64_t inherited_live_bytes_fp = 0;
+  uint64_t inherited_live_count_fp = 0;
+};
+
+// What a forked child inherits, taken from the parent's state at its
+// ForkMarker: modules, every stack id (the child's shim keeps the parent's
+// stack table, so it never resends them) and the live allocations.
+// O(parent live allocations + stacks) in time and memory.
+struct ForkSnapshot {
+  struct Block {
+    uint64_t address;
+    uint64_t size;
+    uint32_t site;
+  };
+  uint32_t parent_pid = 0;
+  std::vector<ModuleInfo> modules;
+  std::unordered_set<std::string> module_keys;
+  StackIdMap stack_to_site;
+  std::unordered_map<std::string, uint32_t> site_by_pcs;
+  std::vector<std::vector<uint64_t>> site_pcs;
+  std::vector<Block> live;
+};
+
+enum class Inheritance {
+  kNotForked,    // not a forked child (or not known to be one)
+  kInherited,    // seeded with the parent's live allocations at the fork
+  kUnavailable,  // forked, but the parent's state at the fork is unknown
 };
 
 struct ProcessStats {  // from wire.Stats: counters are cumulative, keep the max
@@ -58,7 +94,13 @@ class ProcessState {
  public:
   ProcessState() = default;
 
-  void Apply(const wire::Message& message);
+  // `inherited`: for a forked child's Hello, what the parent had at the fork
+  // (moved from); null if unavailable. Ignored for any other message.
+  void Apply(const wire::Message& message, ForkSnapshot* inherited = nullptr);
+
+  // The parent's side, at a ForkMarker (see ForkSnapshot).
+  ForkSnapshot SnapshotForFork() const;
+  Inheritance inheritance() const { return inheritance_; }
 
   bool has_hello() const { return has_hello_; }
   const wire::Hello& hello() const { return hello_; }
@@ -85,6 +127,8 @@ class ProcessState {
 
  private:
   void ApplyHello(const wire::Hello& hello);
+  void Inherit(ForkSnapshot* snapshot);
+  uint32_t UnknownStackSite();
   void ApplyModules(const wire::Message& message);
   void ApplyStacks(const wire::Message& message);
   void ApplyEvents(const wire::Events& events);
@@ -108,6 +152,8 @@ class ProcessState {
   ProcessStats stats_;
   uint64_t peak_epoch_ = 0;  // bumped each time live bytes reach a new peak
   uint64_t allocation_seq_ = 0;
+  Inheritance inheritance_ = Inheritance::kNotForked;
+  uint32_t unknown_stack_site_ = StackIdMap::kNone;
   // The previous event, to spot temporary allocations.
   bool last_was_allocation_ = false;
   uint64_t last_address_ = 0;

@@ -67,6 +67,8 @@ void AddStats(const SiteStats& s, SiteStats* into) {
   into->live_samples += s.live_samples;
   into->live_variance += s.live_variance;
   into->at_peak_bytes_fp += s.at_peak_bytes_fp;  // all taken at the same moment
+  into->inherited_live_bytes_fp += s.inherited_live_bytes_fp;
+  into->inherited_live_count_fp += s.inherited_live_count_fp;
 }
 
 report::Site SiteFigures(const SiteStats& s, bool exact) {
@@ -78,6 +80,8 @@ report::Site SiteFigures(const SiteStats& s, bool exact) {
   out.set_peak_live_bytes(FromFixed(s.at_peak_bytes_fp, kByteFracBits));
   out.set_temporary_allocations(FromFixed(s.temporary_count_fp, kCountFracBits));
   out.set_live_samples(s.live_samples);
+  out.set_inherited_live_bytes(FromFixed(s.inherited_live_bytes_fp, kByteFracBits));
+  out.set_inherited_live_allocations(FromFixed(s.inherited_live_count_fp, kCountFracBits));
   if (exact) {
     out.set_live_bytes_ci_low(out.live_bytes());
     out.set_live_bytes_ci_high(out.live_bytes());
@@ -96,7 +100,8 @@ std::vector<MergedSite> MergeSites(const ProcessState& state, const SymbolizeFn&
   std::unordered_map<std::string, size_t> by_frames;
   for (size_t i = 0; i < state.site_count(); ++i) {
     const SiteStats stats = state.site(i);
-    if (stats.allocated_count_fp == 0) continue;  // defined, never allocated
+    // Defined, never allocated (an inherited site counts while it holds memory).
+    if (stats.allocated_count_fp == 0 && stats.live_samples == 0) continue;
     std::vector<SymbolizedFrame> frames = SiteFrames(state.site_pcs(i), symbolize);
     std::string key;
     for (const auto& f : frames) key += FrameKey(f);
@@ -151,6 +156,18 @@ void FillProcess(const ProcessState& state, const ReportContext& context, report
   p->set_start_time_unix_ns(hello.start_time_unix_ns());
   p->set_end_time_unix_ns(context.end_time_unix_ns);
   p->set_forked(hello.forked());
+  if (hello.forked()) p->set_parent_pid(hello.parent_pid() ? hello.parent_pid() : hello.ppid());
+  switch (state.inheritance()) {
+    case Inheritance::kNotForked:
+      p->set_inheritance(report::Process::NOT_FORKED);
+      break;
+    case Inheritance::kInherited:
+      p->set_inheritance(report::Process::INHERITED);
+      break;
+    case Inheritance::kUnavailable:
+      p->set_inheritance(report::Process::INHERITANCE_UNAVAILABLE);
+      break;
+  }
   if (state.has_goodbye()) p->set_how(state.goodbye().how());
   if (context.wait_status) {
     ApplyWaitStatus(*context.wait_status, r);
@@ -175,6 +192,10 @@ void FillTotals(const ProcessState& state, report::Report* r) {
   out->set_peak_live_bytes(FromFixed(t.peak_live_bytes_fp, kByteFracBits));
   out->set_peak_time_ns(t.peak_time_ns);
   out->set_unmatched_frees(t.unmatched_frees);
+  out->set_inherited_bytes(FromFixed(t.inherited_bytes_fp, kByteFracBits));
+  out->set_inherited_allocations(FromFixed(t.inherited_count_fp, kCountFracBits));
+  out->set_inherited_live_bytes(FromFixed(t.inherited_live_bytes_fp, kByteFracBits));
+  out->set_inherited_live_allocations(FromFixed(t.inherited_live_count_fp, kCountFracBits));
 }
 
 // Report site -> the timeline slots whose sites were merged into it.

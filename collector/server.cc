@@ -18,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "fork_registry.h"
 #include "peer_policy.h"
 #include "process_metrics.h"
 #include "process_state.h"
@@ -49,6 +50,12 @@ uint64_t NowMonoNs() {
                                    .count());
 }
 
+size_t QueuedBytes(int fd) {
+  int queued = 0;
+  if (ioctl(fd, FIONREAD, &queued) != 0) queued = 0;
+  return static_cast<size_t>(queued);
+}
+
 std::string Errno(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
@@ -63,13 +70,25 @@ struct Connection {
   ProcessState state;
   ProcessWatch watch;    // timeline, symbol cache, budget, snapshots
   QueryHandler queries;  // the in-process API's questions, answered in stream order
-  StreamDecoder decoder{[this](const wire::Message& m) {
-    state.Apply(m);
+  std::function<void(Connection*, const wire::Message&)> on_message;
+  StreamDecoder decoder{[this](const wire::Message& m) { on_message(this, m); }};
+  // A forked child whose parent's ForkMarker has not been read yet: its
+  // decoded messages wait here, and the socket is not read meanwhile.
+  bool held = false;
+  std::vector<wire::Message> held_messages;
+  uint64_t last_fork_marker = 0;  // the latest ForkMarker.fork_id read from this stream
+
+  // Applies one message; `inherited` only matters for a forked child's Hello.
+  void Deliver(const wire::Message& m, ForkSnapshot* inherited) {
+    state.Apply(m, inherited);
     watch.Observe(state, m);
     if (m.has_query()) queries.AnswerOn(fd, state, m.query());
-  }};
+  }
 
-  uint32_t pid() const { return state.has_hello() ? state.hello().pid() : peer_pid; }
+  uint32_t pid() const {
+    if (state.has_hello()) return state.hello().pid();
+    return held ? held_messages.front().hello().pid() : peer_pid;
+  }
   uint64_t start_time() const { return state.hello().start_time_unix_ns(); }
   std::string exe() const { return state.has_hello() ? state.hello().exe() : "unknown"; }
 };
@@ -80,6 +99,9 @@ struct Server::Impl {
   bool socket_created = false;
   std::unordered_map<int, std::unique_ptr<Connection>> connections;  // Run() thread only
   std::vector<char> buffer = std::vector<char>(kReadChunk);
+  ForkRegistry forks;  // Run() thread only
+  // A marker, a hello or a closed stream since held children were last looked at.
+  bool forks_changed = false;
 
   std::mutex mu;  // guards everything below
   std::condition_variable changed;
@@ -121,6 +143,12 @@ struct Server::Impl {
   void AcceptAll();
   void ReadAll();
   void Read(Connection* c, size_t budget);
+  // Forked children (see Connection::held).
+  void OnMessage(Connection* c, const wire::Message& m);
+  bool ParentMayStillSend(const Connection* child, const wire::Hello& hello) const;
+  bool StreamOpen(uint32_t pid, uint64_t start_time) const;
+  std::vector<Connection*> ReleaseHeld(bool force);
+  void Release(Connection* c, ForkSnapshot* inherited);
   void Close(Connection* c, const std::string& error, bool stopping);
   report::Report FinalReport(Connection* c, bool stopping);
   FinishedProcess Publish(const Connection* c, report::Report report);
@@ -244,10 +272,13 @@ bool Server::Impl::WaitAndDispatch() {
     } else if (fd == timer_fd) {
       uint64_t expirations;
       if (read(timer_fd, &expirations, sizeof expirations) > 0) Tick();
+      forks.Expire(NowMonoNs());
     } else if (auto it = connections.find(fd); it != connections.end()) {
-      Read(it->second.get(), kReadBudget);
+      if (!it->second->held) Read(it->second.get(), kReadBudget);
     }
   }
+  // Released children are read when epoll next reports them.
+  ReleaseHeld(false);
   return true;
 }
 
@@ -255,6 +286,8 @@ bool Server::Impl::WaitAndDispatch() {
 void Server::Impl::Shutdown() {
   AcceptAll();
   ReadAll();
+  // Whatever parents sent has been read: a child still held gets nothing.
+  for (Connection* c : ReleaseHeld(true)) Read(c, QueuedBytes(c->fd) + 1);
   std::vector<Connection*> open;
   for (auto& [fd, c] : connections) open.push_back(c.get());
   for (Connection* c : open) Close(c, "", /*stopping=*/true);
@@ -284,6 +317,7 @@ void Server::Impl::AcceptAll() {
     if (!PeerAllowed(fd, cred, have_cred)) continue;
     c->peer_pid = static_cast<uint32_t>(cred.pid);
     c->decoder.set_limits(options.limits);
+    c->on_message = [this](Connection* conn, const wire::Message& m) { OnMessage(conn, m); };
     c->watch.set_max_live_allocations(options.max_live_allocations);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -302,12 +336,12 @@ void Server::Impl::AcceptAll() {
 // would keep Stop() and WaitForReport() here for ever.
 void Server::Impl::ReadAll() {
   std::vector<std::pair<Connection*, size_t>> all;
-  for (auto& [fd, c] : connections) {
-    int queued = 0;
-    if (ioctl(fd, FIONREAD, &queued) != 0) queued = 0;
-    all.emplace_back(c.get(), static_cast<size_t>(queued) + 1);
-  }
+  for (auto& [fd, c] : connections)
+    if (!c->held) all.emplace_back(c.get(), QueuedBytes(fd) + 1);
   for (auto [c, budget] : all) Read(c, budget);
+  // A child released by what was just read has its own queued bytes.
+  for (std::vector<Connection*> released; !(released = ReleaseHeld(false)).empty();)
+    for (Connection* c : released) Read(c, QueuedBytes(c->fd) + 1);
 }
 
 // Reads until EAGAIN or `budget` bytes; closes the stream on EOF or error.
@@ -321,11 +355,106 @@ void Server::Impl::Read(Connection* c, size_t budget) {
     if (n == 0) return Close(c, c->decoder.Finish() ? "" : c->decoder.error(), false);
     total += static_cast<size_t>(n);
     bool ok = c->decoder.Feed(buffer.data(), static_cast<size_t>(n));
-    if (!c->pid_registered && c->state.has_hello()) Register(c);
+    if (!c->pid_registered && (c->state.has_hello() || c->held)) Register(c);
     if (!ok) return Close(c, c->decoder.error(), false);
     if (!c->watch.budget_error().empty()) return Close(c, c->watch.budget_error(), false);
+    if (c->held) {
+      // Not read until released: no EOF (and report) before its messages are applied.
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, nullptr);
+      return;
+    }
   }
   MaybeDumpAbove(c);
+}
+
+// ---- Forked children: inheriting the parent's live allocations. ----
+
+void Server::Impl::OnMessage(Connection* c, const wire::Message& m) {
+  if (c->held) return c->held_messages.push_back(m);
+  if (m.has_hello()) {
+    forks_changed = true;
+    // A reconnected stream cannot carry the markers sent before it began.
+    c->last_fork_marker = m.hello().fork_markers_sent();
+  }
+  if (m.has_hello() && m.hello().fork_id() != 0) {
+    const wire::Hello& h = m.hello();
+    std::optional<ForkSnapshot> s =
+        forks.Take({h.parent_pid(), h.parent_start_time_unix_ns(), h.fork_id()});
+    if (!s && ParentMayStillSend(c, h)) {
+      c->held = true;
+      return c->held_messages.push_back(m);
+    }
+    return c->Deliver(m, s ? &*s : nullptr);
+  }
+  c->Deliver(m, nullptr);
+  if (m.has_fork_marker() && c->state.has_hello()) {
+    c->last_fork_marker = m.fork_marker().fork_id();
+    forks.Add({c->pid(), c->start_time(), c->last_fork_marker}, c->state.SnapshotForFork(),
+              NowMonoNs());
+    forks_changed = true;
+  }
+}
+
+// The parent's marker may be still unread: its stream is open and has not
+// passed that fork id, or a stream of the parent's pid has not said hello yet
+// (or is itself a child on hold). Markers precede the fork, so the marker
+// was in the parent's socket before the child even connected.
+bool Server::Impl::ParentMayStillSend(const Connection* child, const wire::Hello& h) const {
+  for (const auto& [fd, o] : connections) {
+    if (o.get() == child) continue;
+    if (!o->state.has_hello()) {
+      if (o->peer_pid == h.parent_pid()) return true;
+      continue;
+    }
+    if (o->pid() == h.parent_pid() && o->start_time() == h.parent_start_time_unix_ns() &&
+        o->last_fork_marker < h.fork_id())
+      return true;
+  }
+  return false;
+}
+
+// True if a stream of the process (pid, start time) is open: it reconnected.
+bool Server::Impl::StreamOpen(uint32_t pid, uint64_t start_time) const {
+  for (const auto& [fd, o] : connections)
+    if (o->state.has_hello() && o->pid() == pid && o->start_time() == start_time) return true;
+  return false;
+}
+
+// Releases the held children that can go on (all of them if `force`) and
+// returns them; the caller reads their sockets.
+std::vector<Connection*> Server::Impl::ReleaseHeld(bool force) {
+  std::vector<Connection*> released;
+  while (forks_changed || force) {
+    forks_changed = false;
+    std::vector<Connection*> held;
+    for (auto& [fd, c] : connections)
+      if (c->held) held.push_back(c.get());
+    bool any = false;
+    for (Connection* c : held) {
+      const wire::Hello& h = c->held_messages.front().hello();
+      std::optional<ForkSnapshot> s =
+          forks.Take({h.parent_pid(), h.parent_start_time_unix_ns(), h.fork_id()});
+      if (!s && !force && ParentMayStillSend(c, h)) continue;
+      Release(c, s ? &*s : nullptr);  // may add markers: forks_changed
+      released.push_back(c);
+      any = true;
+    }
+    if (force && !any) break;
+  }
+  return released;
+}
+
+void Server::Impl::Release(Connection* c, ForkSnapshot* inherited) {
+  std::vector<wire::Message> messages = std::move(c->held_messages);
+  c->held_messages.clear();
+  c->held = false;
+  forks_changed = true;  // its hello may be what a grandchild waits for
+  c->Deliver(messages.front(), inherited);
+  for (size_t i = 1; i < messages.size(); ++i) OnMessage(c, messages[i]);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = c->fd;
+  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c->fd, &ev);
 }
 
 void Server::Impl::Register(Connection* c) {
@@ -344,7 +473,12 @@ void Server::Impl::Close(Connection* c, const std::string& error, bool stopping)
   // Connected and said nothing: there is no process to report.
   std::optional<FinishedProcess> done;
   if (c->decoder.bytes_received() > 0) done = Publish(c, FinalReport(c, stopping));
-  connections.erase(fd);
+  const bool said_hello = c->state.has_hello();
+  const uint32_t pid = c->pid();
+  const uint64_t start = c->start_time();
+  connections.erase(fd);  // c is gone
+  if (said_hello && !StreamOpen(pid, start)) forks.ParentEnded(pid, start, NowMonoNs());
+  forks_changed = true;
   std::function<void(const FinishedProcess&)> callback;
   if (done) {
     std::lock_guard<std::mutex> lock(mu);

@@ -115,6 +115,10 @@ bool StreamDecoder::Validate(const wire::Message& m) {
   const std::string where = "frame " + std::to_string(frames_decoded_ + 1) + ": ";
   if (frames_decoded_ == 0 && !m.has_hello()) return Fail(where + "first frame has no hello");
   if (frames_decoded_ > 0 && m.has_hello()) return Fail(where + "second hello in one stream");
+  // A forked child's events may use the parent's stack ids, which its own
+  // stream never defines: the collector seeds them from the parent, or, if
+  // that is unavailable, counts them under an unknown stack.
+  if (m.has_hello() && m.hello().fork_id() != 0) inherits_stacks_ = true;
   // Stacks are checked and registered first: events of this frame may use them.
   // On failure nothing is applied, so registering early does no harm.
   for (const wire::Stack& s : m.stacks()) {
@@ -150,7 +154,7 @@ bool StreamDecoder::ValidateEvents(const wire::Events& e, std::string* reason) c
     return false;
   }
   for (uint32_t id : e.stack_id())
-    if (defined_stacks_.Find(id) == StackIdMap::kNone) {
+    if (!inherits_stacks_ && defined_stacks_.Find(id) == StackIdMap::kNone) {
       *reason = "event uses undefined stack " + std::to_string(id);
       return false;
     }

@@ -61,6 +61,7 @@ class StreamDecoder {
   wire::Message message_;
   StackIdMap defined_stacks_;  // id -> 0: used as a set
   uint64_t stacks_defined_ = 0;
+  bool inherits_stacks_ = false;  // a forked child: events may use its parent's stack ids
   DecoderLimits limits_;
   bool header_done_ = false;
   std::string error_;

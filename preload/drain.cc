@@ -70,9 +70,16 @@ struct Drain {
   bool has_exit_status = false;
   int exit_status = 0;
   const char* how = "destructor";
+  uint64_t forks = 0;  // fork markers sent on this process's streams
 };
 
 Drain* g_drain;  // never destroyed: exit() may run while it is in use
+
+// The fork in progress on this thread (two threads may fork at once): whether
+// its prepare handler got the drain lock, and the marker it sent (0: none,
+// the child inherits nothing). The child's only thread is the forking one.
+__thread bool t_fork_locked __attribute__((tls_model("initial-exec")));
+__thread uint64_t t_fork_marker __attribute__((tls_model("initial-exec")));
 
 long Futex(std::atomic<uint32_t>* word, int op, uint32_t val, const timespec* timeout) {
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, val, timeout, nullptr, 0);
@@ -159,13 +166,18 @@ void SendMessage(Drain* d, bool with_stats, const char* goodbye) {
 }
 
 void OnConnected(Drain* d) {
-  d->stacks.Clear();
+  // A forked child's first stream keeps the parent's stack ids: the collector
+  // seeds it with the parent's stacks as of the fork marker. Any later stream
+  // starts afresh and claims nothing.
+  if (!d->hello.fork_id) d->stacks.Clear();
   Modules().Reset();
   Modules().Refresh(true);
   d->frame.Clear();
   EncodeStreamHeader(&d->frame);
   d->conn.Send(d->frame.data(), d->frame.size());
+  d->hello.fork_markers_sent = d->forks;
   EncodeHello(d->hello, &d->msg);
+  d->hello.fork_id = 0;
   d->hello_sent = true;
   SendMessage(d, true, nullptr);
 }
@@ -421,12 +433,35 @@ ExchangeResult SendQuery(const ByteBuffer& query, int* reply_fd) {
   return result;
 }
 
+// The parent, in the prepare handler: a pass takes every event recorded
+// before now (the same watermark rule as a pass of the drain thread), then the
+// marker follows them. The lock is held until fork() returns, so the child's
+// copy of the stack table is exactly what the collector saw at the marker.
+// Bounded: a stuck pass is given up on, and fork() goes ahead without a
+// marker.
 void DrainBeforeFork() {
-  if (g_drain) pthread_mutex_lock(&g_drain->mu);
+  Drain* d = g_drain;
+  if (!d) return;
+  t_fork_marker = 0;
+  timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 3;
+  t_fork_locked = pthread_mutex_timedlock(&d->mu, &deadline) == 0;
+  if (!t_fork_locked || d->finished.load(std::memory_order_acquire)) return;
+  Pass(d, false, nullptr);
+  if (!d->conn.connected()) return;
+  const uint64_t id = ++d->forks;
+  EncodeForkMarker(id, &d->msg);
+  SendMessage(d, false, nullptr);
+  if (d->conn.connected()) t_fork_marker = id;
 }
 
 void DrainAfterForkParent() {
-  if (g_drain) pthread_mutex_unlock(&g_drain->mu);
+  Drain* d = g_drain;
+  if (d && t_fork_locked) {
+    t_fork_locked = false;
+    pthread_mutex_unlock(&d->mu);
+  }
 }
 
 void DrainAfterForkChild() {
@@ -437,13 +472,25 @@ void DrainAfterForkChild() {
   d->conn.Forget();
   d->columns.EncodeAndClear(0, &d->msg);
   d->msg.Clear();
-  d->stacks.Clear();
+  // Without a marker the collector has nothing to seed this stream with, so
+  // the parent's stack ids mean nothing here.
+  const bool inherit = t_fork_locked && t_fork_marker != 0;
+  if (!inherit) d->stacks.Clear();
+  const uint32_t parent_pid = d->hello.pid;
+  const uint64_t parent_start = d->hello.start_time_unix_ns;
   Modules().AfterForkChild();
   d->finished.store(false);
   d->stop.store(false);
   d->has_exit_status = false;
   d->hello_sent = false;
   FillHello(d, true);
+  d->hello.parent_pid = parent_pid;
+  d->hello.parent_start_time_unix_ns = parent_start;
+  d->hello.fork_id = inherit ? t_fork_marker : 0;
+  // Fork ids are per process: this child's own children count from 1.
+  d->forks = 0;
+  t_fork_marker = 0;
+  t_fork_locked = false;
   d->wake.store(0);
   d->sleeping.store(false);
   if (!LaunchThread(d)) g_shim.recording = false;

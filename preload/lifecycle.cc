@@ -120,7 +120,13 @@ void Initialize() {
 
 // --- fork -------------------------------------------------------------------
 void BeforeFork() {
+  // The marker's pass runs on this thread: what it allocates is the shim's,
+  // and it must not wait for ring space the drain (whose lock it holds) frees.
+  ThreadState& t = t_thread;
+  const bool was_busy = t.busy;
+  t.busy = true;
   DrainBeforeFork();
+  t.busy = was_busy;
 }
 void AfterForkParent() {
   DrainAfterForkParent();

@@ -34,8 +34,18 @@ void EncodeHello(const HelloInfo& h, ByteBuffer* msg) {
   if (h.forked) {
     b.PutVarintField(f::kHelloForked, 1);
     b.PutVarintField(f::kHelloForkTime, h.fork_time_unix_ns);
+    b.PutVarintField(f::kHelloParentPid, h.parent_pid);
+    b.PutVarintField(f::kHelloParentStartTime, h.parent_start_time_unix_ns);
+    if (h.fork_id) b.PutVarintField(f::kHelloForkId, h.fork_id);
   }
+  if (h.fork_markers_sent) b.PutVarintField(f::kHelloForkMarkersSent, h.fork_markers_sent);
   msg->PutMessageField(f::kMessageHello, b);
+}
+
+void EncodeForkMarker(uint64_t fork_id, ByteBuffer* msg) {
+  ByteBuffer b;
+  b.PutVarintField(f::kForkMarkerId, fork_id);
+  msg->PutMessageField(f::kMessageForkMarker, b);
 }
 
 void EncodeStack(uint32_t id, const uint64_t* pcs, uint32_t n, ByteBuffer* msg) {

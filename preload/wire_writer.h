@@ -20,6 +20,10 @@ struct HelloInfo {
   uint64_t sampling_interval_bytes = 1;
   bool forked = false;
   uint64_t fork_time_unix_ns = 0;
+  uint32_t parent_pid = 0;  // forked: the parent's Hello pid and start time
+  uint64_t parent_start_time_unix_ns = 0;
+  uint64_t fork_id = 0;            // 0: no ForkMarker was sent, nothing is inherited
+  uint64_t fork_markers_sent = 0;  // before this stream began
 };
 
 struct StatsInfo {
@@ -31,6 +35,7 @@ void EncodeHello(const HelloInfo& hello, ByteBuffer* msg);
 void EncodeStack(uint32_t id, const uint64_t* pcs, uint32_t n, ByteBuffer* msg);
 void EncodeStats(const StatsInfo& stats, ByteBuffer* msg);
 void EncodeGoodbye(bool has_exit_status, int exit_status, const char* how, ByteBuffer* msg);
+void EncodeForkMarker(uint64_t fork_id, ByteBuffer* msg);
 
 // The events of one message, as packed columns (see wire.Events).
 class EventColumns {

@@ -15,17 +15,20 @@ inline constexpr uint32_t kMaxFrameRawSize = 16u << 20;
 // Field numbers of wire.proto, for the hand-written encoder in the shim.
 namespace field {
 inline constexpr uint32_t kMessageHello = 1, kMessageModules = 2, kMessageStacks = 3,
-                          kMessageEvents = 4, kMessageStats = 5, kMessageGoodbye = 6;
+                          kMessageEvents = 4, kMessageStats = 5, kMessageGoodbye = 6,
+                          kMessageForkMarker = 8;
 inline constexpr uint32_t kHelloProtocolVersion = 1, kHelloPid = 2, kHelloPpid = 3, kHelloExe = 4,
                           kHelloArgv = 5, kHelloStartTime = 6, kHelloSamplingInterval = 7,
-                          kHelloForked = 8, kHelloForkTime = 9;
+                          kHelloForked = 8, kHelloForkTime = 9, kHelloParentPid = 10,
+                          kHelloParentStartTime = 11, kHelloForkId = 12, kHelloForkMarkersSent = 13;
+inline constexpr uint32_t kForkMarkerId = 1;
 inline constexpr uint32_t kModulePath = 1, kModuleLoadBias = 2, kModuleExecRanges = 3,
                           kModuleBuildId = 4;
 inline constexpr uint32_t kStackId = 1, kStackPcs = 2;
 inline constexpr uint32_t kEventsSizePlusOne = 1, kEventsAddressDelta = 2, kEventsStackId = 3,
                           kEventsTimeNs = 4;
-inline constexpr uint32_t kStatsDropped = 1, kStatsRss = 2, kStatsReentrant = 3,
-                          kStatsThreads = 4, kStatsTimeNs = 5;
+inline constexpr uint32_t kStatsDropped = 1, kStatsRss = 2, kStatsReentrant = 3, kStatsThreads = 4,
+                          kStatsTimeNs = 5;
 inline constexpr uint32_t kGoodbyeHasExitStatus = 1, kGoodbyeExitStatus = 2, kGoodbyeHow = 3;
 }  // namespace field
 

@@ -25,10 +25,16 @@ void WriteProcess(const report::Process& p, JsonWriter* w) {
   w->Field("end", EndWord(p.end()));
   if (!p.how().empty()) w->Field("how", p.how());  // "exit", "exec", "signal SIGABRT", ...
   w->Field("forked", p.forked());
+  if (p.inheritance() != report::Process::NOT_FORKED) {  // absent from older reports
+    w->Field("parent_pid", p.parent_pid());
+    w->Field("inheritance",
+             p.inheritance() == report::Process::INHERITED ? "inherited" : "unavailable");
+  }
   w->EndObject();
 }
 
-void WriteTotals(const report::Totals& t, JsonWriter* w) {
+void WriteTotals(const report::Report& report, JsonWriter* w) {
+  const report::Totals& t = report.totals();
   w->Key("totals");
   w->BeginObject();
   w->Field("allocations", t.allocations());
@@ -37,6 +43,12 @@ void WriteTotals(const report::Totals& t, JsonWriter* w) {
   w->Field("live_bytes", t.live_bytes());
   w->Field("live_allocations", t.live_allocations());
   w->Field("peak_live_bytes", t.peak_live_bytes());
+  if (report.process().inheritance() == report::Process::INHERITED) {
+    w->Field("inherited_bytes", t.inherited_bytes());
+    w->Field("inherited_allocations", t.inherited_allocations());
+    w->Field("inherited_live_bytes", t.inherited_live_bytes());
+    w->Field("inherited_live_allocations", t.inherited_live_allocations());
+  }
   w->EndObject();
 }
 
@@ -48,6 +60,10 @@ void WriteRow(const report::Report& report, const SiteRow& s, bool internal, Jso
   w->Field("allocations", s.allocations);
   w->Field("peak_live_bytes", s.peak_live_bytes);
   w->Field("temporary_allocations", s.temporary_allocations);
+  if (report.process().inheritance() == report::Process::INHERITED) {
+    w->Field("inherited_live_bytes", s.inherited_live_bytes);
+    w->Field("inherited_live_allocations", s.inherited_live_allocations);
+  }
   if (SamplingInterval(report) > 1) {
     w->Field("live_samples", s.live_samples);
     w->Field("live_bytes_ci_low", s.live_bytes_ci_low);
@@ -200,7 +216,7 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   w.BeginObject();
   WriteProcess(report.process(), &w);
   w.Field("sampling_interval_bytes", SamplingInterval(report));
-  WriteTotals(report.totals(), &w);
+  WriteTotals(report, &w);
   w.Field("dropped_events", report.dropped_events());
   WriteAllSites(report, table, top, &w);
   WriteLeakSummary(table, &w);

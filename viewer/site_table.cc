@@ -104,6 +104,8 @@ void AddSite(const report::Site& s, int index, SiteRow* row) {
   row->peak_live_bytes += s.peak_live_bytes();
   row->temporary_allocations += s.temporary_allocations();
   row->live_samples += s.live_samples();
+  row->inherited_live_bytes += s.inherited_live_bytes();
+  row->inherited_live_allocations += s.inherited_live_allocations();
   row->live_bytes_ci_low += s.live_bytes_ci_low();
   row->live_bytes_ci_high += s.live_bytes_ci_high();
 }

@@ -48,6 +48,9 @@ struct SiteRow {
   uint64_t live_samples = 0;
   uint64_t live_bytes_ci_low = 0;
   uint64_t live_bytes_ci_high = 0;
+  // Of live_*: blocks a forked child inherited from its parent at fork.
+  uint64_t inherited_live_bytes = 0;
+  uint64_t inherited_live_allocations = 0;
 };
 
 struct SiteTable {

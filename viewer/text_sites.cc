@@ -31,6 +31,10 @@ std::string SiteBlock(const report::Report& report, const SiteRow& s, size_t ran
                     HumanBytes(s.allocated_bytes) + " allocated here in " + approx +
                     CountOf(s.allocations, "call", "calls");
   if (s.sites.size() > 1) out += " (" + CountOf(s.sites.size(), "stack", "stacks") + ")";
+  if (s.inherited_live_allocations > 0)
+    out += std::string("\n    inherited from the parent at fork: ") + approx +
+           CountOf(s.inherited_live_allocations, "allocation", "allocations") + " (" + approx +
+           HumanBytes(s.inherited_live_bytes) + ") of these";
   return out + "\n" + StackText(report, s.frames, options.max_frames, style);
 }
 

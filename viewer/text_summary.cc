@@ -44,8 +44,25 @@ std::string CommandLine(const report::Process& p) {
 
 std::string Identity(const report::Process& p) {
   std::string out = "pid " + std::to_string(p.pid()) + ", parent " + std::to_string(p.ppid());
-  if (p.forked()) out += ", forked from a traced parent (inherited memory not counted)";
+  // A report from before inheritance existed says nothing of it.
+  if (p.forked() && p.inheritance() == report::Process::NOT_FORKED)
+    out += ", forked from a traced parent (inherited memory not counted)";
+  else if (p.forked())
+    out += ", forked from traced parent pid " + std::to_string(p.parent_pid());
   return out;
+}
+
+// A forked child: what it inherited from the parent at fork (attributed to
+// it from then on), or why it could not be known.
+std::string Inherited(const report::Process& p, const report::Totals& t) {
+  if (p.inheritance() == report::Process::INHERITED)
+    return HumanBytes(t.inherited_bytes()) + " in " +
+           CountOf(t.inherited_allocations(), "allocation", "allocations") + " from parent pid " +
+           std::to_string(p.parent_pid()) + " at fork; " +
+           WithThousands(t.inherited_live_allocations()) + " still live (" +
+           HumanBytes(t.inherited_live_bytes()) + ")";
+  return "unavailable: the parent's live allocations at fork are not known, so frees of "
+         "them count as unmatched";
 }
 
 std::string Sampling(uint64_t interval) {
@@ -78,6 +95,8 @@ std::string RenderProcessSummary(const report::Report& report, const TextStyle& 
   out += Line(style, "Allocations",
               WithThousands(t.allocations()) + " (" + HumanBytes(t.allocated_bytes()) + "), " +
                   CountOf(t.frees(), "free", "frees"));
+  if (p.inheritance() != report::Process::NOT_FORKED)
+    out += Line(style, "Inherited", Inherited(p, t));
   out += Line(style, "Dropped", CountOf(report.dropped_events(), "event", "events"));
   out += Line(style, "Sampling", Sampling(SamplingInterval(report)));
   out += DroppedWarning(report.dropped_events(), style);

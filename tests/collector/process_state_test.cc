@@ -221,5 +221,66 @@ TEST(ProcessState, SampledIntervalLowBoundClampsAtZero) {
   EXPECT_EQ(r.sites(0).live_bytes_ci_low(), 0u);
 }
 
+// A forked child seeded from its parent's state at the marker: inherited
+// blocks are live but not the child's allocations; freeing or replacing one
+// takes it out of the inherited figures too.
+TEST(ForkedChild, InheritedBlocksAreLiveButNotAllocatedByTheChild) {
+  ProcessState parent;
+  wire::Message p = HelloMessage(7, "/bin/prog");
+  AddStack(&p, 1, {0xa1});
+  *p.mutable_events() =
+      EventsBuilder().Alloc(0x1000, 100, 1).Alloc(0x2000, 100, 1).Alloc(0x3000, 40, 1).Build(5);
+  parent.Apply(p);
+  ForkSnapshot snapshot = parent.SnapshotForFork();
+  EXPECT_EQ(snapshot.parent_pid, 7u);
+  EXPECT_EQ(snapshot.live.size(), 3u);
+
+  ProcessState child;
+  wire::Message c = HelloMessage(8, "/bin/prog");
+  c.mutable_hello()->set_forked(true);
+  c.mutable_hello()->set_fork_id(1);
+  AddStack(&c, 2, {0xb1});
+  *c.mutable_events() = EventsBuilder()
+                            .Free(0x1000)          // inherited: matched
+                            .Alloc(0x2000, 8, 2)   // replaces an inherited block
+                            .Alloc(0x4000, 16, 1)  // the parent's stack id
+                            .Build(6);
+  child.Apply(c, &snapshot);
+  EXPECT_EQ(child.inheritance(), Inheritance::kInherited);
+  const ProcessTotals& t = child.totals();
+  EXPECT_EQ(Count(t.inherited_count_fp), 3u);
+  EXPECT_EQ(Bytes(t.inherited_bytes_fp), 240u);
+  EXPECT_EQ(Count(t.inherited_live_count_fp), 1u);  // 0x3000
+  EXPECT_EQ(Bytes(t.inherited_live_bytes_fp), 40u);
+  EXPECT_EQ(Count(t.allocated_count_fp), 2u);
+  EXPECT_EQ(Bytes(t.allocated_bytes_fp), 24u);
+  EXPECT_EQ(Bytes(t.live_bytes_fp), 64u);
+  EXPECT_EQ(Bytes(t.peak_live_bytes_fp), 240u);
+  EXPECT_EQ(t.unmatched_frees, 0u);
+  EXPECT_EQ(t.replaced_allocations, 1u);
+  EXPECT_EQ(child.allocation_seq(), 2u);
+  ASSERT_EQ(child.site_count(), 2u);
+  const SiteStats a = child.site(0);
+  EXPECT_EQ(Bytes(a.live_bytes_fp), 56u);
+  EXPECT_EQ(Count(a.allocated_count_fp), 1u);
+  EXPECT_EQ(Count(a.inherited_live_count_fp), 1u);
+  EXPECT_EQ(Bytes(a.inherited_live_bytes_fp), 40u);
+  EXPECT_EQ(Bytes(a.at_peak_bytes_fp), 240u);
+}
+
+TEST(ForkedChild, WithoutASnapshotParentStackIdsGoToAnUnknownSite) {
+  ProcessState child;
+  wire::Message c = HelloMessage(8, "/bin/prog");
+  c.mutable_hello()->set_forked(true);
+  c.mutable_hello()->set_fork_id(1);
+  *c.mutable_events() = EventsBuilder().Free(0x1000).Alloc(0x4000, 16, 5).Build(6);
+  child.Apply(c, nullptr);
+  EXPECT_EQ(child.inheritance(), Inheritance::kUnavailable);
+  EXPECT_EQ(child.totals().unmatched_frees, 1u);
+  ASSERT_EQ(child.site_count(), 1u);
+  EXPECT_TRUE(child.site_pcs(0).empty());
+  EXPECT_EQ(Bytes(child.site(0).live_bytes_fp), 16u);
+}
+
 }  // namespace
 }  // namespace leakscope::collector

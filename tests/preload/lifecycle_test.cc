@@ -196,9 +196,66 @@ TEST(Lifecycle, ForkFromAThreadedParentGivesEachProcessItsOwnReport) {
   ExpectSite(*parent, "parent_leak", 1000, 5);
   EXPECT_EQ(SiteOf(*parent, "child_leak"), nullptr);
   ExpectSite(*child, "child_leak", 2100, 7);
-  // The child's report covers what it allocated after the fork.
-  EXPECT_EQ(SiteOf(*child, "parent_leak"), nullptr);
+  // What the parent allocated before the fork is the child's from then on,
+  // as inherited: live, not allocated by it.
+  ExpectSite(*child, "parent_leak", 1000, 5);
+  EXPECT_EQ(SiteOf(*child, "parent_leak")->inherited_live_allocations(), 5u);
+  EXPECT_EQ(SiteOf(*child, "parent_leak")->allocations(), 0u);
   EXPECT_EQ(child->process().end(), Process::EXITED);
+}
+
+TEST(Lifecycle, AForkedChildInheritsTheParentsLiveAllocations) {
+  const Traced run = RunTraced("fork_inherit");
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 2u) << run.err;
+  const Report* parent = nullptr;
+  const Report* child = nullptr;
+  for (const Report& r : run.reports) (r.process().forked() ? child : parent) = &r;
+  ASSERT_NE(parent, nullptr);
+  ASSERT_NE(child, nullptr);
+
+  ExpectSite(*parent, "inherited_site", 100000, 1000);
+  EXPECT_EQ(SiteOf(*parent, "inherited_site")->allocations(), 1000u);
+  EXPECT_EQ(SiteOf(*parent, "inherited_site")->inherited_live_allocations(), 0u);
+  EXPECT_EQ(SiteOf(*parent, "child_site"), nullptr);
+  EXPECT_EQ(parent->process().inheritance(), Process::NOT_FORKED);
+
+  EXPECT_EQ(child->process().inheritance(), Process::INHERITED);
+  EXPECT_EQ(child->process().parent_pid(), parent->process().pid());
+  ExpectSite(*child, "inherited_site", 60000, 600);
+  const Site* a = SiteOf(*child, "inherited_site");
+  EXPECT_EQ(a->inherited_live_allocations(), 600u);
+  EXPECT_EQ(a->inherited_live_bytes(), 60000u);
+  EXPECT_EQ(a->allocations(), 0u);  // the parent made them
+  EXPECT_EQ(a->allocated_bytes(), 0u);
+  ExpectSite(*child, "child_site", 10000, 50);
+  const Site* b = SiteOf(*child, "child_site");
+  EXPECT_EQ(b->allocations(), 50u);
+  EXPECT_EQ(b->inherited_live_allocations(), 0u);
+  EXPECT_EQ(child->totals().unmatched_frees(), 0u);
+  // Everything the parent held at the marker, of which 400 blocks were freed.
+  EXPECT_GE(child->totals().inherited_allocations(), 1000u);
+  EXPECT_EQ(child->totals().inherited_allocations() - child->totals().inherited_live_allocations(),
+            400u);
+  EXPECT_EQ(child->process().end(), Process::EXITED);
+  EXPECT_EQ(child->process().exit_status(), 0);
+}
+
+TEST(Lifecycle, TwoThreadsForkingAtOnceEachHaveAChildThatInherits) {
+  const Traced run = RunTraced("fork_twice_at_once");
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 3u) << run.err;
+  int children = 0;
+  for (const Report& r : run.reports) {
+    if (!r.process().forked()) continue;
+    ++children;
+    EXPECT_EQ(r.process().inheritance(), Process::INHERITED);
+    ExpectSite(r, "leak_ten", 1000, 10);
+    EXPECT_EQ(SiteOf(r, "leak_ten")->inherited_live_allocations(), 10u);
+    ExpectSite(r, "child_site", 10000, 50);
+    EXPECT_EQ(r.totals().unmatched_frees(), 0u);
+  }
+  EXPECT_EQ(children, 2);
 }
 
 TEST(Lifecycle, ThousandsOfShortLivedThreadsLoseNothingAndLeaveNoMemory) {

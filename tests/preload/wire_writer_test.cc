@@ -39,7 +39,12 @@ TEST(WireWriter, HelloAndGoodbyeDecode) {
   h.sampling_interval_bytes = 524288;
   h.forked = true;
   h.fork_time_unix_ns = 1700000000999999999ull;
+  h.parent_pid = 4000;
+  h.parent_start_time_unix_ns = 1699999999000000001ull;
+  h.fork_id = 3;
+  h.fork_markers_sent = 2;
   EncodeHello(h, &msg);
+  EncodeForkMarker(9, &msg);
   EncodeGoodbye(true, -3, "exit", &msg);
   ASSERT_TRUE(EncodeFrame(msg, &frame));
   wire::Message m = DecodeFrame(frame);
@@ -56,6 +61,11 @@ TEST(WireWriter, HelloAndGoodbyeDecode) {
   EXPECT_EQ(m.hello().sampling_interval_bytes(), 524288u);
   EXPECT_TRUE(m.hello().forked());
   EXPECT_EQ(m.hello().fork_time_unix_ns(), 1700000000999999999ull);
+  EXPECT_EQ(m.hello().parent_pid(), 4000u);
+  EXPECT_EQ(m.hello().parent_start_time_unix_ns(), 1699999999000000001ull);
+  EXPECT_EQ(m.hello().fork_id(), 3u);
+  EXPECT_EQ(m.hello().fork_markers_sent(), 2u);
+  EXPECT_EQ(m.fork_marker().fork_id(), 9u);
   EXPECT_TRUE(m.goodbye().has_exit_status());
   EXPECT_EQ(m.goodbye().exit_status(), -3);
   EXPECT_EQ(m.goodbye().how(), "exit");

@@ -131,6 +131,42 @@ TEST(JsonReport, SampledSitesCarryConfidenceInterval) {
   EXPECT_EQ(RenderJsonReport(TinyReport(), 0).find("live_samples"), std::string::npos);
 }
 
+TEST(JsonReport, ForkedChildCarriesWhatItInherited) {
+  report::Report r = TinyReport();
+  r.mutable_process()->set_inheritance(report::Process::INHERITED);
+  r.mutable_process()->set_parent_pid(6);
+  report::Totals* t = r.mutable_totals();
+  t->set_inherited_bytes(1000);
+  t->set_inherited_allocations(10);
+  t->set_inherited_live_bytes(100);
+  t->set_inherited_live_allocations(1);
+  r.mutable_sites(0)->set_inherited_live_bytes(100);
+  r.mutable_sites(0)->set_inherited_live_allocations(1);
+  const std::string json = RenderJsonReport(r, 0);
+  EXPECT_NE(json.find("    \"forked\": true,\n"
+                      "    \"parent_pid\": 6,\n"
+                      "    \"inheritance\": \"inherited\"\n"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("    \"peak_live_bytes\": 300,\n"
+                      "    \"inherited_bytes\": 1000,\n"
+                      "    \"inherited_allocations\": 10,\n"
+                      "    \"inherited_live_bytes\": 100,\n"
+                      "    \"inherited_live_allocations\": 1\n"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("      \"temporary_allocations\": 0,\n"
+                      "      \"inherited_live_bytes\": 100,\n"
+                      "      \"inherited_live_allocations\": 1,\n"),
+            std::string::npos)
+      << json;
+
+  r.mutable_process()->set_inheritance(report::Process::INHERITANCE_UNAVAILABLE);
+  const std::string unavailable = RenderJsonReport(r, 0);
+  EXPECT_NE(unavailable.find("    \"inheritance\": \"unavailable\"\n"), std::string::npos);
+  EXPECT_EQ(unavailable.find("inherited_"), std::string::npos);
+}
+
 TEST(JsonReport, EndWords) {
   report::Report r = TinyReport();
   const std::pair<report::Process::End, const char*> cases[] = {

@@ -76,6 +76,49 @@ TEST(TextReport, SignaledForkedWithDroppedEventsAndHostileStrings) {
   EXPECT_EQ(RenderTextReport(TinyReport(), TextOptions{}), expected);
 }
 
+// A forked child: what it inherited at fork, and which sites hold it.
+report::Report InheritedChild() {
+  report::Report r = TinyReport();
+  r.mutable_process()->set_inheritance(report::Process::INHERITED);
+  r.mutable_process()->set_parent_pid(1234);
+  report::Totals* t = r.mutable_totals();
+  t->set_inherited_bytes(1258291);
+  t->set_inherited_allocations(1000);
+  t->set_inherited_live_bytes(60000);
+  t->set_inherited_live_allocations(600);
+  r.mutable_sites(0)->set_inherited_live_bytes(100);
+  r.mutable_sites(0)->set_inherited_live_allocations(1);
+  return r;
+}
+
+TEST(TextReport, ForkedChildSaysWhatItInherited) {
+  const std::string text = RenderTextReport(InheritedChild(), TextOptions{});
+  EXPECT_NE(text.find("Process      pid 7, parent 6, forked from traced parent pid 1234\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Allocations  2 (300 B), 1 free\n"
+                      "Inherited    1.2 MiB in 1,000 allocations from parent pid 1234 at fork; "
+                      "600 still live (58.6 KiB)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("#1  100 B live (100 bytes) in 1 allocation; 300 B allocated here in 2 "
+                      "calls\n    inherited from the parent at fork: 1 allocation (100 B) of "
+                      "these\n    f  "),
+            std::string::npos)
+      << text;
+}
+
+TEST(TextReport, ForkedChildWithoutItsParentsStateSaysSo) {
+  report::Report r = TinyReport();
+  r.mutable_process()->set_inheritance(report::Process::INHERITANCE_UNAVAILABLE);
+  r.mutable_process()->set_parent_pid(6);
+  const std::string text = RenderTextReport(r, TextOptions{});
+  EXPECT_NE(text.find("Inherited    unavailable: the parent's live allocations at fork are not "
+                      "known, so frees of them count as unmatched\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(TextReport, TopLimitsSitesAndSaysWhatIsHidden) {
   TextOptions options;
   options.top = 1;

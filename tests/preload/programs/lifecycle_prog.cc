@@ -136,6 +136,62 @@ static int ForkFromThreads() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
 }
 
+// --- fork: the child inherits the parent's live blocks ------------------------------
+static void* g_inherited[1000];
+extern "C" NOINLINE void inherited_site() {
+  for (void*& p : g_inherited) p = malloc(100);
+}
+extern "C" NOINLINE void child_site() {
+  for (int i = 0; i < 50; ++i) Keep(malloc(200));
+}
+static void* Churn(void* s) {
+  while (!static_cast<std::atomic<bool>*>(s)->load()) free(malloc(50));
+  return nullptr;
+}
+// 1000 x 100 B kept, two threads allocating while the main thread forks; the
+// child frees 400 of the inherited blocks and makes 50 x 200 B of its own.
+static int ForkInherit() {
+  inherited_site();
+  std::atomic<bool> stop{false};
+  pthread_t churn[2];
+  for (pthread_t& t : churn) pthread_create(&t, nullptr, Churn, &stop);
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (int i = 0; i < 400; ++i) free(g_inherited[i]);
+    child_site();
+    exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  stop = true;
+  for (pthread_t t : churn) pthread_join(t, nullptr);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+}
+
+// Two threads fork at once: each child gets its own marker.
+static void* ForkAndWait(void*) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    child_site();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return reinterpret_cast<void*>(
+      static_cast<intptr_t>(WIFEXITED(status) ? WEXITSTATUS(status) : 99));
+}
+static int ForkTwiceAtOnce() {
+  pthread_t t[2];
+  for (pthread_t& x : t) pthread_create(&x, nullptr, ForkAndWait, nullptr);
+  intptr_t rc = 0;
+  for (pthread_t x : t) {
+    void* r = nullptr;
+    pthread_join(x, &r);
+    rc |= reinterpret_cast<intptr_t>(r);
+  }
+  return static_cast<int>(rc);
+}
+
 // --- modules ----------------------------------------------------------------------
 static int PluginLeak(const char* path) {
   void* h = dlopen(path, RTLD_NOW);
@@ -185,6 +241,8 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "threads")) return ManyThreads(argc > 2 ? atoi(argv[2]) : 2000);
   if (!strcmp(mode, "signals")) return SignalStorm();
   if (!strcmp(mode, "fork")) return ForkFromThreads();
+  if (!strcmp(mode, "fork_inherit")) return ForkInherit();
+  if (!strcmp(mode, "fork_twice_at_once")) return ForkTwiceAtOnce();
   if (!strcmp(mode, "plugin")) return PluginLeak(argv[2]);
   if (!strcmp(mode, "burst")) {
     burst();

@@ -185,6 +185,14 @@ TEST(TextReport, OtherEndings) {
   EXPECT_NE(
       RenderTextReport(r, TextOptions{}).find("Ended        ended by _exit, exit status unknown\n"),
       std::string::npos);
+  EXPECT_NE(RenderTextReport(r, TextOptions{}).find("\nSurviving allocations by call site (2 of"),
+            std::string::npos);
+  r.mutable_process()->set_how("exec");  // the image was replaced: its memory went with it
+  const std::string exec = RenderTextReport(r, TextOptions{});
+  EXPECT_NE(exec.find("\nHeld when exec replaced this image (released by the kernel, not "
+                      "leaked), by call site (2 of 2 sites):\n"),
+            std::string::npos);
+  EXPECT_EQ(exec.find("Surviving allocations"), std::string::npos);
   r.mutable_process()->set_end(report::Process::RUNNING);
   const std::string running = RenderTextReport(r, TextOptions{});
   EXPECT_NE(running.find("Ended        still running (this is a snapshot)\n"), std::string::npos);

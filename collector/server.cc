@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -107,6 +108,7 @@ struct Server::Impl {
   std::condition_variable changed;
   std::function<void(const FinishedProcess&)> on_report;
   std::unordered_map<uint32_t, int> open_pids;  // pid -> open streams that said hello
+  size_t pending_forks = 0;                     // forks.size(), as of the loop's last round
   // Per pid, the report of its newest image (latest hello start time): the
   // one that ran until the process ended.
   struct Newest {
@@ -158,6 +160,7 @@ struct Server::Impl {
   void RestoreOwnEnd(const Newest& n);
   // The daemon's periodic work (server_daemon.cc).
   void Tick();
+  void PublishPendingForks();
   void SnapshotIfRequested();
   void MaybeDumpAbove(Connection* c);
   void Snapshot(Connection* c, const char* why);
@@ -279,7 +282,18 @@ bool Server::Impl::WaitAndDispatch() {
   }
   // Released children are read when epoll next reports them.
   ReleaseHeld(false);
+  PublishPendingForks();
   return true;
+}
+
+// For WaitUntilIdle (another thread): how many forked children the
+// registry still expects to connect.
+void Server::Impl::PublishPendingForks() {
+  const size_t pending = forks.size();
+  std::lock_guard<std::mutex> lock(mu);
+  if (pending == pending_forks) return;
+  pending_forks = pending;
+  changed.notify_all();
 }
 
 // Stop(): take what has arrived, then report every stream still open.
@@ -613,6 +627,19 @@ std::optional<FinishedProcess> Server::WaitForReport(uint32_t pid,
       return std::nullopt;
     }
   }
+}
+
+std::vector<uint32_t> Server::WaitUntilIdle(std::chrono::milliseconds timeout) {
+  Impl& d = *impl_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> lock(d.mu);
+  const auto idle = [&d] { return d.loop_exited || (d.open_pids.empty() && !d.pending_forks); };
+  d.changed.wait_until(lock, deadline, idle);
+  std::vector<uint32_t> open;
+  for (const auto& [pid, streams] : d.open_pids) open.push_back(pid);
+  std::sort(open.begin(), open.end());
+  if (open.empty() && d.pending_forks && !d.loop_exited) open.push_back(0);  // not yet connected
+  return open;
 }
 
 void Server::SetOnReport(std::function<void(const FinishedProcess&)> callback) {

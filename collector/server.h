@@ -73,6 +73,12 @@ class Server {
   // nullopt on timeout or if no stream from `pid` ever arrived.
   std::optional<FinishedProcess> WaitForReport(uint32_t pid, std::chrono::milliseconds timeout);
 
+  // Thread-safe. Blocks until no traced stream is open and no forked child
+  // that its parent announced is still to connect, or `timeout` passes.
+  // Returns the pids whose streams are still open, sorted (a 0 stands for
+  // announced children not connected yet); empty when idle.
+  std::vector<uint32_t> WaitUntilIdle(std::chrono::milliseconds timeout);
+
   // Called (on the Run() thread) each time a report is written.
   void SetOnReport(std::function<void(const FinishedProcess&)> callback);
 

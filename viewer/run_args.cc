@@ -26,6 +26,9 @@ ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, st
     } else if (arg == "--no-follow") {
       out->no_follow = true;
       ++i;
+    } else if (arg == "--no-wait") {
+      out->no_wait = true;
+      ++i;
     } else if (arg == "--check") {
       out->check = true;
       ++i;

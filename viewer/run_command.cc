@@ -2,6 +2,7 @@
 // the shim preloaded, then the report of what it left allocated.
 #include "run_command.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -29,6 +31,9 @@ namespace {
 
 // How long to wait, after the command ended, for its stream to be drained.
 constexpr std::chrono::seconds kReportTimeout{10};
+// How long descendants still running when the command exits get before
+// `run` says it is waiting for them.
+constexpr std::chrono::milliseconds kDescendantGrace{300};
 
 void PrintError(const std::string& message) {
   std::fprintf(stderr, "leakscope run: %s\n", message.c_str());
@@ -100,14 +105,62 @@ struct Outcome {
   std::optional<collector::FinishedProcess> main_report;
 };
 
-// Runs the collector while the command runs, then until its report is out.
-Outcome Supervise(collector::Server* server, pid_t pid) {
+volatile sig_atomic_t g_stop_waiting = 0;
+
+void StopWaiting(int) {
+  g_stop_waiting = 1;
+}
+
+std::string DescribePids(const std::vector<uint32_t>& pids) {
+  std::string out;
+  for (uint32_t pid : pids) {
+    if (!out.empty()) out += ", ";
+    if (pid == 0) {
+      out += "forked children not connected yet";
+      continue;
+    }
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    out += std::to_string(pid) + (name.empty() ? "" : " (" + name + ")");
+  }
+  return out;
+}
+
+// The command has exited, but processes it started are still traced (a
+// daemon that forked into the background, workers, a child the command did
+// not wait for): wait for their streams to end too, so that their reports
+// are whole. SIGINT or SIGTERM stops the wait; their reports are then
+// written as they stand.
+void WaitForDescendants(collector::Server* server) {
+  std::vector<uint32_t> open = server->WaitUntilIdle(kDescendantGrace);
+  if (open.empty()) return;
+  std::fprintf(stderr,
+               "leakscope run: the command exited; still traced: %s. Waiting for them to end "
+               "(Ctrl-C writes their reports now).\n",
+               DescribePids(open).c_str());
+  struct sigaction stop = {}, old_int = {}, old_term = {};
+  stop.sa_handler = StopWaiting;
+  sigemptyset(&stop.sa_mask);
+  g_stop_waiting = 0;
+  sigaction(SIGINT, &stop, &old_int);
+  sigaction(SIGTERM, &stop, &old_term);
+  while (!g_stop_waiting && !server->WaitUntilIdle(std::chrono::milliseconds(100)).empty()) {
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+}
+
+// Runs the collector while the command runs, then until its report and
+// those of the processes it started are out.
+Outcome Supervise(collector::Server* server, pid_t pid, bool wait_for_descendants) {
   std::thread collector_thread([server] { server->Run(); });
   Outcome outcome;
   outcome.wait_status = WaitForwardingSignals(pid);
   server->RecordExit(static_cast<uint32_t>(pid), outcome.wait_status);
   outcome.main_report = server->WaitForReport(static_cast<uint32_t>(pid), kReportTimeout);
-  server->Stop();  // also finalizes streams of forked children still running
+  if (wait_for_descendants) WaitForDescendants(server);
+  server->Stop();  // also finalizes the streams of any still running
   collector_thread.join();
   return outcome;
 }
@@ -137,7 +190,7 @@ int Trace(const RunArgs& args, const std::string& shim) {
     return Fail("cannot execute '" + args.command[0] + "': " + std::strerror(child.exec_errno),
                 kExitCannotExec);
   }
-  const Outcome outcome = Supervise(&server, child.pid);
+  const Outcome outcome = Supervise(&server, child.pid, !args.no_wait);
   if (outcome.main_report) {
     PrintReport(*outcome.main_report, args.top);
   } else {

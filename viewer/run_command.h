@@ -17,6 +17,7 @@ struct RunArgs {
   size_t top = 10;
   bool lossy = false;      // --lossy: a full ring drops events instead of waiting
   bool no_follow = false;  // --no-follow: don't trace programs the command execs
+  bool no_wait = false;    // --no-wait: return when the command exits, not when all it started did
   bool check = false;      // --check: gate on the command's report (limits in check_options)
   CheckOptions check_options;
   std::vector<std::string> command;

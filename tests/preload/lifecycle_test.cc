@@ -426,5 +426,23 @@ TEST(Lifecycle, PosixSpawnAndVforkChildrenThatExecAreTracedAndTheParentGoesOn) {
   }
 }
 
+// A program that daemonizes (fork, the parent exits at once): `leakscope run`
+// waits for the daemon too, so its report is whole, not cut at the parent's
+// exit.
+TEST(Lifecycle, RunWaitsForADaemonThatOutlivesTheCommand) {
+  const Traced run = RunTraced("daemonize");
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 2u) << run.err;
+  const Report* daemon = nullptr;
+  for (const Report& r : run.reports)
+    if (r.process().forked()) daemon = &r;
+  ASSERT_NE(daemon, nullptr);
+  ExpectSite(*daemon, "daemon_leak", 300, 3);
+  EXPECT_EQ(daemon->process().end(), Process::EXITED);
+  EXPECT_EQ(daemon->process().exit_status(), 0);
+  EXPECT_NE(run.err.find("leakscope run: the command exited; still traced: "), std::string::npos)
+      << run.err;
+}
+
 }  // namespace
 }  // namespace leakscope

@@ -113,6 +113,27 @@ extern "C" NOINLINE void parent_leak() {
 extern "C" NOINLINE void child_leak() {
   for (int i = 0; i < 7; ++i) Keep(malloc(300));
 }
+// A daemon: the parent forks and leaves at once; the child, in its own
+// session, waits until it has been orphaned, then leaks and exits. Under
+// `leakscope run` its report must be whole: run waits for it.
+extern "C" NOINLINE void daemon_leak() {
+  for (int i = 0; i < 3; ++i) Keep(malloc(100));
+}
+static int Daemonize() {
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid != 0) return pid < 0 ? 1 : 0;
+  setsid();
+  while (getppid() == parent) {  // orphaned once the parent is gone
+    timespec ts = {0, 1000 * 1000};
+    nanosleep(&ts, nullptr);
+  }
+  timespec work = {0, 500 * 1000 * 1000};  // a daemon outlives its launcher: the scenario
+  nanosleep(&work, nullptr);
+  daemon_leak();
+  exit(0);
+}
+
 static int ForkFromThreads() {
   std::atomic<bool> stop{false};
   pthread_t busy;
@@ -241,6 +262,7 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "threads")) return ManyThreads(argc > 2 ? atoi(argv[2]) : 2000);
   if (!strcmp(mode, "signals")) return SignalStorm();
   if (!strcmp(mode, "fork")) return ForkFromThreads();
+  if (!strcmp(mode, "daemonize")) return Daemonize();
   if (!strcmp(mode, "fork_inherit")) return ForkInherit();
   if (!strcmp(mode, "fork_twice_at_once")) return ForkTwiceAtOnce();
   if (!strcmp(mode, "plugin")) return PluginLeak(argv[2]);

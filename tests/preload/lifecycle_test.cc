@@ -444,5 +444,17 @@ TEST(Lifecycle, RunWaitsForADaemonThatOutlivesTheCommand) {
       << run.err;
 }
 
+// Paths and arguments need not be UTF-8: the stream and the report carry them
+// as bytes (a proto3 string field would make the collector drop the stream).
+TEST(Lifecycle, ArgumentsThatAreNotUtf8KeepTheStreamWhole) {
+  const Traced run = RunTraced("return \"$(printf '\\377\\376')\"");
+  EXPECT_EQ(run.status, 3) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u) << run.err;
+  const Report& r = run.reports[0];
+  ASSERT_EQ(r.process().argv_size(), 3);
+  EXPECT_EQ(r.process().argv(2), "\xff\xfe");
+  ExpectSite(r, "leak_ten", 1000, 10);
+}
+
 }  // namespace
 }  // namespace leakscope

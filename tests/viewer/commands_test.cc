@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "cli_runner.h"
 #include "pprof/profile.pb.h"
@@ -212,9 +213,28 @@ TEST_F(CommandsTest, NewCommandsTurnAwayWhatIsNotAReport) {
   }
 }
 
-TEST_F(CommandsTest, UndecodableReportIsOneLine) {
-  // TinyReport has a path with an invalid UTF-8 byte: proto3 refuses to parse it.
+TEST_F(CommandsTest, NotUtf8StringsAreReadAndShownSafely) {
+  // TinyReport has a path with an invalid UTF-8 byte: carried as bytes.
   const std::string path = Write("tiny.lsr", testing::TinyReport());
+  const CliResult r = RunLeakscope({"report", path});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(CommandsTest, UndecodableReportIsOneLine) {
+  // A payload whose checksum is right but which is not a Report: field 1
+  // with wire type 7, which does not exist.
+  const std::string payload = "\x0f";
+  std::string file = "LSKR";
+  const auto put = [&file](uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) file.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  put(report::kReportFormatVersion, 4);
+  put(payload.size(), 8);
+  put(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(payload.data()), 1), 4);
+  put(0, 4);
+  const std::string path = dir_.path() + "/undecodable.lsr";
+  std::ofstream(path, std::ios::binary) << file + payload;
   const CliResult r = RunLeakscope({"report", path});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_EQ(r.err, "leakscope report: " + path + ": corrupt (cannot decode report)\n");

@@ -11,8 +11,12 @@
 #include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -30,11 +34,96 @@ namespace {
 // directories under /usr/lib/debug); libdwfl reads it through a char**.
 char* g_debuginfo_path = nullptr;
 
+// Whether libdw may ask debuginfod servers (LEAKSCOPE_DEBUGINFOD set).
+bool g_debuginfod = false;
+
+// The build id of an open ELF file: raw bytes, empty if it has none.
+std::string FileBuildId(int fd) {
+  std::string id;
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  const void* bits = nullptr;
+  const ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &bits) : -1;
+  if (len > 0) id.assign(static_cast<const char*>(bits), static_cast<size_t>(len));
+  if (elf) elf_end(elf);
+  return id;
+}
+
+uint32_t FileCrc(int fd) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  char buf[1 << 16];
+  off_t at = 0;
+  for (ssize_t n; (n = pread(fd, buf, sizeof buf, at)) > 0;) {
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf), static_cast<uInt>(n));
+    at += n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// Opens `path` if it is the debug file of `mod`: same build id, or, for a
+// module without one, the CRC its .gnu_debuglink names.
+int OpenIfDebugFileOf(Dwfl_Module* mod, const std::string& path, GElf_Word crc, bool check_crc,
+                      char** found) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  const int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  const bool ok = len > 0 ? FileBuildId(fd) == std::string(reinterpret_cast<const char*>(bits),
+                                                           static_cast<size_t>(len))
+                          : !check_crc || FileCrc(fd) == crc;
+  if (!ok) {
+    close(fd);
+    return -1;
+  }
+  *found = strdup(path.c_str());
+  return fd;
+}
+
+// dwfl_standard_find_debuginfo's local search (build-id directory, then the
+// debuglink next to the file, in .debug/ and under /usr/lib/debug) without
+// its last resort: libdw 0.188 dlopens libdebuginfod there (libcurl, gnutls,
+// krb5...: ~25 libraries, milliseconds of every report) even with no server
+// configured. With LEAKSCOPE_DEBUGINFOD the standard search runs in full.
+int FindDebuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                  const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                  char** debuginfo_file_name) {
+  if (g_debuginfod)
+    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                        debuglink_crc, debuginfo_file_name);
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  const int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  if (len > 1) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string path = "/usr/lib/debug/.build-id/";
+    for (int i = 0; i < len; ++i) {
+      path += kHex[bits[i] >> 4];
+      path += kHex[bits[i] & 15];
+      if (i == 0) path += '/';
+    }
+    path += ".debug";
+    const int fd = OpenIfDebugFileOf(mod, path, 0, false, debuginfo_file_name);
+    if (fd >= 0) return fd;
+  }
+  if (file_name == nullptr || file_name[0] != '/') return -1;
+  const std::string file(file_name);
+  const std::string dir = file.substr(0, file.rfind('/'));
+  const std::string link = debuglink_file ? debuglink_file : file.substr(dir.size() + 1) + ".debug";
+  for (const std::string& candidate :
+       {dir + "/" + link, dir + "/.debug/" + link, "/usr/lib/debug" + dir + "/" + link}) {
+    if (candidate == file) continue;  // the debuglink names the file itself
+    const int fd = OpenIfDebugFileOf(mod, candidate, debuglink_crc, debuglink_file != nullptr,
+                                     debuginfo_file_name);
+    if (fd >= 0) return fd;
+  }
+  return -1;
+}
+
 const Dwfl_Callbacks* OfflineCallbacks() {
   static const Dwfl_Callbacks callbacks = [] {
     Dwfl_Callbacks c{};
     c.find_elf = dwfl_build_id_find_elf;
-    c.find_debuginfo = dwfl_standard_find_debuginfo;
+    c.find_debuginfo = FindDebuginfo;
     c.section_address = dwfl_offline_section_address;
     c.debuginfo_path = &g_debuginfo_path;
     return c;
@@ -472,7 +561,8 @@ std::vector<SymbolizedFrame> Symbolizer::Impl::Resolve(uint64_t pc) {
 Symbolizer::Symbolizer() : impl_(new Impl) {
   // libdw would fetch missing debug info from debuginfod servers while a
   // report is being written: a collector must not stall on the network.
-  if (!getenv("LEAKSCOPE_DEBUGINFOD")) unsetenv("DEBUGINFOD_URLS");
+  g_debuginfod = getenv("LEAKSCOPE_DEBUGINFOD") != nullptr;
+  if (!g_debuginfod) unsetenv("DEBUGINFOD_URLS");
 }
 Symbolizer::~Symbolizer() = default;
 

@@ -285,6 +285,7 @@ void Server::Impl::AcceptAll() {
     c->peer_pid = static_cast<uint32_t>(cred.pid);
     c->decoder.set_limits(options.limits);
     c->watch.set_max_live_allocations(options.max_live_allocations);
+    c->watch.set_prewarm_symbols(options.prewarm_symbols);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;

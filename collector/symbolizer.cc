@@ -24,6 +24,8 @@
 #include <cstring>
 #include <iterator>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -484,9 +486,15 @@ std::vector<SymbolizedFrame> DwarfFrames(Dwfl_Module* mod, uint64_t pc, const Sy
   return frames;
 }
 
+// libdw is used from the report's thread and from prewarm threads (one per
+// stream's Symbolizer): each Dwfl is only ever used by one thread at a time,
+// and this keeps libdw's few shared structures out of any race.
+std::mutex g_libdw;
+
 // One registered module and, once a pc needs it, its Dwfl.
 struct LoadedModule {
   ModuleInfo info;
+  bool prewarm = false;  // handed to the prewarm thread (loop thread only)
   bool opened = false;
   Dwfl* dwfl = nullptr;           // owned; null if the file is unusable
   Dwfl_Module* module = nullptr;  // the single module of `dwfl`
@@ -524,6 +532,35 @@ struct LoadedModule {
 struct Symbolizer::Impl {
   std::vector<std::unique_ptr<LoadedModule>> modules;
   std::unordered_map<uint64_t, std::vector<SymbolizedFrame>> cache;
+  // The prewarm thread owns the modules queued for it until it is joined.
+  std::thread prewarm;
+  std::mutex prewarm_mu;  // guards the two below
+  std::vector<LoadedModule*> prewarm_queue;
+  bool prewarm_running = false;
+  size_t not_prewarmed = 0;  // modules never queued
+
+  void WaitPrewarm() {
+    if (prewarm.joinable()) prewarm.join();
+  }
+  void PrewarmMain() {
+    for (;;) {
+      LoadedModule* m;
+      {
+        std::lock_guard<std::mutex> lock(prewarm_mu);
+        if (prewarm_queue.empty()) {
+          prewarm_running = false;
+          return;
+        }
+        m = prewarm_queue.back();
+        prewarm_queue.pop_back();
+      }
+      std::lock_guard<std::mutex> lock(g_libdw);
+      if (Dwfl_Module* mod = m->Open()) {
+        Dwarf_Addr bias = 0;
+        dwfl_module_getdwarf(mod, &bias);  // finds and decompresses the debug info
+      }
+    }
+  }
 
   // The latest registered module wins when ranges overlap: a library loaded
   // where a dlclose'd one used to be.
@@ -564,17 +601,43 @@ Symbolizer::Symbolizer() : impl_(new Impl) {
   g_debuginfod = getenv("LEAKSCOPE_DEBUGINFOD") != nullptr;
   if (!g_debuginfod) unsetenv("DEBUGINFOD_URLS");
 }
-Symbolizer::~Symbolizer() = default;
+Symbolizer::~Symbolizer() {
+  impl_->WaitPrewarm();
+}
+
+void Symbolizer::Prewarm(const uint64_t* return_addresses, size_t n) {
+  std::vector<LoadedModule*> todo;
+  for (size_t i = 0; i < n && impl_->not_prewarmed > 0; ++i) {
+    LoadedModule* m = return_addresses[i] ? impl_->Find(return_addresses[i] - 1) : nullptr;
+    if (m == nullptr || m->prewarm || m->opened) continue;
+    m->prewarm = true;
+    --impl_->not_prewarmed;
+    todo.push_back(m);
+  }
+  if (todo.empty()) return;
+  Impl* impl = impl_.get();
+  {
+    std::lock_guard<std::mutex> lock(impl->prewarm_mu);
+    impl->prewarm_queue.insert(impl->prewarm_queue.end(), todo.begin(), todo.end());
+    if (impl->prewarm_running) return;  // it takes them too: never block the caller
+    impl->prewarm_running = true;
+  }
+  impl->WaitPrewarm();  // the previous thread, done with its queue
+  impl->prewarm = std::thread([impl] { impl->PrewarmMain(); });
+}
 
 void Symbolizer::AddModule(const ModuleInfo& module) {
   for (const auto& m : impl_->modules)
     if (m->info.path == module.path && m->info.load_bias == module.load_bias) return;
   impl_->modules.push_back(std::make_unique<LoadedModule>(module));
+  ++impl_->not_prewarmed;
 }
 
 const std::vector<SymbolizedFrame>& Symbolizer::Symbolize(uint64_t pc) {
   auto it = impl_->cache.find(pc);
   if (it != impl_->cache.end()) return it->second;
+  impl_->WaitPrewarm();
+  std::lock_guard<std::mutex> lock(g_libdw);
   return impl_->cache.emplace(pc, impl_->Resolve(pc)).first->second;
 }
 

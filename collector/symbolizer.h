@@ -45,6 +45,13 @@ class Symbolizer {
   // empty. Results are cached per pc.
   const std::vector<SymbolizedFrame>& Symbolize(uint64_t pc);
 
+  // Starts opening, on a thread of its own, the modules holding these
+  // return addresses (their symbol tables and debug info: decompressing
+  // libc's takes ~25 ms), so that a report at the end of the process does
+  // not wait for them. Symbolize() waits for it first. Modules already open
+  // or under way are skipped; cheap when there is nothing new.
+  void Prewarm(const uint64_t* return_addresses, size_t n);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -91,7 +91,7 @@ void ProcessState::Allocate(uint64_t address, uint64_t size, uint32_t site, uint
   ++totals_.events;
   if (auto replaced = live_.Insert(address, {size, site, ++allocation_seq_})) {
     ++totals_.replaced_allocations;
-    RemoveLive(*replaced);
+    RemoveLive(*replaced, weights_.For(replaced->size));
   }
   const SampleWeight w = weights_.For(size);
   SiteStats& s = sites_[site];
@@ -101,7 +101,7 @@ void ProcessState::Allocate(uint64_t address, uint64_t size, uint32_t site, uint
   s.allocated_bytes_fp += w.bytes_fp;
   s.allocated_count_fp += w.count_fp;
   s.live_samples += 1;
-  s.live_variance += w.variance;
+  if (!weights_.exact()) s.live_variance += w.variance;  // always 0 when exact
   totals_.allocated_count_fp += w.count_fp;
   totals_.allocated_bytes_fp += w.bytes_fp;
   totals_.live_bytes_fp += w.bytes_fp;
@@ -124,21 +124,21 @@ void ProcessState::Free(uint64_t address) {
     ++totals_.unmatched_frees;
     return;
   }
-  RemoveLive(*a);
   const SampleWeight w = weights_.For(a->size);
+  RemoveLive(*a, w);
   totals_.freed_count_fp += w.count_fp;
   if (follows_its_allocation) sites_[a->site].temporary_count_fp += w.count_fp;
 }
 
-void ProcessState::RemoveLive(const LiveAllocation& a) {
-  const SampleWeight w = weights_.For(a.size);
+void ProcessState::RemoveLive(const LiveAllocation& a, const SampleWeight& w) {
   SiteStats& s = sites_[a.site];
   Touch(s);
   s.live_bytes_fp -= w.bytes_fp;
   s.live_count_fp -= w.count_fp;
   s.live_samples -= 1;
   // Doubles do not cancel exactly; with no live sample the sum is 0 by definition.
-  s.live_variance = s.live_samples == 0 ? 0 : std::max(0.0, s.live_variance - w.variance);
+  if (!weights_.exact())
+    s.live_variance = s.live_samples == 0 ? 0 : std::max(0.0, s.live_variance - w.variance);
   totals_.live_bytes_fp -= w.bytes_fp;
   totals_.live_count_fp -= w.count_fp;
 }

@@ -89,7 +89,7 @@ class ProcessState {
   void ApplyStacks(const wire::Message& message);
   void ApplyEvents(const wire::Events& events);
   void ApplyStats(const wire::Stats& stats);
-  void RemoveLive(const LiveAllocation& a);
+  void RemoveLive(const LiveAllocation& a, const SampleWeight& w);
   void Touch(SiteStats& s);
 
   bool has_hello_ = false;

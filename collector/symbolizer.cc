@@ -532,33 +532,40 @@ struct LoadedModule {
 struct Symbolizer::Impl {
   std::vector<std::unique_ptr<LoadedModule>> modules;
   std::unordered_map<uint64_t, std::vector<SymbolizedFrame>> cache;
-  // The prewarm thread owns the modules queued for it until it is joined.
+  // Prewarm: a thread resolves the pcs of stacks as they arrive, in
+  // modules it owns (LoadedModule::prewarm) until it is joined; its results
+  // join the cache then.
+  struct PrewarmItem {
+    LoadedModule* module;
+    uint64_t pc;
+  };
   std::thread prewarm;
   std::mutex prewarm_mu;  // guards the two below
-  std::vector<LoadedModule*> prewarm_queue;
+  std::vector<PrewarmItem> prewarm_queue;
   bool prewarm_running = false;
-  size_t not_prewarmed = 0;  // modules never queued
+  std::vector<std::pair<uint64_t, std::vector<SymbolizedFrame>>> prewarmed;  // its results
+  std::unordered_map<uint64_t, bool> prewarm_seen;  // pcs queued (loop thread)
 
   void WaitPrewarm() {
-    if (prewarm.joinable()) prewarm.join();
+    if (!prewarm.joinable()) return;
+    prewarm.join();
+    for (auto& [pc, frames] : prewarmed) cache.emplace(pc, std::move(frames));
+    prewarmed.clear();
   }
   void PrewarmMain() {
-    for (;;) {
-      LoadedModule* m;
+    for (size_t next = 0;; ++next) {
+      PrewarmItem item;
       {
         std::lock_guard<std::mutex> lock(prewarm_mu);
-        if (prewarm_queue.empty()) {
+        if (next == prewarm_queue.size()) {
+          prewarm_queue.clear();
           prewarm_running = false;
           return;
         }
-        m = prewarm_queue.back();
-        prewarm_queue.pop_back();
+        item = prewarm_queue[next];
       }
       std::lock_guard<std::mutex> lock(g_libdw);
-      if (Dwfl_Module* mod = m->Open()) {
-        Dwarf_Addr bias = 0;
-        dwfl_module_getdwarf(mod, &bias);  // finds and decompresses the debug info
-      }
+      prewarmed.emplace_back(item.pc, ResolveIn(item.module, item.pc));
     }
   }
 
@@ -571,15 +578,21 @@ struct Symbolizer::Impl {
   }
 
   std::vector<SymbolizedFrame> Resolve(uint64_t pc);
+  static std::vector<SymbolizedFrame> ResolveIn(LoadedModule* loaded, uint64_t pc);
 };
 
 std::vector<SymbolizedFrame> Symbolizer::Impl::Resolve(uint64_t pc) {
-  SymbolizedFrame frame;
   LoadedModule* loaded = Find(pc);
   if (loaded == nullptr) {
+    SymbolizedFrame frame;
     frame.function = Hex(pc);
     return {frame};
   }
+  return ResolveIn(loaded, pc);
+}
+
+std::vector<SymbolizedFrame> Symbolizer::Impl::ResolveIn(LoadedModule* loaded, uint64_t pc) {
+  SymbolizedFrame frame;
   frame.module = loaded->info.path;
   frame.module_offset = pc - loaded->info.load_bias;
   Dwfl_Module* mod = loaded->Open();
@@ -606,16 +619,19 @@ Symbolizer::~Symbolizer() {
 }
 
 void Symbolizer::Prewarm(const uint64_t* return_addresses, size_t n) {
-  std::vector<LoadedModule*> todo;
-  for (size_t i = 0; i < n && impl_->not_prewarmed > 0; ++i) {
-    LoadedModule* m = return_addresses[i] ? impl_->Find(return_addresses[i] - 1) : nullptr;
-    if (m == nullptr || m->prewarm || m->opened) continue;
+  Impl* impl = impl_.get();
+  std::vector<Impl::PrewarmItem> todo;
+  for (size_t i = 0; i < n; ++i) {
+    if (return_addresses[i] == 0) continue;
+    const uint64_t pc = return_addresses[i] - 1;  // the call site, as reports ask
+    if (!impl->prewarm_seen.emplace(pc, true).second || impl->cache.count(pc)) continue;
+    LoadedModule* m = impl->Find(pc);
+    // A module opened by Symbolize() stays with this thread; it is cheap now.
+    if (m == nullptr || (!m->prewarm && m->opened)) continue;
     m->prewarm = true;
-    --impl_->not_prewarmed;
-    todo.push_back(m);
+    todo.push_back({m, pc});
   }
   if (todo.empty()) return;
-  Impl* impl = impl_.get();
   {
     std::lock_guard<std::mutex> lock(impl->prewarm_mu);
     impl->prewarm_queue.insert(impl->prewarm_queue.end(), todo.begin(), todo.end());
@@ -630,7 +646,6 @@ void Symbolizer::AddModule(const ModuleInfo& module) {
   for (const auto& m : impl_->modules)
     if (m->info.path == module.path && m->info.load_bias == module.load_bias) return;
   impl_->modules.push_back(std::make_unique<LoadedModule>(module));
-  ++impl_->not_prewarmed;
 }
 
 const std::vector<SymbolizedFrame>& Symbolizer::Symbolize(uint64_t pc) {

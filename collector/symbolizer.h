@@ -45,11 +45,11 @@ class Symbolizer {
   // empty. Results are cached per pc.
   const std::vector<SymbolizedFrame>& Symbolize(uint64_t pc);
 
-  // Starts opening, on a thread of its own, the modules holding these
-  // return addresses (their symbol tables and debug info: decompressing
-  // libc's takes ~25 ms), so that a report at the end of the process does
-  // not wait for them. Symbolize() waits for it first. Modules already open
-  // or under way are skipped; cheap when there is nothing new.
+  // Starts symbolizing the call sites of these return addresses on a thread
+  // of its own (opening their modules: decompressing libc's debug info
+  // alone takes ~25 ms), so that a report written when the process ends
+  // does not wait for it. Symbolize() joins that thread first, and its
+  // results are cached. Addresses seen before are skipped.
   void Prewarm(const uint64_t* return_addresses, size_t n);
 
  private:

@@ -54,16 +54,22 @@ void ProcessState::ApplyStacks(const wire::Message& m) {
 void ProcessState::ApplyEvents(const wire::Events& e) {
   // Address deltas restart from 0 in each Events message.
   uint64_t address = 0;
-  int next_stack = 0;
   const int n = e.size_plus_one_size();
+  const uint64_t* sizes = e.size_plus_one().data();
+  const int64_t* deltas = e.address_delta().data();
+  const uint32_t* stack_ids = e.stack_id().data();
+  const uint64_t time_ns = e.time_ns();
+  // A program allocates from one site many times in a row.
+  uint32_t last_id = 0, last_site = StackIdMap::kNone;
   for (int i = 0; i < n; ++i) {
-    address += static_cast<uint64_t>(e.address_delta(i));
-    const uint64_t size_plus_one = e.size_plus_one(i);
+    address += static_cast<uint64_t>(deltas[i]);
+    const uint64_t size_plus_one = sizes[i];
     if (size_plus_one == 0) {
       DoFree(address);
     } else {
-      uint32_t site = stack_to_site_.Find(e.stack_id(next_stack++));
-      DoAllocate(address, size_plus_one - 1, site, e.time_ns());
+      const uint32_t id = *stack_ids++;
+      if (id != last_id) last_site = stack_to_site_.Find(last_id = id);
+      DoAllocate(address, size_plus_one - 1, last_site, time_ns);
     }
   }
 }

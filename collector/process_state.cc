@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+// The per-event functions, all inlined into ApplyEvents: one loop, no calls
+// (each used to save and restore a handful of registers per event).
+#define LS_HOT inline __attribute__((always_inline))
+
 namespace leakscope::collector {
 
 void ProcessState::Apply(const wire::Message& m, ForkSnapshot* inherited) {
@@ -116,17 +120,26 @@ void ProcessState::ApplyStacks(const wire::Message& m) {
 void ProcessState::ApplyEvents(const wire::Events& e) {
   // Address deltas restart from 0 in each Events message.
   uint64_t address = 0;
-  int next_stack = 0;
   const int n = e.size_plus_one_size();
+  const uint64_t* sizes = e.size_plus_one().data();
+  const int64_t* deltas = e.address_delta().data();
+  const uint32_t* stack_ids = e.stack_id().data();
+  const uint64_t time_ns = e.time_ns();
+  // A program allocates from one site many times in a row.
+  uint32_t last_id = 0, last_site = StackIdMap::kNone;
   for (int i = 0; i < n; ++i) {
-    address += static_cast<uint64_t>(e.address_delta(i));
-    const uint64_t size_plus_one = e.size_plus_one(i);
+    address += static_cast<uint64_t>(deltas[i]);
+    const uint64_t size_plus_one = sizes[i];
     if (size_plus_one == 0) {
-      Free(address);
+      DoFree(address);
     } else {
-      uint32_t site = stack_to_site_.Find(e.stack_id(next_stack++));
-      if (site == StackIdMap::kNone) site = UnknownStackSite();
-      Allocate(address, size_plus_one - 1, site, e.time_ns());
+      const uint32_t id = *stack_ids++;
+      if (id != last_id || last_site == StackIdMap::kNone) {
+        last_site = stack_to_site_.Find(last_id = id);
+        // A forked child's parent stack it was not given (inheritance unavailable).
+        if (last_site == StackIdMap::kNone) last_site = UnknownStackSite();
+      }
+      DoAllocate(address, size_plus_one - 1, last_site, time_ns);
     }
   }
 }
@@ -141,7 +154,7 @@ void ProcessState::ApplyStats(const wire::Stats& s) {
 // Before a site changes, if the process peaked since its last change, its
 // current value is its value at that peak: save it. O(1) per event instead of
 // copying every site at every new peak.
-void ProcessState::Touch(SiteStats& s) {
+LS_HOT void ProcessState::Touch(SiteStats& s) {
   if (s.peak_epoch != peak_epoch_) {
     s.at_peak_bytes_fp = s.live_bytes_fp;
     s.peak_epoch = peak_epoch_;
@@ -154,11 +167,12 @@ SiteStats ProcessState::site(size_t index) const {
   return s;
 }
 
-void ProcessState::Allocate(uint64_t address, uint64_t size, uint32_t site, uint64_t time_ns) {
+LS_HOT void ProcessState::DoAllocate(uint64_t address, uint64_t size, uint32_t site,
+                                     uint64_t time_ns) {
   ++totals_.events;
   if (auto replaced = live_.Insert(address, {size, site, ++allocation_seq_})) {
     ++totals_.replaced_allocations;
-    RemoveLive(*replaced);
+    RemoveLive(*replaced, weights_.For(replaced->size));
   }
   const SampleWeight w = weights_.For(size);
   SiteStats& s = sites_[site];
@@ -168,7 +182,7 @@ void ProcessState::Allocate(uint64_t address, uint64_t size, uint32_t site, uint
   s.allocated_bytes_fp += w.bytes_fp;
   s.allocated_count_fp += w.count_fp;
   s.live_samples += 1;
-  s.live_variance += w.variance;
+  if (!weights_.exact()) s.live_variance += w.variance;  // always 0 when exact
   totals_.allocated_count_fp += w.count_fp;
   totals_.allocated_bytes_fp += w.bytes_fp;
   totals_.live_bytes_fp += w.bytes_fp;
@@ -182,7 +196,7 @@ void ProcessState::Allocate(uint64_t address, uint64_t size, uint32_t site, uint
   last_address_ = address;
 }
 
-void ProcessState::Free(uint64_t address) {
+LS_HOT void ProcessState::DoFree(uint64_t address) {
   ++totals_.events;
   const bool follows_its_allocation = last_was_allocation_ && last_address_ == address;
   last_was_allocation_ = false;
@@ -191,21 +205,21 @@ void ProcessState::Free(uint64_t address) {
     ++totals_.unmatched_frees;
     return;
   }
-  RemoveLive(*a);
   const SampleWeight w = weights_.For(a->size);
+  RemoveLive(*a, w);
   totals_.freed_count_fp += w.count_fp;
   if (follows_its_allocation) sites_[a->site].temporary_count_fp += w.count_fp;
 }
 
-void ProcessState::RemoveLive(const LiveAllocation& a) {
-  const SampleWeight w = weights_.For(a.size);
+LS_HOT void ProcessState::RemoveLive(const LiveAllocation& a, const SampleWeight& w) {
   SiteStats& s = sites_[a.site];
   Touch(s);
   s.live_bytes_fp -= w.bytes_fp;
   s.live_count_fp -= w.count_fp;
   s.live_samples -= 1;
   // Doubles do not cancel exactly; with no live sample the sum is 0 by definition.
-  s.live_variance = s.live_samples == 0 ? 0 : std::max(0.0, s.live_variance - w.variance);
+  if (!weights_.exact())
+    s.live_variance = s.live_samples == 0 ? 0 : std::max(0.0, s.live_variance - w.variance);
   totals_.live_bytes_fp -= w.bytes_fp;
   totals_.live_count_fp -= w.count_fp;
   if (a.seq == 0) {  // inherited (see Inherit)
@@ -214,6 +228,14 @@ void ProcessState::RemoveLive(const LiveAllocation& a) {
     totals_.inherited_live_bytes_fp -= w.bytes_fp;
     totals_.inherited_live_count_fp -= w.count_fp;
   }
+}
+
+void ProcessState::Allocate(uint64_t address, uint64_t size, uint32_t site, uint64_t time_ns) {
+  DoAllocate(address, size, site, time_ns);
+}
+
+void ProcessState::Free(uint64_t address) {
+  DoFree(address);
 }
 
 }  // namespace leakscope::collector

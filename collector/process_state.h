@@ -133,7 +133,9 @@ class ProcessState {
   void ApplyStacks(const wire::Message& message);
   void ApplyEvents(const wire::Events& events);
   void ApplyStats(const wire::Stats& stats);
-  void RemoveLive(const LiveAllocation& a);
+  void DoAllocate(uint64_t address, uint64_t size, uint32_t site, uint64_t time_ns);
+  void DoFree(uint64_t address);
+  void RemoveLive(const LiveAllocation& a, const SampleWeight& w);
   void Touch(SiteStats& s);
 
   bool has_hello_ = false;

@@ -8,6 +8,13 @@ void ProcessWatch::Observe(const ProcessState& state, const wire::Message& messa
       state.live_table_size() > max_live_allocations_)
     budget_error_ =
         "more than " + std::to_string(max_live_allocations_) + " live allocations (memory budget)";
+  if (prewarm_symbols_ && message.stacks_size() > 0) {
+    SyncModules(state);
+    prewarm_pcs_.clear();
+    for (const wire::Stack& s : message.stacks())
+      prewarm_pcs_.insert(prewarm_pcs_.end(), s.pcs().begin(), s.pcs().end());
+    symbolizer_.Prewarm(prewarm_pcs_.data(), prewarm_pcs_.size());
+  }
 }
 
 void ProcessWatch::SyncModules(const ProcessState& state) {

@@ -19,6 +19,10 @@ class ProcessWatch {
  public:
   // 0 = no limit on the stream's live allocations.
   void set_max_live_allocations(uint64_t max) { max_live_allocations_ = max; }
+  // Open the modules of the stacks as they arrive, on a thread of the
+  // symbolizer's (Symbolizer::Prewarm), rather than when the report is
+  // written: for `leakscope run`, whose user waits for that report.
+  void set_prewarm_symbols(bool on) { prewarm_symbols_ = on; }
 
   // After each applied message.
   void Observe(const ProcessState& state, const wire::Message& message);
@@ -43,6 +47,8 @@ class ProcessWatch {
   void SyncModules(const ProcessState& state);
 
   uint64_t max_live_allocations_ = 0;
+  bool prewarm_symbols_ = false;
+  std::vector<uint64_t> prewarm_pcs_;  // reused
   std::string budget_error_;
   Timeline timeline_;
   Symbolizer symbolizer_;

@@ -333,6 +333,7 @@ void Server::Impl::AcceptAll() {
     c->decoder.set_limits(options.limits);
     c->on_message = [this](Connection* conn, const wire::Message& m) { OnMessage(conn, m); };
     c->watch.set_max_live_allocations(options.max_live_allocations);
+    c->watch.set_prewarm_symbols(options.prewarm_symbols);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;

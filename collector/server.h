@@ -38,6 +38,7 @@ struct ServerOptions {
   DecoderLimits limits;                // per stream: frame size, stack depth, stacks
   uint64_t max_live_allocations = 0;   // per stream (memory budget); 0 = no limit
   bool metrics = false;                // keep MetricsText() current (it costs a scan per tick)
+  bool prewarm_symbols = false;        // open stacks' modules as they arrive (ProcessWatch)
   size_t metrics_top_sites = 10;       // site series per process in MetricsText()
 };
 

@@ -153,11 +153,17 @@ bool StreamDecoder::ValidateEvents(const wire::Events& e, std::string* reason) c
               std::to_string(e.stack_id_size()) + " stack ids";
     return false;
   }
-  for (uint32_t id : e.stack_id())
-    if (!inherits_stacks_ && defined_stacks_.Find(id) == StackIdMap::kNone) {
+  // A forked child's events may use its parent's stack ids (inherits_stacks_).
+  if (inherits_stacks_) return true;
+  uint32_t checked = 0;  // a program allocates from one site many times in a row
+  for (uint32_t id : e.stack_id()) {
+    if (id == checked && id != 0) continue;
+    if (defined_stacks_.Find(id) == StackIdMap::kNone) {
       *reason = "event uses undefined stack " + std::to_string(id);
       return false;
     }
+    checked = id;
+  }
   return true;
 }
 

@@ -11,8 +11,12 @@
 #include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -20,6 +24,8 @@
 #include <cstring>
 #include <iterator>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -30,11 +36,96 @@ namespace {
 // directories under /usr/lib/debug); libdwfl reads it through a char**.
 char* g_debuginfo_path = nullptr;
 
+// Whether libdw may ask debuginfod servers (LEAKSCOPE_DEBUGINFOD set).
+bool g_debuginfod = false;
+
+// The build id of an open ELF file: raw bytes, empty if it has none.
+std::string FileBuildId(int fd) {
+  std::string id;
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  const void* bits = nullptr;
+  const ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &bits) : -1;
+  if (len > 0) id.assign(static_cast<const char*>(bits), static_cast<size_t>(len));
+  if (elf) elf_end(elf);
+  return id;
+}
+
+uint32_t FileCrc(int fd) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  char buf[1 << 16];
+  off_t at = 0;
+  for (ssize_t n; (n = pread(fd, buf, sizeof buf, at)) > 0;) {
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf), static_cast<uInt>(n));
+    at += n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// Opens `path` if it is the debug file of `mod`: same build id, or, for a
+// module without one, the CRC its .gnu_debuglink names.
+int OpenIfDebugFileOf(Dwfl_Module* mod, const std::string& path, GElf_Word crc, bool check_crc,
+                      char** found) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  const int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  const bool ok = len > 0 ? FileBuildId(fd) == std::string(reinterpret_cast<const char*>(bits),
+                                                           static_cast<size_t>(len))
+                          : !check_crc || FileCrc(fd) == crc;
+  if (!ok) {
+    close(fd);
+    return -1;
+  }
+  *found = strdup(path.c_str());
+  return fd;
+}
+
+// dwfl_standard_find_debuginfo's local search (build-id directory, then the
+// debuglink next to the file, in .debug/ and under /usr/lib/debug) without
+// its last resort: libdw 0.188 dlopens libdebuginfod there (libcurl, gnutls,
+// krb5...: ~25 libraries, milliseconds of every report) even with no server
+// configured. With LEAKSCOPE_DEBUGINFOD the standard search runs in full.
+int FindDebuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                  const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                  char** debuginfo_file_name) {
+  if (g_debuginfod)
+    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                        debuglink_crc, debuginfo_file_name);
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  const int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  if (len > 1) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string path = "/usr/lib/debug/.build-id/";
+    for (int i = 0; i < len; ++i) {
+      path += kHex[bits[i] >> 4];
+      path += kHex[bits[i] & 15];
+      if (i == 0) path += '/';
+    }
+    path += ".debug";
+    const int fd = OpenIfDebugFileOf(mod, path, 0, false, debuginfo_file_name);
+    if (fd >= 0) return fd;
+  }
+  if (file_name == nullptr || file_name[0] != '/') return -1;
+  const std::string file(file_name);
+  const std::string dir = file.substr(0, file.rfind('/'));
+  const std::string link = debuglink_file ? debuglink_file : file.substr(dir.size() + 1) + ".debug";
+  for (const std::string& candidate :
+       {dir + "/" + link, dir + "/.debug/" + link, "/usr/lib/debug" + dir + "/" + link}) {
+    if (candidate == file) continue;  // the debuglink names the file itself
+    const int fd = OpenIfDebugFileOf(mod, candidate, debuglink_crc, debuglink_file != nullptr,
+                                     debuginfo_file_name);
+    if (fd >= 0) return fd;
+  }
+  return -1;
+}
+
 const Dwfl_Callbacks* OfflineCallbacks() {
   static const Dwfl_Callbacks callbacks = [] {
     Dwfl_Callbacks c{};
     c.find_elf = dwfl_build_id_find_elf;
-    c.find_debuginfo = dwfl_standard_find_debuginfo;
+    c.find_debuginfo = FindDebuginfo;
     c.section_address = dwfl_offline_section_address;
     c.debuginfo_path = &g_debuginfo_path;
     return c;
@@ -395,9 +486,15 @@ std::vector<SymbolizedFrame> DwarfFrames(Dwfl_Module* mod, uint64_t pc, const Sy
   return frames;
 }
 
+// libdw is used from the report's thread and from prewarm threads (one per
+// stream's Symbolizer): each Dwfl is only ever used by one thread at a time,
+// and this keeps libdw's few shared structures out of any race.
+std::mutex g_libdw;
+
 // One registered module and, once a pc needs it, its Dwfl.
 struct LoadedModule {
   ModuleInfo info;
+  bool prewarm = false;  // handed to the prewarm thread (loop thread only)
   bool opened = false;
   Dwfl* dwfl = nullptr;           // owned; null if the file is unusable
   Dwfl_Module* module = nullptr;  // the single module of `dwfl`
@@ -435,6 +532,42 @@ struct LoadedModule {
 struct Symbolizer::Impl {
   std::vector<std::unique_ptr<LoadedModule>> modules;
   std::unordered_map<uint64_t, std::vector<SymbolizedFrame>> cache;
+  // Prewarm: a thread resolves the pcs of stacks as they arrive, in
+  // modules it owns (LoadedModule::prewarm) until it is joined; its results
+  // join the cache then.
+  struct PrewarmItem {
+    LoadedModule* module;
+    uint64_t pc;
+  };
+  std::thread prewarm;
+  std::mutex prewarm_mu;  // guards the two below
+  std::vector<PrewarmItem> prewarm_queue;
+  bool prewarm_running = false;
+  std::vector<std::pair<uint64_t, std::vector<SymbolizedFrame>>> prewarmed;  // its results
+  std::unordered_map<uint64_t, bool> prewarm_seen;  // pcs queued (loop thread)
+
+  void WaitPrewarm() {
+    if (!prewarm.joinable()) return;
+    prewarm.join();
+    for (auto& [pc, frames] : prewarmed) cache.emplace(pc, std::move(frames));
+    prewarmed.clear();
+  }
+  void PrewarmMain() {
+    for (size_t next = 0;; ++next) {
+      PrewarmItem item;
+      {
+        std::lock_guard<std::mutex> lock(prewarm_mu);
+        if (next == prewarm_queue.size()) {
+          prewarm_queue.clear();
+          prewarm_running = false;
+          return;
+        }
+        item = prewarm_queue[next];
+      }
+      std::lock_guard<std::mutex> lock(g_libdw);
+      prewarmed.emplace_back(item.pc, ResolveIn(item.module, item.pc));
+    }
+  }
 
   // The latest registered module wins when ranges overlap: a library loaded
   // where a dlclose'd one used to be.
@@ -445,15 +578,21 @@ struct Symbolizer::Impl {
   }
 
   std::vector<SymbolizedFrame> Resolve(uint64_t pc);
+  static std::vector<SymbolizedFrame> ResolveIn(LoadedModule* loaded, uint64_t pc);
 };
 
 std::vector<SymbolizedFrame> Symbolizer::Impl::Resolve(uint64_t pc) {
-  SymbolizedFrame frame;
   LoadedModule* loaded = Find(pc);
   if (loaded == nullptr) {
+    SymbolizedFrame frame;
     frame.function = Hex(pc);
     return {frame};
   }
+  return ResolveIn(loaded, pc);
+}
+
+std::vector<SymbolizedFrame> Symbolizer::Impl::ResolveIn(LoadedModule* loaded, uint64_t pc) {
+  SymbolizedFrame frame;
   frame.module = loaded->info.path;
   frame.module_offset = pc - loaded->info.load_bias;
   Dwfl_Module* mod = loaded->Open();
@@ -472,9 +611,36 @@ std::vector<SymbolizedFrame> Symbolizer::Impl::Resolve(uint64_t pc) {
 Symbolizer::Symbolizer() : impl_(new Impl) {
   // libdw would fetch missing debug info from debuginfod servers while a
   // report is being written: a collector must not stall on the network.
-  if (!getenv("LEAKSCOPE_DEBUGINFOD")) unsetenv("DEBUGINFOD_URLS");
+  g_debuginfod = getenv("LEAKSCOPE_DEBUGINFOD") != nullptr;
+  if (!g_debuginfod) unsetenv("DEBUGINFOD_URLS");
 }
-Symbolizer::~Symbolizer() = default;
+Symbolizer::~Symbolizer() {
+  impl_->WaitPrewarm();
+}
+
+void Symbolizer::Prewarm(const uint64_t* return_addresses, size_t n) {
+  Impl* impl = impl_.get();
+  std::vector<Impl::PrewarmItem> todo;
+  for (size_t i = 0; i < n; ++i) {
+    if (return_addresses[i] == 0) continue;
+    const uint64_t pc = return_addresses[i] - 1;  // the call site, as reports ask
+    if (!impl->prewarm_seen.emplace(pc, true).second || impl->cache.count(pc)) continue;
+    LoadedModule* m = impl->Find(pc);
+    // A module opened by Symbolize() stays with this thread; it is cheap now.
+    if (m == nullptr || (!m->prewarm && m->opened)) continue;
+    m->prewarm = true;
+    todo.push_back({m, pc});
+  }
+  if (todo.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(impl->prewarm_mu);
+    impl->prewarm_queue.insert(impl->prewarm_queue.end(), todo.begin(), todo.end());
+    if (impl->prewarm_running) return;  // it takes them too: never block the caller
+    impl->prewarm_running = true;
+  }
+  impl->WaitPrewarm();  // the previous thread, done with its queue
+  impl->prewarm = std::thread([impl] { impl->PrewarmMain(); });
+}
 
 void Symbolizer::AddModule(const ModuleInfo& module) {
   for (const auto& m : impl_->modules)
@@ -485,6 +651,8 @@ void Symbolizer::AddModule(const ModuleInfo& module) {
 const std::vector<SymbolizedFrame>& Symbolizer::Symbolize(uint64_t pc) {
   auto it = impl_->cache.find(pc);
   if (it != impl_->cache.end()) return it->second;
+  impl_->WaitPrewarm();
+  std::lock_guard<std::mutex> lock(g_libdw);
   return impl_->cache.emplace(pc, impl_->Resolve(pc)).first->second;
 }
 

@@ -45,6 +45,13 @@ class Symbolizer {
   // empty. Results are cached per pc.
   const std::vector<SymbolizedFrame>& Symbolize(uint64_t pc);
 
+  // Starts symbolizing the call sites of these return addresses on a thread
+  // of its own (opening their modules: decompressing libc's debug info
+  // alone takes ~25 ms), so that a report written when the process ends
+  // does not wait for it. Symbolize() joins that thread first, and its
+  // results are cached. Addresses seen before are skipped.
+  void Prewarm(const uint64_t* return_addresses, size_t n);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

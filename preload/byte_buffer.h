@@ -46,13 +46,18 @@ class ByteBuffer {
   }
   void PutVarint(uint64_t v) {
     if (!Reserve(10)) return;
-    char* out = data_ + size_;
+    size_ = WriteVarint(data_ + size_, v) - data_;
+  }
+  // Writes a varint at `out` (room for 10 bytes), returns its end. Through a
+  // local pointer: stores to char alias the buffer's own fields, which
+  // would otherwise be reloaded after every byte.
+  static char* WriteVarint(char* out, uint64_t v) {
     while (v >= 0x80) {
       *out++ = static_cast<char>(v | 0x80);
       v >>= 7;
     }
     *out++ = static_cast<char>(v);
-    size_ = out - data_;
+    return out;
   }
   static uint64_t ZigZag(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }
 

@@ -205,15 +205,16 @@ void ReleaseConsumed(Drain* d) {
   for (size_t i = 0; i < d->ndone; ++i) d->done[i].ring->ring.ReleaseTo(d->done[i].pos);
 }
 
-void Consume(Drain* d, const uint64_t* rec) {
+// `w` has room for this event.
+void Consume(Drain* d, const uint64_t* rec, EventColumns::Writer* w) {
   const uint64_t header = rec[0];
-  if (HeaderKind(header) == EventKind::kFree) return d->columns.AddFree(rec[2]);
-  if (!d->conn.connected()) return d->columns.AddAlloc(rec[2], rec[3], 0);
+  if (HeaderKind(header) == EventKind::kFree) return w->AddFree(rec[2]);
+  if (!d->conn.connected()) return w->AddAlloc(rec[2], rec[3], 0);
   bool is_new = false;
   const uint32_t frames = HeaderFrames(header);
   const uint32_t id = d->stacks.Intern(rec + kRecordHeaderWords, frames, &is_new);
   if (is_new) EncodeStack(id, rec + kRecordHeaderWords, frames, &d->msg);
-  d->columns.AddAlloc(rec[2], rec[3], id);
+  w->AddAlloc(rec[2], rec[3], id);
 }
 
 void GatherCursors(Drain* d, uint64_t watermark) {
@@ -232,22 +233,57 @@ void MergeRings(Drain* d, uint64_t watermark) {
   GatherCursors(d, watermark);
   d->ndone = 0;
   uint64_t rec[kMaxRecordWords];
+  EventColumns::Writer w(&d->columns);
+  size_t room = 0;  // events `w` has room for
   while (d->ncursors) {
     Cursor& c = d->cursors[0];
-    uint32_t words = HeaderWords(c.ring->ring.WordAt(c.pos));
-    if (words > kMaxRecordWords) words = kMaxRecordWords;
-    Consume(d, c.ring->ring.View(c.pos, rec, words));
-    c.pos += words;
-    if (c.pos == c.end || (c.ts = c.ring->ring.WordAt(c.pos + 1)) >= watermark) {
+    // The top ring's records come next for as long as they are no later than
+    // the other rings' next ones: take them in a run, without touching the
+    // heap (with one busy thread, a run is the whole pass).
+    uint64_t next_ts = ~0ull;
+    if (d->ncursors > 1) next_ts = d->cursors[1].ts;
+    if (d->ncursors > 2 && d->cursors[2].ts < next_ts) next_ts = d->cursors[2].ts;
+    const uint64_t until = next_ts < watermark ? next_ts + 1 : watermark;  // ts < until
+    const RingBuffer& ring = c.ring->ring;
+    bool finished = false;
+    do {
+      uint32_t words = HeaderWords(ring.WordAt(c.pos));
+      if (words > kMaxRecordWords) words = kMaxRecordWords;
+      if (room == 0) {
+        room = 1024;
+        if (!w.Reserve(room)) {  // out of memory: the event is lost
+          room = 0;
+          CountLost(1);
+          c.pos += words;
+          finished = c.pos == c.end || (c.ts = ring.WordAt(c.pos + 1)) >= watermark;
+          continue;
+        }
+      }
+      --room;
+      Consume(d, ring.View(c.pos, rec, words), &w);
+      c.pos += words;
+      if (c.pos == c.end || (c.ts = ring.WordAt(c.pos + 1)) >= watermark) {
+        finished = true;
+      } else if (d->columns.count() + w.pending() >= kMaxEventsPerMessage) {
+        w.Flush();
+        room = 0;
+        ReleaseConsumed(d);
+        SendMessage(d, false, nullptr);
+      }
+    } while (!finished && c.ts < until);
+    if (finished) {
       d->done[d->ndone++] = c;
       d->cursors[0] = d->cursors[--d->ncursors];
     }
     SiftDown(d->cursors, d->ncursors, 0);
-    if (d->columns.count() >= kMaxEventsPerMessage) {
+    if (d->columns.count() + w.pending() >= kMaxEventsPerMessage) {
+      w.Flush();
+      room = 0;
       ReleaseConsumed(d);
       SendMessage(d, false, nullptr);
     }
   }
+  w.Flush();
   ReleaseConsumed(d);
 }
 

@@ -51,6 +51,59 @@ class EventColumns {
     AddAddress(address);
     ++count_;
   }
+  // The same for many events: room for `events` is made once, then each
+  // event is written through local pointers (see ByteBuffer::WriteVarint).
+  class Writer {
+   public:
+    explicit Writer(EventColumns* c) : c_(c) {}
+    // False if memory ran out (nothing is then written).
+    bool Reserve(size_t events) {
+      Flush();
+      if (!c_->sizes_.Reserve(events * 10) || !c_->addresses_.Reserve(events * 10) ||
+          !c_->stack_ids_.Reserve(events * 5))
+        return false;
+      sizes_ = c_->sizes_.data() + c_->sizes_.size();
+      addresses_ = c_->addresses_.data() + c_->addresses_.size();
+      stack_ids_ = c_->stack_ids_.data() + c_->stack_ids_.size();
+      last_address_ = c_->last_address_;
+      return true;
+    }
+    void AddAlloc(uint64_t address, uint64_t size, uint32_t stack_id) {
+      sizes_ = ByteBuffer::WriteVarint(sizes_, size + 1);
+      AddAddress(address);
+      stack_ids_ = ByteBuffer::WriteVarint(stack_ids_, stack_id);
+      ++count_;
+    }
+    void AddFree(uint64_t address) {
+      *sizes_++ = 0;
+      AddAddress(address);
+      ++count_;
+    }
+    // Publishes what was written to the columns (before anything else reads
+    // or writes them).
+    void Flush() {
+      if (!sizes_) return;
+      c_->sizes_.Resize(sizes_ - c_->sizes_.data());
+      c_->addresses_.Resize(addresses_ - c_->addresses_.data());
+      c_->stack_ids_.Resize(stack_ids_ - c_->stack_ids_.data());
+      c_->last_address_ = last_address_;
+      c_->count_ += count_;
+      count_ = 0;
+      sizes_ = addresses_ = stack_ids_ = nullptr;
+    }
+    size_t pending() const { return count_; }
+
+   private:
+    void AddAddress(uint64_t address) {
+      addresses_ = ByteBuffer::WriteVarint(
+          addresses_, ByteBuffer::ZigZag(static_cast<int64_t>(address - last_address_)));
+      last_address_ = address;
+    }
+    EventColumns* c_;
+    char *sizes_ = nullptr, *addresses_ = nullptr, *stack_ids_ = nullptr;
+    uint64_t last_address_ = 0;
+    size_t count_ = 0;
+  };
   size_t count() const { return count_; }
   size_t encoded_size() const { return sizes_.size() + addresses_.size() + stack_ids_.size(); }
   // Appends Message.events and clears the columns.

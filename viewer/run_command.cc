@@ -173,6 +173,8 @@ int Trace(const RunArgs& args, const std::string& shim) {
   collector::ServerOptions options;
   options.socket_path = dir.path() + "/collector.sock";
   options.output_dir = args.output_dir;
+  // The report is waited for: read the debug info while the command runs.
+  options.prewarm_symbols = true;
   collector::Server server(options);
   if (!server.Listen(&error)) return Fail(error, kExitFailure);
   // Read only after the Run() thread is joined, which orders the writes before.

@@ -29,6 +29,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "debug_cache.h"
+
 namespace leakscope::collector {
 namespace {
 
@@ -95,17 +97,29 @@ int FindDebuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_
   const unsigned char* bits = nullptr;
   GElf_Addr vaddr = 0;
   const int len = dwfl_module_build_id(mod, &bits, &vaddr);
-  if (len > 1) {
+  std::string hex;
+  for (int i = 0; i < len; ++i) {
     static const char kHex[] = "0123456789abcdef";
-    std::string path = "/usr/lib/debug/.build-id/";
-    for (int i = 0; i < len; ++i) {
-      path += kHex[bits[i] >> 4];
-      path += kHex[bits[i] & 15];
-      if (i == 0) path += '/';
-    }
-    path += ".debug";
+    hex += kHex[bits[i] >> 4];
+    hex += kHex[bits[i] & 15];
+  }
+  // The debug file found at `fd`, or its inflated copy (collector/debug_cache.h).
+  const auto inflated = [&](int fd) {
+    if (fd < 0 || hex.empty()) return fd;
+    const std::string copy = InflatedDebugFile(*debuginfo_file_name, hex);
+    char* copy_name = nullptr;
+    const int copy_fd = copy.empty() ? -1 : OpenIfDebugFileOf(mod, copy, 0, false, &copy_name);
+    if (copy_fd < 0) return fd;
+    close(fd);
+    free(*debuginfo_file_name);
+    *debuginfo_file_name = copy_name;
+    return copy_fd;
+  };
+  if (hex.size() > 2) {
+    const std::string path =
+        "/usr/lib/debug/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug";
     const int fd = OpenIfDebugFileOf(mod, path, 0, false, debuginfo_file_name);
-    if (fd >= 0) return fd;
+    if (fd >= 0) return inflated(fd);
   }
   if (file_name == nullptr || file_name[0] != '/') return -1;
   const std::string file(file_name);
@@ -116,7 +130,7 @@ int FindDebuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_
     if (candidate == file) continue;  // the debuglink names the file itself
     const int fd = OpenIfDebugFileOf(mod, candidate, debuglink_crc, debuglink_file != nullptr,
                                      debuginfo_file_name);
-    if (fd >= 0) return fd;
+    if (fd >= 0) return inflated(fd);
   }
   return -1;
 }
@@ -591,11 +605,38 @@ std::vector<SymbolizedFrame> Symbolizer::Impl::Resolve(uint64_t pc) {
   return ResolveIn(loaded, pc);
 }
 
+// The C library's process and thread entry frames: on every stack, never
+// the program's call site. Their symbol name is enough, and skipping their
+// DWARF spares a report from inflating libc's compressed debug info (~40 ms)
+// when nothing else needs it.
+bool IsEntryFrame(std::string name) {
+  name.resize(std::min(name.size(), name.find('@')));  // "__libc_start_main@@GLIBC_2.34"
+  static const char* const kEntries[] = {"_start",
+                                         "__libc_start_main",
+                                         "__libc_start_call_main",
+                                         "start_thread",
+                                         "__clone3",
+                                         "clone3",
+                                         "__clone",
+                                         "clone",
+                                         "__clone_internal"};
+  for (const char* e : kEntries)
+    if (name == e) return true;
+  return false;
+}
+
 std::vector<SymbolizedFrame> Symbolizer::Impl::ResolveIn(LoadedModule* loaded, uint64_t pc) {
   SymbolizedFrame frame;
   frame.module = loaded->info.path;
   frame.module_offset = pc - loaded->info.load_bias;
   Dwfl_Module* mod = loaded->Open();
+  if (mod != nullptr) {
+    std::string name = loaded->symbols->NameAt(pc);
+    if (IsEntryFrame(name)) {
+      frame.function = std::move(name);
+      return {frame};
+    }
+  }
   std::vector<SymbolizedFrame> frames;
   if (mod != nullptr) frames = DwarfFrames(mod, pc, frame, *loaded->symbols, &loaded->cu_indexes);
   if (frames.empty()) {

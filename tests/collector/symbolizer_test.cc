@@ -457,5 +457,73 @@ TEST(SymbolizerTest, ResultsAreCachedPerPc) {
   EXPECT_EQ(&symbolizer.Symbolize(CallPc(site)), first);
 }
 
+// collector/debug_cache.h: a compressed debug file is inflated once into the
+// cache, the copy is used from then on, and the results are the same.
+class DebugCacheTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/leakscope-debug-cache-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    setenv("LEAKSCOPE_DEBUG_CACHE", dir_.c_str(), 1);
+  }
+  void TearDown() override {
+    unsetenv("LEAKSCOPE_DEBUG_CACHE");
+    std::system(("rm -rf '" + dir_ + "'").c_str());
+  }
+  // Symbolizes a call in libsymtest_zdebug.so's code with a fresh Symbolizer.
+  void ExpectHiddenFunction(std::string* cached_file) {
+    SharedLibrary library;
+    ASSERT_TRUE(library.ok()) << dlerror();
+    symtest::Site site = library.Call("SymtestCallHidden");
+    ModuleInfo module = ModuleContaining(site.return_address);
+    module.path = SYMTEST_ZDEBUG_PATH;
+    Symbolizer symbolizer;
+    symbolizer.AddModule(module);
+    const auto& frames = symbolizer.Symbolize(CallPc(site));
+    ASSERT_EQ(frames.size(), 1u);
+    ExpectFrame(frames[0], "(anonymous namespace)::HiddenFunction(symtest::Site*)",
+                "shared_library.cc", site.line, false);
+    std::string hex;
+    for (unsigned char c : module.build_id) {
+      char two[3];
+      snprintf(two, sizeof two, "%02x", c);
+      hex += two;
+    }
+    *cached_file = dir_ + "/" + hex + ".debug";
+  }
+  static off_t SizeOf(const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
+  }
+  std::string dir_;
+};
+
+TEST_F(DebugCacheTest, ACompressedDebugFileIsInflatedOnceAndUsedAfter) {
+  std::string cached;
+  ExpectHiddenFunction(&cached);
+  const off_t compressed = SizeOf(std::string(SYMTEST_ZDEBUG_PATH) + ".debug");
+  ASSERT_GT(SizeOf(cached), compressed);  // inflated
+  struct stat first;
+  ASSERT_EQ(stat(cached.c_str(), &first), 0);
+  ExpectHiddenFunction(&cached);  // from the copy: the same frames
+  struct stat second;
+  ASSERT_EQ(stat(cached.c_str(), &second), 0);
+  EXPECT_EQ(first.st_ino, second.st_ino);  // not made again
+}
+
+TEST_F(DebugCacheTest, ACorruptCopyIsNotTrusted) {
+  std::string cached;
+  ExpectHiddenFunction(&cached);
+  std::ofstream(cached, std::ios::trunc) << "not an ELF file";
+  ExpectHiddenFunction(&cached);  // the build-id check fails: the original is read
+}
+
+TEST_F(DebugCacheTest, OffMeansNoCopy) {
+  setenv("LEAKSCOPE_DEBUG_CACHE", "off", 1);
+  std::string cached;
+  ExpectHiddenFunction(&cached);
+  EXPECT_EQ(SizeOf(cached), -1);
+}
+
 }  // namespace
 }  // namespace leakscope::collector

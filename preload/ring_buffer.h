@@ -76,6 +76,13 @@ class RingBuffer {
   // Producer side: words in use, as the producer last saw it (for "wake the
   // drain thread when half full" without touching the consumer's line).
   size_t ProducerFill() const { return write_.load(std::memory_order_relaxed) - cached_read_; }
+  // The same after reading the consumer's position: the cached one only goes
+  // stale in one direction (fuller than true), so check here before waking
+  // the drain thread on its account.
+  size_t RefreshedFill() {
+    cached_read_ = read_.load(std::memory_order_acquire);
+    return write_.load(std::memory_order_relaxed) - cached_read_;
+  }
 
   // Consumer side: a snapshot of readable data.
   uint64_t ReadPos() const { return read_.load(std::memory_order_relaxed); }

@@ -63,6 +63,21 @@ TEST(RingBuffer, ReservesInPlaceOnlyWhatFitsWithoutWrapping) {
   EXPECT_EQ(ring.Reserve(4), nullptr);
 }
 
+// The producer's fill estimate only refreshes when a push does not fit: it
+// overstates. RefreshedFill reads the consumer's position (the shim checks it
+// before waking the drain thread, else every sample past half a ring woke it).
+TEST(RingBuffer, RefreshedFillSeesWhatTheConsumerReleased) {
+  std::vector<uint64_t> storage(16);
+  RingBuffer ring;
+  ring.Init(storage.data(), storage.size());
+  const uint64_t rec[10] = {};
+  ASSERT_TRUE(ring.TryPush(rec, 10));
+  ring.ReleaseTo(10);  // the consumer took it all
+  EXPECT_EQ(ring.ProducerFill(), 10u);  // stale
+  EXPECT_EQ(ring.RefreshedFill(), 0u);
+  EXPECT_EQ(ring.ProducerFill(), 0u);  // and the estimate is fresh again
+}
+
 // One producer, one consumer, concurrently: every record arrives once, in
 // order, intact, whether pushed by copy or written in place. Run under
 // ThreadSanitizer too (preload_tsan_tests).

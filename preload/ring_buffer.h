@@ -29,6 +29,7 @@ class RingBuffer {
     write_.store(0, std::memory_order_relaxed);
     read_.store(0, std::memory_order_relaxed);
     cached_read_ = 0;
+    next_fill_check_ = 0;
   }
 
   size_t capacity_words() const { return mask_ + 1; }
@@ -77,11 +78,27 @@ class RingBuffer {
   // drain thread when half full" without touching the consumer's line).
   size_t ProducerFill() const { return write_.load(std::memory_order_relaxed) - cached_read_; }
   // The same after reading the consumer's position: the cached one only goes
-  // stale in one direction (fuller than true), so check here before waking
-  // the drain thread on its account.
+  // stale in one direction (fuller than true).
   size_t RefreshedFill() {
     cached_read_ = read_.load(std::memory_order_acquire);
     return write_.load(std::memory_order_relaxed) - cached_read_;
+  }
+
+  // Producer side: whether the ring is past half full, so the consumer should
+  // be woken early. The stale estimate is refreshed from the consumer's
+  // position before it is believed (else a ring that is rarely pushed to, as
+  // in sampled mode, would wake the consumer on every push once half a ring
+  // had gone through), but at most once per 1/16 of the ring (else a ring
+  // that is truly full would read the consumer's line on every push).
+  bool PastHalfFull() {
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    const size_t half = capacity_words() / 2;
+    if (w - cached_read_ <= half) return false;
+    if (w >= next_fill_check_) {
+      next_fill_check_ = w + capacity_words() / 16;
+      cached_read_ = read_.load(std::memory_order_acquire);
+    }
+    return w - cached_read_ > half;
   }
 
   // Consumer side: a snapshot of readable data.
@@ -128,6 +145,7 @@ class RingBuffer {
   // Producer's line: its write position and its stale copy of read_.
   alignas(64) std::atomic<uint64_t> write_{0};
   uint64_t cached_read_ = 0;
+  uint64_t next_fill_check_ = 0;  // PastHalfFull's next look at read_
   // Consumer's line.
   alignas(64) std::atomic<uint64_t> read_{0};
 };

@@ -72,14 +72,10 @@ __attribute__((always_inline)) inline uint32_t CaptureStack(uint64_t* rec, const
   return n;
 }
 
-// Wakes the drain thread early when this ring passes half full. The cached
-// fill only grows between refreshes, so it is refreshed first: otherwise, in
-// sampled mode, every sample after the first half ring's worth would wake the
-// drain (tens of thousands of futex wakes a second).
+// Wakes the drain thread early when this ring passes half full (see
+// RingBuffer::PastHalfFull for why that is not a plain fill check).
 inline void WakeIfHalfFull(ThreadRing* r) {
-  const size_t half = r->ring.capacity_words() / 2;
-  if (LIKELY(r->ring.ProducerFill() <= half)) return;
-  if (r->ring.RefreshedFill() > half) WakeDrain();
+  if (UNLIKELY(r->ring.PastHalfFull())) WakeDrain();
 }
 
 // The slow push: the record wraps around the ring's end, or the ring is full.

@@ -78,6 +78,25 @@ TEST(RingBuffer, RefreshedFillSeesWhatTheConsumerReleased) {
   EXPECT_EQ(ring.ProducerFill(), 0u);  // and the estimate is fresh again
 }
 
+// When to wake the consumer early: past half full by the consumer's real
+// position, which is read at most once per 1/16 of the ring.
+TEST(RingBuffer, PastHalfFullChecksTheConsumerAtMostOncePerSixteenth) {
+  std::vector<uint64_t> storage(64);
+  RingBuffer ring;
+  ring.Init(storage.data(), storage.size());
+  const uint64_t rec[8] = {};
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(ring.TryPush(rec, 8));  // 32 of 64: half
+  EXPECT_FALSE(ring.PastHalfFull());
+  ASSERT_TRUE(ring.TryPush(rec, 2));  // 34
+  EXPECT_TRUE(ring.PastHalfFull());   // checked: truly past half
+  ring.ReleaseTo(34);                 // the consumer catches up
+  ASSERT_TRUE(ring.TryPush(rec, 1));  // 35: within 1/16 (4 words) of the check
+  EXPECT_TRUE(ring.PastHalfFull());   // not re-read yet
+  ASSERT_TRUE(ring.TryPush(rec, 3));  // 38: a sixteenth later
+  EXPECT_FALSE(ring.PastHalfFull());  // re-read: 4 words in use
+  EXPECT_EQ(ring.ProducerFill(), 4u);
+}
+
 // One producer, one consumer, concurrently: every record arrives once, in
 // order, intact, whether pushed by copy or written in place. Run under
 // ThreadSanitizer too (preload_tsan_tests).

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "daemon_test_util.h"
 #include "report_file.h"
 #include "server.h"
 #include "wire_test_encoder.h"
@@ -29,22 +30,9 @@ using namespace std::chrono_literals;
 constexpr uint32_t kParent = 100, kChild = 101, kNobody = 999;
 
 int Connect(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << strerror(errno);
-  return fd;
+  return testing::ConnectUnix(path);
 }
-
-void WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    ASSERT_GT(n, 0) << strerror(errno);
-    done += static_cast<size_t>(n);
-  }
-}
+using testing::WriteAll;
 
 // The parent before the fork: 0x10 and 0x20 (100 B each) from stack 1, 0x30
 // (50 B) from stack 2.

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <thread>
 
+#include "daemon_test_util.h"
 #include "report_file.h"
 #include "wire_test_encoder.h"
 
@@ -27,22 +28,9 @@ using testing::StreamHeader;
 using namespace std::chrono_literals;
 
 int Connect(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << strerror(errno);
-  return fd;
+  return testing::ConnectUnix(path);
 }
-
-void WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = write(fd, data.data() + done, data.size() - done);
-    ASSERT_GT(n, 0) << strerror(errno);
-    done += static_cast<size_t>(n);
-  }
-}
+using testing::WriteAll;
 
 // hello(pid, exe), one stack, 100 bytes live and 50 freed, 2 dropped events.
 std::string GoodStream(uint32_t pid, const std::string& exe, bool goodbye = true,

@@ -81,12 +81,11 @@ void ReadReports(const std::string& dir, Traced* run) {
 }
 
 Traced RunTraced(const std::string& args, const std::string& env = "",
-                 const std::string& run_flags = "") {
+                 const std::string& run_flags = "", const std::string& program = LIFECYCLE_PROG) {
   TempDir dir;
   Traced run;
-  run.status =
-      Shell(env + " " LEAKSCOPE_BIN " run " + run_flags + " -o " + dir.path +
-            " -- " LIFECYCLE_PROG " " + args + " > " + dir.path + "/out 2> " + dir.path + "/err");
+  run.status = Shell(env + " " LEAKSCOPE_BIN " run " + run_flags + " -o " + dir.path + " -- " +
+                     program + " " + args + " > " + dir.path + "/out 2> " + dir.path + "/err");
   run.out = Slurp(dir.path + "/out");
   run.err = Slurp(dir.path + "/err");
   ReadReports(dir.path, &run);
@@ -394,14 +393,9 @@ TEST(Lifecycle, ACollectorThatDiesAndComesBackIsReconnected) {
 // vfork child whose exec failed (it leaves with _exit) must not end the
 // parent's tracing.
 TEST(Lifecycle, PosixSpawnAndVforkChildrenThatExecAreTracedAndTheParentGoesOn) {
-  TempDir dir;
-  Traced run;
-  run.status = Shell(LEAKSCOPE_BIN " run -o " + dir.path + " -- " SPAWN_PROG " > " + dir.path +
-                     "/out 2> " + dir.path + "/err");
-  run.err = Slurp(dir.path + "/err");
-  ReadReports(dir.path, &run);
+  const Traced run = RunTraced("", "", "", SPAWN_PROG);
   EXPECT_EQ(run.status, 0) << run.err;
-  EXPECT_EQ(Slurp(dir.path + "/out"), "parent done\n");
+  EXPECT_EQ(run.out, "parent done\n");
   ASSERT_EQ(run.reports.size(), 3u) << run.err;
   const Report* parent = nullptr;
   std::vector<const Report*> children;

@@ -43,6 +43,10 @@ uint64_t SamplingInterval(const report::Report& report) {
   return report.sampling_interval_bytes() == 0 ? 1 : report.sampling_interval_bytes();
 }
 
+bool EndedByExec(const report::Report& report) {
+  return report.process().end() == report::Process::ENDED && report.process().how() == "exec";
+}
+
 std::string Basename(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);

@@ -25,6 +25,10 @@ std::string SignalName(int signal);
 // The sampling interval, with 0 (an unset field) read as 1: every allocation.
 uint64_t SamplingInterval(const report::Report& report);
 
+// The image was replaced by exec: the kernel released all it held, so none of
+// it is a leak.
+bool EndedByExec(const report::Report& report);
+
 // "/usr/lib/libfoo.so.1" -> "libfoo.so.1".
 std::string Basename(const std::string& path);
 

@@ -62,11 +62,8 @@ std::string Suppressed(const SiteTable& table) {
 std::string RenderSurvivingSites(const report::Report& report, const SiteTable& table,
                                  const TextOptions& options, const TextStyle& style) {
   const std::vector<const SiteRow*> surviving = Surviving(table.program);
-  // An image replaced by exec: the kernel released all of its memory, so
-  // what it held then is not a leak (a forked child that execs would
-  // otherwise show its parent's whole heap).
-  const bool exec =
-      report.process().end() == report::Process::ENDED && report.process().how() == "exec";
+  // A forked child that execs would otherwise show its parent's whole heap.
+  const bool exec = EndedByExec(report);
   const std::string title =
       style.Bold(std::string(exec ? "Held when exec replaced this image (released by the "
                                     "kernel, not leaked), by "

@@ -44,6 +44,17 @@ TEST(Gate, NoLimitsMeansNothingMayLeak) {
   EXPECT_TRUE(Mentions(v, "    1000 B (1,000 bytes) in 10 allocations at leak_hundreds"));
 }
 
+TEST(Gate, AnImageReplacedByExecLeakedNothing) {
+  report::Report r = ServerReport();
+  r.mutable_process()->set_end(report::Process::ENDED);
+  r.mutable_process()->set_how("exec");
+  const GateVerdict v = EvaluateGate(r, nullptr, GateLimits{});
+  EXPECT_TRUE(v.pass);
+  EXPECT_EQ(v.explanation,
+            "OK: this image was replaced by exec, which released the 1.5 MiB (1,573,864 bytes) "
+            "it held: nothing leaked\n");
+}
+
 TEST(Gate, BudgetIsInclusiveAndInternalsNeverCount) {
   GateLimits limits;
   limits.max_leaked = kLeaked;

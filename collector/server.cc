@@ -252,7 +252,9 @@ void Server::Impl::SyncIfRequested() {
   if (target == sync_done) return;
   AcceptAll();
   ReadAll();
+  const size_t pending = forks.size();
   std::lock_guard<std::mutex> lock(mu);
+  pending_forks = pending;  // with the round: WaitUntilIdle() may ask next
   sync_done = target;
   changed.notify_all();
 }

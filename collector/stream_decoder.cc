@@ -155,9 +155,10 @@ bool StreamDecoder::ValidateEvents(const wire::Events& e, std::string* reason) c
   }
   // A forked child's events may use its parent's stack ids (inherits_stacks_).
   if (inherits_stacks_) return true;
+  // 0 = no stack: the shim could not store it (out of memory; wire.proto).
   uint32_t checked = 0;  // a program allocates from one site many times in a row
   for (uint32_t id : e.stack_id()) {
-    if (id == checked && id != 0) continue;
+    if (id == checked) continue;
     if (defined_stacks_.Find(id) == StackIdMap::kNone) {
       *reason = "event uses undefined stack " + std::to_string(id);
       return false;

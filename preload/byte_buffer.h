@@ -15,21 +15,41 @@ class ByteBuffer {
   ByteBuffer() = default;
   ByteBuffer(const ByteBuffer&) = delete;
   ByteBuffer& operator=(const ByteBuffer&) = delete;
-  ~ByteBuffer() { ShimFree(data_); }
+  ~ByteBuffer() {
+    if (data_ != inline_) ShimFree(data_);
+  }
 
   const char* data() const { return data_; }
   char* data() { return data_; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  void Clear() { size_ = 0; }
+  void Clear() {
+    size_ = 0;
+    failed_ = false;
+  }
+  // A write was lost for want of memory since the last Clear(): the contents
+  // are not a valid message and must not be sent.
+  bool failed() const { return failed_; }
 
-  // Returns false if memory ran out; the buffer is then unchanged.
+  // Returns false if memory ran out; the buffer is then unchanged, and
+  // failed(). The first kInline bytes need no memory at all, so the small
+  // messages of a process's last moments (stats, goodbye) can be written at
+  // its memory limit.
   bool Reserve(size_t extra) {
     if (size_ + extra <= cap_) return true;
-    size_t cap = cap_ ? cap_ * 2 : 4096;
+    size_t cap = cap_ * 2;
     while (cap < size_ + extra) cap *= 2;
-    char* p = static_cast<char*>(ShimRealloc(data_, cap));
-    if (!p) return false;
+    char* p;
+    if (data_ == inline_) {
+      p = static_cast<char*>(ShimAlloc(cap));
+      if (p) std::memcpy(p, inline_, size_);
+    } else {
+      p = static_cast<char*>(ShimRealloc(data_, cap));
+    }
+    if (!p) {
+      failed_ = true;
+      return false;
+    }
     data_ = p;
     cap_ = cap;
     return true;
@@ -74,13 +94,17 @@ class ByteBuffer {
   }
   void PutStringField(uint32_t field, const char* s) { PutBytesField(field, s, std::strlen(s)); }
   void PutMessageField(uint32_t field, const ByteBuffer& body) {
+    if (body.failed()) failed_ = true;
     PutBytesField(field, body.data(), body.size());
   }
 
  private:
-  char* data_ = nullptr;
+  static constexpr size_t kInline = 256;
+  char inline_[kInline];
+  char* data_ = inline_;
   size_t size_ = 0;
-  size_t cap_ = 0;
+  size_t cap_ = kInline;
+  bool failed_ = false;
 };
 
 }  // namespace leakscope::preload

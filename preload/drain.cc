@@ -156,6 +156,16 @@ void SendMessage(Drain* d, bool with_stats, const char* goodbye) {
     EncodeStats(s, &d->msg);
   }
   if (goodbye) EncodeGoodbye(d->has_exit_status, d->exit_status, goodbye, &d->msg);
+  if (d->msg.failed()) {
+    // Out of memory while encoding (a process at its memory limit): a frame
+    // with a field cut short would end the whole stream at the collector.
+    // Drop this one; stacks and modules it carried are sent again.
+    CountLost(events);
+    d->stacks.Clear();
+    Modules().Reset();
+    d->msg.Clear();
+    return;
+  }
   if (d->msg.empty()) return;
   d->frame.Clear();
   if (!EncodeFrame(d->msg, &d->frame) || !d->conn.Send(d->frame.data(), d->frame.size())) {
@@ -384,11 +394,27 @@ bool LaunchThread(Drain* d) {
 
 }  // namespace
 
+// Room for the last passes, made while memory is plentiful: a process that
+// runs out of address space (RLIMIT_AS, a cgroup limit) ends in a pass that
+// could otherwise not grow its buffers, and its last events are the ones
+// that matter. Untouched, it costs address space, not resident memory.
+constexpr size_t kEventsReservedForTheEnd = 16 * 1024;
+constexpr size_t kBytesReservedForTheEnd = 512 * 1024;
+
 bool StartDrain() {
   alignas(Drain) static char storage[sizeof(Drain)];
-  g_drain = new (storage) Drain();
-  FillHello(g_drain, false);
-  return LaunchThread(g_drain);
+  Drain* d = g_drain = new (storage) Drain();
+  FillHello(d, false);
+  d->stacks.Prepare();
+  d->columns.Reserve(kEventsReservedForTheEnd);
+  d->msg.Reserve(kBytesReservedForTheEnd);
+  d->frame.Reserve(kBytesReservedForTheEnd);
+  // The first pass now, before main: the hello and the module map are out
+  // before the program runs, however quickly it then dies.
+  pthread_mutex_lock(&d->mu);
+  Pass(d, false, nullptr);
+  pthread_mutex_unlock(&d->mu);
+  return LaunchThread(d);
 }
 
 void WakeDrain() {

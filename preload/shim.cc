@@ -164,8 +164,10 @@ inline void RecordFree(void* p) {
 __attribute__((noinline)) void SampledAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
   t.sampler.Decide(size);
-  if (UNLIKELY(t.paused)) return;  // not in the sampled set: its free is not recorded either
-  g_marks.Add(p);                  // before the program has p: its free will look in the set
+  // Paused, or the shim's own allocation (its unwinder, the drain thread): not
+  // in the sampled set, so its free is not recorded either.
+  if (UNLIKELY(t.paused || t.busy)) return;
+  g_marks.Add(p);  // before the program has p: its free will look in the set
   if (!g_sampled.Insert(reinterpret_cast<uint64_t>(p))) {
     g_marks.Remove(p);
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);

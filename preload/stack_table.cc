@@ -46,6 +46,17 @@ void StackTable::Clear() {
   pcs_size_ = 0;
 }
 
+bool StackTable::Prepare() {
+  if (!slots_ && !Grow()) return false;
+  if (pcs_cap_ == 0) {
+    auto* p = static_cast<uint64_t*>(ShimAlloc(kInitialPcs * sizeof(uint64_t)));
+    if (!p) return false;
+    pcs_ = p;
+    pcs_cap_ = kInitialPcs;
+  }
+  return true;
+}
+
 bool StackTable::Grow() {
   size_t cap = slots_ ? (mask_ + 1) * 2 : 4096;
   Slot* slots = static_cast<Slot*>(ShimAlloc(cap * sizeof(Slot)));
@@ -76,7 +87,7 @@ bool StackTable::Full(uint32_t n) const {
 uint32_t StackTable::Insert(uint64_t h, const uint64_t* pcs, uint32_t n) {
   if ((used_ + 1) * 4 > (mask_ + 1) * 3 && !Grow()) return 0;  // keep load below 3/4
   if (pcs_size_ + n > pcs_cap_) {
-    size_t cap = pcs_cap_ ? pcs_cap_ * 2 : 16384;
+    size_t cap = pcs_cap_ ? pcs_cap_ * 2 : kInitialPcs;
     while (cap < pcs_size_ + n) cap *= 2;
     auto* p = static_cast<uint64_t*>(ShimRealloc(pcs_, cap * sizeof(uint64_t)));
     if (!p) return 0;

@@ -35,6 +35,10 @@ class StackTable {
   // Forgets every stack (a new stream starts: reconnect, fork).
   void Clear();
 
+  // Allocates the table's first memory now rather than at the first stack
+  // (drain.cc StartDrain: a process may reach its memory limit before that).
+  bool Prepare();
+
   size_t size() const { return used_; }
   size_t memory_bytes() const;
 
@@ -57,6 +61,7 @@ class StackTable {
     uint32_t frames;
   };
   static constexpr size_t kRecent = 64;
+  static constexpr size_t kInitialPcs = 16384;
   static size_t RecentIndex(const uint64_t* pcs, uint32_t n) {
     const uint64_t pc0 = n ? pcs[0] : 0;
     return ((pc0 ^ (pc0 >> 12) ^ n) * 0x9E3779B97F4A7C15ull) >> (64 - 6);

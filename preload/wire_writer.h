@@ -104,6 +104,11 @@ class EventColumns {
     uint64_t last_address_ = 0;
     size_t count_ = 0;
   };
+  // Makes room for `events` ahead of time (false if memory ran out).
+  bool Reserve(size_t events) {
+    return sizes_.Reserve(events * 10) && addresses_.Reserve(events * 10) &&
+           stack_ids_.Reserve(events * 5) && scratch_.Reserve(events * 25 + 64);
+  }
   size_t count() const { return count_; }
   size_t encoded_size() const { return sizes_.size() + addresses_.size() + stack_ids_.size(); }
   // Appends Message.events and clears the columns.

@@ -106,6 +106,17 @@ TEST_F(ExactSequence, AtPeakFollowsALaterHigherPeak) {
   EXPECT_EQ(Bytes(state.site(1).at_peak_bytes_fp), 170u);
 }
 
+TEST_F(ExactSequence, EventsWithoutAStackGoToOneSiteWithoutFrames) {
+  wire::Message m;  // stack id 0: the shim had no memory left to store the stack
+  *m.mutable_events() = EventsBuilder().Alloc(0x8000, 40, 0).Alloc(0x9000, 2, 0).Build(500);
+  const size_t sites = state.site_count();
+  state.Apply(m);
+  ASSERT_EQ(state.site_count(), sites + 1);
+  EXPECT_TRUE(state.site_pcs(sites).empty());
+  EXPECT_EQ(Bytes(state.site(sites).live_bytes_fp), 42u);
+  EXPECT_EQ(Count(state.site(sites).live_count_fp), 2u);
+}
+
 TEST(ProcessState, ModulesAreKeptAfterDlclose) {
   ProcessState state;
   wire::Message m = HelloMessage(1, "/bin/x");

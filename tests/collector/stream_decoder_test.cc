@@ -195,6 +195,17 @@ TEST(StreamDecoder, UndefinedStackId) {
               "frame 2: event uses undefined stack 7", 1);
 }
 
+// The shim sends stack id 0 when it ran out of memory for its stack table
+// (a process at its RLIMIT_AS): the events are kept, at a site without frames.
+TEST(StreamDecoder, StackIdZeroInAnEventMeansNoStack) {
+  wire::Message m = HelloMessage(1, "x");
+  *m.mutable_events() = EventsBuilder().Alloc(0x5000, 1, 0).Alloc(0x6000, 2, 0).Build(1);
+  Collected c;
+  std::string stream = StreamHeader() + Frame(m);
+  EXPECT_TRUE(c.decoder.Feed(stream.data(), stream.size()));
+  EXPECT_EQ(c.messages.size(), 1u);
+}
+
 TEST(StreamDecoder, StackIdsNeedNotBeSmall) {
   wire::Message m = HelloMessage(1, "x");
   AddStack(&m, 4000000000u, {0x10});

@@ -123,6 +123,38 @@ TEST(WireWriter, StacksEventsAndStatsDecode) {
   EXPECT_EQ(m.stats().time_ns(), 99u);
 }
 
+// Out of memory (a process at its RLIMIT_AS): a buffer that could not grow
+// says so, and so does a message it was put into, so the drain thread drops
+// the message instead of sending a frame the collector cannot parse.
+TEST(ByteBuffer, AWriteThatFindsNoMemoryMarksTheBufferAndWhatItGoesInto) {
+  ByteBuffer small;
+  small.PutVarintField(1, 42);  // inline storage: no memory needed
+  EXPECT_FALSE(small.failed());
+  ByteBuffer body;
+  EXPECT_FALSE(body.Reserve(size_t{1} << 62));  // no allocator gives that much
+  EXPECT_TRUE(body.failed());
+  EXPECT_EQ(body.size(), 0u);  // unchanged
+  ByteBuffer msg;
+  msg.PutMessageField(3, small);
+  EXPECT_FALSE(msg.failed());
+  msg.PutMessageField(4, body);
+  EXPECT_TRUE(msg.failed());
+  msg.Clear();
+  EXPECT_FALSE(msg.failed());
+}
+
+TEST(ByteBuffer, GrowsPastItsInlineStorageKeepingTheBytes) {
+  ByteBuffer b;
+  std::string expected;
+  for (int i = 0; i < 1000; ++i) {
+    const char c = static_cast<char>('a' + i % 26);
+    b.PutBytes(&c, 1);
+    expected += c;
+  }
+  EXPECT_FALSE(b.failed());
+  EXPECT_EQ(std::string(b.data(), b.size()), expected);
+}
+
 TEST(WireWriter, StreamHeaderIsMagicAndVersion) {
   ByteBuffer out;
   EncodeStreamHeader(&out);

@@ -15,6 +15,7 @@
 #include "daemon_test_util.h"
 #include "report_file.h"
 #include "server.h"
+#include "server_fixture.h"
 #include "wire_test_encoder.h"
 
 namespace leakscope::collector {
@@ -77,26 +78,13 @@ std::string ChildStream(uint32_t pid = kChild) {
   return StreamHeader() + Frame(m) + Frame(bye);
 }
 
-class ForkInheritance : public ::testing::Test {
+class ForkInheritance : public testing::ServerFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/leakscope-fork-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-    socket_path = dir + "/sock";
-    server = std::make_unique<Server>(ServerOptions{socket_path, dir});
-    std::string error;
-    ASSERT_TRUE(server->Listen(&error)) << error;
+  void BeforeRun() override {
     server->SetOnReport([this](const FinishedProcess& p) {
       std::lock_guard<std::mutex> lock(mu);
       reported.push_back(p.pid);
     });
-    loop = std::thread([this] { server->Run(); });
-  }
-  void TearDown() override {
-    server->Stop();
-    loop.join();
-    std::filesystem::remove_all(dir);
   }
   // Returns once the server has read everything written so far.
   void Barrier() { EXPECT_FALSE(server->WaitForReport(kNobody, 20s)); }
@@ -107,17 +95,9 @@ class ForkInheritance : public ::testing::Test {
   report::Report ReportOf(uint32_t pid) {
     auto done = server->WaitForReport(pid, 20s);
     EXPECT_TRUE(done);
-    report::Report r;
-    std::string error;
-    if (done) {
-      EXPECT_TRUE(report::ReadReportFile(done->report_path, &r, &error)) << error;
-    }
-    return r;
+    return done ? ReadReport(done->report_path) : report::Report();
   }
 
-  std::string dir, socket_path;
-  std::unique_ptr<Server> server;
-  std::thread loop;
   std::mutex mu;
   std::vector<uint32_t> reported;
 };

@@ -15,6 +15,7 @@
 
 #include "daemon_test_util.h"
 #include "report_file.h"
+#include "server_fixture.h"
 #include "wire_test_encoder.h"
 
 namespace leakscope::collector {
@@ -49,42 +50,13 @@ std::string GoodStream(uint32_t pid, const std::string& exe, bool goodbye = true
   return StreamHeader() + Frame(m) + Frame(m2);
 }
 
-class ServerTest : public ::testing::Test {
+class ServerTest : public testing::ServerFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/leakscope-server-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-    socket_path = dir + "/sock";
-    server = std::make_unique<Server>(ServerOptions{socket_path, dir});
-    std::string error;
-    ASSERT_TRUE(server->Listen(&error)) << error;
-    loop = std::thread([this] { server->Run(); });
-  }
-  void TearDown() override {
-    StopServer();
-    std::filesystem::remove_all(dir);
-  }
-  void StopServer() {
-    if (!loop.joinable()) return;
-    server->Stop();
-    loop.join();
-  }
-  report::Report ReadReport(const std::string& path) {
-    report::Report r;
-    std::string error;
-    EXPECT_TRUE(report::ReadReportFile(path, &r, &error)) << error;
-    return r;
-  }
   void Send(const std::string& stream) {
     int fd = Connect(socket_path);
     WriteAll(fd, stream);
     close(fd);
   }
-
-  std::string dir, socket_path;
-  std::unique_ptr<Server> server;
-  std::thread loop;
 };
 
 TEST_F(ServerTest, SocketIsPrivate) {

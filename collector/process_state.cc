@@ -117,6 +117,12 @@ void ProcessState::ApplyStacks(const wire::Message& m) {
   }
 }
 
+uint32_t ProcessState::SiteOfStack(uint32_t stack_id) {
+  const uint32_t site = stack_to_site_.Find(stack_id);
+  // A forked child's parent stack it was not given (inheritance unavailable).
+  return site == StackIdMap::kNone ? UnknownStackSite() : site;
+}
+
 void ProcessState::ApplyEvents(const wire::Events& e) {
   // Address deltas restart from 0 in each Events message.
   uint64_t address = 0;
@@ -125,22 +131,74 @@ void ProcessState::ApplyEvents(const wire::Events& e) {
   const int64_t* deltas = e.address_delta().data();
   const uint32_t* stack_ids = e.stack_id().data();
   const uint64_t time_ns = e.time_ns();
+  // Folded allocations (wire.proto, preload/transient_folder.h): adjustment k
+  // comes before event `next_adjustment`.
+  const int adjustments = e.adjust_before_delta_size();
+  int k = 0;
+  int entry = 0;
+  uint64_t next_adjustment = adjustments ? e.adjust_before_delta(0) : UINT64_MAX;
   // A program allocates from one site many times in a row.
   uint32_t last_id = 0, last_site = StackIdMap::kNone;
-  for (int i = 0; i < n; ++i) {
-    address += static_cast<uint64_t>(deltas[i]);
-    const uint64_t size_plus_one = sizes[i];
-    if (size_plus_one == 0) {
-      DoFree(address);
-    } else {
-      const uint32_t id = *stack_ids++;
-      if (id != last_id || last_site == StackIdMap::kNone) {
-        last_site = stack_to_site_.Find(last_id = id);
-        // A forked child's parent stack it was not given (inheritance unavailable).
-        if (last_site == StackIdMap::kNone) last_site = UnknownStackSite();
+  for (int i = 0;;) {
+    const int run_end = next_adjustment < uint64_t(n) ? int(next_adjustment) : n;
+    for (; i < run_end; ++i) {
+      address += static_cast<uint64_t>(deltas[i]);
+      const uint64_t size_plus_one = sizes[i];
+      if (size_plus_one == 0) {
+        DoFree(address);
+      } else {
+        const uint32_t id = *stack_ids++;
+        if (id != last_id || last_site == StackIdMap::kNone) last_site = SiteOfStack(last_id = id);
+        DoAllocate(address, size_plus_one - 1, last_site, time_ns);
       }
-      DoAllocate(address, size_plus_one - 1, last_site, time_ns);
     }
+    if (k == adjustments) break;
+    entry = ApplyAdjustment(e, k, entry, time_ns);
+    next_adjustment = ++k < adjustments ? next_adjustment + e.adjust_before_delta(k) : UINT64_MAX;
+  }
+  ApplyTransients(e);
+}
+
+// Folded allocations' live bytes changed since the previous adjustment: this
+// is a real instant of the unfolded stream, and may be a new peak.
+int ProcessState::ApplyAdjustment(const wire::Events& e, int k, int entry, uint64_t time_ns) {
+  const uint32_t entries = e.adjust_entries(k);
+  for (uint32_t j = 0; j < entries; ++j, ++entry) {
+    SiteStats& s = sites_[SiteOfStack(e.adjust_stack_id(entry))];
+    Touch(s);
+    // Two's complement: a negative delta subtracts.
+    const uint64_t fp = static_cast<uint64_t>(e.adjust_bytes(entry)) << kByteFracBits;
+    s.live_bytes_fp += fp;
+    totals_.live_bytes_fp += fp;
+  }
+  CheckPeak(time_ns);
+  last_was_allocation_ = false;  // folded events came between the events around it
+  // A folded allocation is made here next: it replaces what is still live
+  // at its address (a free that was never seen), as in DoAllocate.
+  if (const uint64_t address = e.adjust_address(k)) {
+    if (auto replaced = live_.Erase(address)) {
+      ++totals_.replaced_allocations;
+      RemoveLive(*replaced, weights_.For(replaced->size));
+    }
+  }
+  return entry;
+}
+
+// Allocations freed within their batch: what their two events would have
+// added, net of their live bytes (back to zero by the end of the message).
+void ProcessState::ApplyTransients(const wire::Events& e) {
+  for (int k = 0; k < e.transient_stack_id_size(); ++k) {
+    SiteStats& s = sites_[SiteOfStack(e.transient_stack_id(k))];
+    const uint64_t count_fp = e.transient_count(k) << kCountFracBits;
+    const uint64_t bytes_fp = e.transient_bytes(k) << kByteFracBits;
+    s.allocated_bytes_fp += bytes_fp;
+    s.allocated_count_fp += count_fp;
+    s.temporary_count_fp += e.transient_temporary(k) << kCountFracBits;
+    totals_.allocated_count_fp += count_fp;
+    totals_.allocated_bytes_fp += bytes_fp;
+    totals_.freed_count_fp += count_fp;
+    totals_.events += 2 * e.transient_count(k);
+    allocation_seq_ += e.transient_count(k);
   }
 }
 
@@ -158,6 +216,14 @@ LS_HOT void ProcessState::Touch(SiteStats& s) {
   if (s.peak_epoch != peak_epoch_) {
     s.at_peak_bytes_fp = s.live_bytes_fp;
     s.peak_epoch = peak_epoch_;
+  }
+}
+
+LS_HOT void ProcessState::CheckPeak(uint64_t time_ns) {
+  if (totals_.live_bytes_fp > totals_.peak_live_bytes_fp) {
+    totals_.peak_live_bytes_fp = totals_.live_bytes_fp;
+    totals_.peak_time_ns = time_ns;
+    ++peak_epoch_;
   }
 }
 
@@ -187,11 +253,7 @@ LS_HOT void ProcessState::DoAllocate(uint64_t address, uint64_t size, uint32_t s
   totals_.allocated_bytes_fp += w.bytes_fp;
   totals_.live_bytes_fp += w.bytes_fp;
   totals_.live_count_fp += w.count_fp;
-  if (totals_.live_bytes_fp > totals_.peak_live_bytes_fp) {
-    totals_.peak_live_bytes_fp = totals_.live_bytes_fp;
-    totals_.peak_time_ns = time_ns;
-    ++peak_epoch_;
-  }
+  CheckPeak(time_ns);
   last_was_allocation_ = true;
   last_address_ = address;
 }

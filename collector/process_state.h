@@ -132,6 +132,10 @@ class ProcessState {
   void ApplyModules(const wire::Message& message);
   void ApplyStacks(const wire::Message& message);
   void ApplyEvents(const wire::Events& events);
+  int ApplyAdjustment(const wire::Events& events, int k, int entry, uint64_t time_ns);
+  void ApplyTransients(const wire::Events& events);
+  uint32_t SiteOfStack(uint32_t stack_id);
+  void CheckPeak(uint64_t time_ns);
   void ApplyStats(const wire::Stats& stats);
   void DoAllocate(uint64_t address, uint64_t size, uint32_t site, uint64_t time_ns);
   void DoFree(uint64_t address);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "framing.h"
 
@@ -119,6 +120,7 @@ bool StreamDecoder::Validate(const wire::Message& m) {
   // stream never defines: the collector seeds them from the parent, or, if
   // that is unavailable, counts them under an unknown stack.
   if (m.has_hello() && m.hello().fork_id() != 0) inherits_stacks_ = true;
+  if (m.has_hello()) exact_ = m.hello().sampling_interval_bytes() <= 1;
   // Stacks are checked and registered first: events of this frame may use them.
   // On failure nothing is applied, so registering early does no harm.
   for (const wire::Stack& s : m.stacks()) {
@@ -153,17 +155,83 @@ bool StreamDecoder::ValidateEvents(const wire::Events& e, std::string* reason) c
               std::to_string(e.stack_id_size()) + " stack ids";
     return false;
   }
+  if (!ValidateFolded(e, reason)) return false;
   // A forked child's events may use its parent's stack ids (inherits_stacks_).
   if (inherits_stacks_) return true;
+  return StacksDefined(e.stack_id(), reason) && StacksDefined(e.transient_stack_id(), reason) &&
+         StacksDefined(e.adjust_stack_id(), reason);
+}
+
+bool StreamDecoder::StacksDefined(const google::protobuf::RepeatedField<uint32_t>& ids,
+                                  std::string* reason) const {
   // 0 = no stack: the shim could not store it (out of memory; wire.proto).
   uint32_t checked = 0;  // a program allocates from one site many times in a row
-  for (uint32_t id : e.stack_id()) {
+  for (uint32_t id : ids) {
     if (id == checked) continue;
     if (defined_stacks_.Find(id) == StackIdMap::kNone) {
       *reason = "event uses undefined stack " + std::to_string(id);
       return false;
     }
     checked = id;
+  }
+  return true;
+}
+
+// Folded allocations (wire.proto, preload/transient_folder.h): only in exact
+// mode, columns that agree, adjustments within the events, and per stack
+// folded live bytes that never go below zero and are zero at the end.
+bool StreamDecoder::ValidateFolded(const wire::Events& e, std::string* reason) const {
+  const int transients = e.transient_stack_id_size(), adjustments = e.adjust_before_delta_size();
+  if ((transients || adjustments) && !exact_) {
+    *reason = "folded allocations in a sampled stream";
+    return false;
+  }
+  if (e.transient_count_size() != transients || e.transient_bytes_size() != transients ||
+      e.transient_temporary_size() != transients) {
+    *reason = "folded allocation columns disagree";
+    return false;
+  }
+  for (int k = 0; k < transients; ++k) {
+    if (e.transient_temporary(k) > e.transient_count(k)) {
+      *reason = "more temporary than folded allocations";
+      return false;
+    }
+  }
+  if (e.adjust_entries_size() != adjustments || e.adjust_address_size() != adjustments) {
+    *reason = "adjustment columns disagree";
+    return false;
+  }
+  uint64_t before = 0, entries = 0;
+  for (int k = 0; k < adjustments; ++k) {
+    before += e.adjust_before_delta(k);
+    entries += e.adjust_entries(k);
+    if (before > uint64_t(e.size_plus_one_size())) {
+      *reason = "adjustment after the last event";
+      return false;
+    }
+  }
+  if (entries != uint64_t(e.adjust_stack_id_size()) || entries != uint64_t(e.adjust_bytes_size())) {
+    *reason = "adjustments have " + std::to_string(entries) + " entries but " +
+              std::to_string(e.adjust_stack_id_size()) + " stacks and " +
+              std::to_string(e.adjust_bytes_size()) + " byte counts";
+    return false;
+  }
+  constexpr int64_t kMaxLive = int64_t(1) << 56;
+  std::unordered_map<uint32_t, int64_t> live;
+  for (int j = 0; j < e.adjust_stack_id_size(); ++j) {
+    int64_t& l = live[e.adjust_stack_id(j)];
+    const int64_t delta = e.adjust_bytes(j);
+    if (delta > kMaxLive || delta < -kMaxLive || (l += delta) < 0 || l > kMaxLive) {
+      *reason =
+          "folded live bytes of stack " + std::to_string(e.adjust_stack_id(j)) + " go out of range";
+      return false;
+    }
+  }
+  for (const auto& [stack, bytes] : live) {
+    if (bytes != 0) {
+      *reason = "folded live bytes of stack " + std::to_string(stack) + " do not return to zero";
+      return false;
+    }
   }
   return true;
 }

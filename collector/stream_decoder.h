@@ -53,6 +53,9 @@ class StreamDecoder {
   bool DecodeFrame(const char* payload, uint32_t compressed, uint32_t raw);
   bool Validate(const wire::Message& message);
   bool ValidateEvents(const wire::Events& events, std::string* reason) const;
+  bool ValidateFolded(const wire::Events& events, std::string* reason) const;
+  bool StacksDefined(const google::protobuf::RepeatedField<uint32_t>& ids,
+                     std::string* reason) const;
   bool Fail(std::string reason);
 
   Sink sink_;
@@ -62,6 +65,7 @@ class StreamDecoder {
   StackIdMap defined_stacks_;  // id -> 0: used as a set
   uint64_t stacks_defined_ = 0;
   bool inherits_stacks_ = false;  // a forked child: events may use its parent's stack ids
+  bool exact_ = true;             // every allocation recorded (Hello.sampling_interval_bytes 1)
   DecoderLimits limits_;
   bool header_done_ = false;
   std::string error_;

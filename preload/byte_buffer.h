@@ -30,6 +30,7 @@ class ByteBuffer {
   // A write was lost for want of memory since the last Clear(): the contents
   // are not a valid message and must not be sent.
   bool failed() const { return failed_; }
+  void Fail() { failed_ = true; }
 
   // Returns false if memory ran out; the buffer is then unchanged, and
   // failed(). The first kInline bytes need no memory at all, so the small

@@ -5,7 +5,9 @@
 //      address ahead of its reuse on another thread);
 //   2. merges them by timestamp across rings (a small binary heap of cursors);
 //   3. interns each stack (StackTable), encoding a stack the first time only;
-//   4. appends events as packed columns, cuts a message at 64 Ki events,
+//   4. collects events in batches of 16 Ki, folds in each the allocations
+//      freed within it (TransientFolder, every-allocation mode);
+//   5. appends the rest as packed columns, cuts a message at 64 Ki events,
 //      compresses it with LZ4 and writes the frame to the collector.
 // One mutex serializes passes between this thread, the exit flush and fork;
 // producers never take it.
@@ -33,6 +35,7 @@
 #include "module_map.h"
 #include "shim.h"
 #include "stack_table.h"
+#include "transient_folder.h"
 #include "wire_writer.h"
 
 namespace leakscope::preload {
@@ -55,6 +58,8 @@ struct Drain {
   std::atomic<bool> finished{false};
   CollectorConnection conn;
   StackTable stacks;
+  TransientFolder batch;
+  bool fold = false;  // every allocation, losslessly: see TransientFolder
   EventColumns columns;
   ByteBuffer msg, frame, cmdline;
   Cursor cursors[1024];  // a heap ordered by next timestamp
@@ -215,16 +220,31 @@ void ReleaseConsumed(Drain* d) {
   for (size_t i = 0; i < d->ndone; ++i) d->done[i].ring->ring.ReleaseTo(d->done[i].pos);
 }
 
-// `w` has room for this event.
-void Consume(Drain* d, const uint64_t* rec, EventColumns::Writer* w) {
+// One ring record into the batch.
+void Consume(Drain* d, const uint64_t* rec) {
   const uint64_t header = rec[0];
-  if (HeaderKind(header) == EventKind::kFree) return w->AddFree(rec[2]);
-  if (!d->conn.connected()) return w->AddAlloc(rec[2], rec[3], 0);
-  bool is_new = false;
-  const uint32_t frames = HeaderFrames(header);
-  const uint32_t id = d->stacks.Intern(rec + kRecordHeaderWords, frames, &is_new);
-  if (is_new) EncodeStack(id, rec + kRecordHeaderWords, frames, &d->msg);
-  w->AddAlloc(rec[2], rec[3], id);
+  if (HeaderKind(header) == EventKind::kFree) return d->batch.AddFree(rec[2]);
+  uint32_t id = 0;
+  if (d->conn.connected()) {
+    bool is_new = false;
+    const uint32_t frames = HeaderFrames(header);
+    id = d->stacks.Intern(rec + kRecordHeaderWords, frames, &is_new);
+    if (is_new) EncodeStack(id, rec + kRecordHeaderWords, frames, &d->msg);
+  }
+  d->batch.AddAlloc(rec[2], rec[3], id);
+}
+
+void FlushBatch(Drain* d) {
+  const size_t n = d->batch.size();
+  if (!d->batch.FlushInto(&d->columns, d->fold)) CountLost(n);  // out of memory
+}
+
+// The batch is full: into the columns, and out when they make a message.
+void FlushFullBatch(Drain* d) {
+  FlushBatch(d);
+  if (d->columns.count() < kMaxEventsPerMessage) return;
+  ReleaseConsumed(d);
+  SendMessage(d, false, nullptr);
 }
 
 void GatherCursors(Drain* d, uint64_t watermark) {
@@ -243,8 +263,6 @@ void MergeRings(Drain* d, uint64_t watermark) {
   GatherCursors(d, watermark);
   d->ndone = 0;
   uint64_t rec[kMaxRecordWords];
-  EventColumns::Writer w(&d->columns);
-  size_t room = 0;  // events `w` has room for
   while (d->ncursors) {
     Cursor& c = d->cursors[0];
     // The top ring's records come next for as long as they are no later than
@@ -259,41 +277,21 @@ void MergeRings(Drain* d, uint64_t watermark) {
     do {
       uint32_t words = HeaderWords(ring.WordAt(c.pos));
       if (words > kMaxRecordWords) words = kMaxRecordWords;
-      if (room == 0) {
-        room = 1024;
-        if (!w.Reserve(room)) {  // out of memory: the event is lost
-          room = 0;
-          CountLost(1);
-          c.pos += words;
-          finished = c.pos == c.end || (c.ts = ring.WordAt(c.pos + 1)) >= watermark;
-          continue;
-        }
-      }
-      --room;
-      Consume(d, ring.View(c.pos, rec, words), &w);
+      if (d->batch.prepared())
+        Consume(d, ring.View(c.pos, rec, words));
+      else
+        CountLost(1);  // the drain never got its memory
       c.pos += words;
-      if (c.pos == c.end || (c.ts = ring.WordAt(c.pos + 1)) >= watermark) {
-        finished = true;
-      } else if (d->columns.count() + w.pending() >= kMaxEventsPerMessage) {
-        w.Flush();
-        room = 0;
-        ReleaseConsumed(d);
-        SendMessage(d, false, nullptr);
-      }
+      finished = c.pos == c.end || (c.ts = ring.WordAt(c.pos + 1)) >= watermark;
+      if (d->batch.full()) FlushFullBatch(d);
     } while (!finished && c.ts < until);
     if (finished) {
       d->done[d->ndone++] = c;
       d->cursors[0] = d->cursors[--d->ncursors];
     }
     SiftDown(d->cursors, d->ncursors, 0);
-    if (d->columns.count() + w.pending() >= kMaxEventsPerMessage) {
-      w.Flush();
-      room = 0;
-      ReleaseConsumed(d);
-      SendMessage(d, false, nullptr);
-    }
   }
-  w.Flush();
+  FlushBatch(d);
   ReleaseConsumed(d);
 }
 
@@ -406,6 +404,8 @@ bool StartDrain() {
   Drain* d = g_drain = new (storage) Drain();
   FillHello(d, false);
   d->stacks.Prepare();
+  d->batch.Prepare();
+  d->fold = g_shim.config.fold && g_shim.config.lossless && g_shim.config.sample_interval <= 1;
   d->columns.Reserve(kEventsReservedForTheEnd);
   d->msg.Reserve(kBytesReservedForTheEnd);
   d->frame.Reserve(kBytesReservedForTheEnd);

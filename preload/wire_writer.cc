@@ -73,6 +73,10 @@ void EncodeStack(uint32_t id, const uint64_t* pcs, uint32_t n, ByteBuffer* msg) 
 }
 
 void EventColumns::EncodeAndClear(uint64_t time_ns, ByteBuffer* msg) {
+  static constexpr uint32_t kFoldedFields[kFoldedColumns] = {
+      f::kEventsTransientStackId,   f::kEventsTransientCount,    f::kEventsTransientBytes,
+      f::kEventsTransientTemporary, f::kEventsAdjustBeforeDelta, f::kEventsAdjustEntries,
+      f::kEventsAdjustStackId,      f::kEventsAdjustBytes,       f::kEventsAdjustAddress};
   scratch_.Clear();
   if (!sizes_.empty()) {
     scratch_.PutMessageField(f::kEventsSizePlusOne, sizes_);
@@ -80,12 +84,23 @@ void EventColumns::EncodeAndClear(uint64_t time_ns, ByteBuffer* msg) {
   }
   if (!stack_ids_.empty()) scratch_.PutMessageField(f::kEventsStackId, stack_ids_);
   scratch_.PutVarintField(f::kEventsTimeNs, time_ns);
-  msg->PutMessageField(f::kMessageEvents, scratch_);
+  bool failed = false;
+  for (size_t i = 0; i < kFoldedColumns; ++i) {
+    failed |= folded_[i].failed();
+    if (!folded_[i].empty()) scratch_.PutMessageField(kFoldedFields[i], folded_[i]);
+    folded_[i].Clear();
+  }
+  if (failed)
+    msg->Fail();
+  else
+    msg->PutMessageField(f::kMessageEvents, scratch_);
   sizes_.Clear();
   addresses_.Clear();
   stack_ids_.Clear();
   last_address_ = 0;
   count_ = 0;
+  folded_count_ = 0;
+  last_adjust_before_ = 0;
 }
 
 void EncodeStats(const StatsInfo& s, ByteBuffer* msg) {

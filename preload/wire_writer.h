@@ -104,14 +104,45 @@ class EventColumns {
     uint64_t last_address_ = 0;
     size_t count_ = 0;
   };
+  // Allocations freed within their batch, folded (preload/transient_folder.h):
+  // per-stack sums, and the adjustments of their live bytes. An adjustment
+  // takes effect before sent event number `before` of this message; its
+  // entries follow it.
+  void AddTransient(uint32_t stack_id, uint64_t count, uint64_t bytes, uint64_t temporary) {
+    folded_[kTransientStackId].PutVarint(stack_id);
+    folded_[kTransientCount].PutVarint(count);
+    folded_[kTransientBytes].PutVarint(bytes);
+    folded_[kTransientTemporary].PutVarint(temporary);
+    folded_count_ += 2 * count;
+  }
+  void AddAdjustment(size_t before, uint32_t entries, uint64_t address) {
+    folded_[kAdjustBeforeDelta].PutVarint(before - last_adjust_before_);
+    last_adjust_before_ = before;
+    folded_[kAdjustEntries].PutVarint(entries);
+    folded_[kAdjustAddress].PutVarint(address);
+  }
+  void AddAdjustmentEntry(uint32_t stack_id, int64_t bytes) {
+    folded_[kAdjustStackId].PutVarint(stack_id);
+    folded_[kAdjustBytes].PutVarint(ByteBuffer::ZigZag(bytes));
+  }
+
   // Makes room for `events` ahead of time (false if memory ran out).
   bool Reserve(size_t events) {
+    for (ByteBuffer& b : folded_)
+      if (!b.Reserve(4096)) return false;
     return sizes_.Reserve(events * 10) && addresses_.Reserve(events * 10) &&
            stack_ids_.Reserve(events * 5) && scratch_.Reserve(events * 25 + 64);
   }
-  size_t count() const { return count_; }
-  size_t encoded_size() const { return sizes_.size() + addresses_.size() + stack_ids_.size(); }
-  // Appends Message.events and clears the columns.
+  // Events recorded: sent ones and folded ones (two per folded allocation).
+  size_t count() const { return count_ + folded_count_; }
+  size_t sent() const { return count_; }
+  size_t encoded_size() const {
+    size_t n = sizes_.size() + addresses_.size() + stack_ids_.size();
+    for (const ByteBuffer& b : folded_) n += b.size();
+    return n;
+  }
+  // Appends Message.events and clears the columns. A column that lost a
+  // write for want of memory fails `msg` (ByteBuffer::failed) instead.
   void EncodeAndClear(uint64_t time_ns, ByteBuffer* msg);
 
  private:
@@ -119,9 +150,24 @@ class EventColumns {
     addresses_.PutVarint(ByteBuffer::ZigZag(static_cast<int64_t>(address - last_address_)));
     last_address_ = address;
   }
+  enum FoldedColumn {
+    kTransientStackId,
+    kTransientCount,
+    kTransientBytes,
+    kTransientTemporary,
+    kAdjustBeforeDelta,
+    kAdjustEntries,
+    kAdjustStackId,
+    kAdjustBytes,
+    kAdjustAddress,
+    kFoldedColumns
+  };
   ByteBuffer sizes_, addresses_, stack_ids_, scratch_;
+  ByteBuffer folded_[kFoldedColumns];
   uint64_t last_address_ = 0;
-  size_t count_ = 0;
+  size_t count_ = 0;         // events sent
+  size_t folded_count_ = 0;  // events folded
+  size_t last_adjust_before_ = 0;
 };
 
 // Appends the 8-byte stream header (proto/framing.h).

@@ -26,7 +26,11 @@ inline constexpr uint32_t kModulePath = 1, kModuleLoadBias = 2, kModuleExecRange
                           kModuleBuildId = 4;
 inline constexpr uint32_t kStackId = 1, kStackPcs = 2;
 inline constexpr uint32_t kEventsSizePlusOne = 1, kEventsAddressDelta = 2, kEventsStackId = 3,
-                          kEventsTimeNs = 4;
+                          kEventsTimeNs = 4, kEventsTransientStackId = 5, kEventsTransientCount = 6,
+                          kEventsTransientBytes = 7, kEventsTransientTemporary = 8,
+                          kEventsAdjustBeforeDelta = 9, kEventsAdjustEntries = 10,
+                          kEventsAdjustStackId = 11, kEventsAdjustBytes = 12,
+                          kEventsAdjustAddress = 13;
 inline constexpr uint32_t kStatsDropped = 1, kStatsRss = 2, kStatsReentrant = 3, kStatsThreads = 4,
                           kStatsTimeNs = 5;
 inline constexpr uint32_t kGoodbyeHasExitStatus = 1, kGoodbyeExitStatus = 2, kGoodbyeHow = 3;

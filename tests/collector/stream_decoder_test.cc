@@ -251,6 +251,87 @@ TEST(StreamDecoder, StackIdCountDiffersFromAllocations) {
               "frame 2: events have 2 allocations but 1 stack ids", 1);
 }
 
+// Folded allocations (preload/transient_folder.h): one pair at stack 1,
+// +16 B live then -16 B; each test below breaks one rule.
+wire::Message FoldedPair() {
+  wire::Message m;
+  wire::Events* e = m.mutable_events();
+  e->set_time_ns(1);
+  e->add_transient_stack_id(1);
+  e->add_transient_count(1);
+  e->add_transient_bytes(16);
+  e->add_transient_temporary(1);
+  for (int64_t bytes : {16, -16}) {
+    e->add_adjust_before_delta(0);
+    e->add_adjust_entries(1);
+    e->add_adjust_stack_id(1);
+    e->add_adjust_bytes(bytes);
+    e->add_adjust_address(0);
+  }
+  return m;
+}
+
+std::string AfterHello(const wire::Message& m, uint64_t sampling_interval = 1) {
+  wire::Message hello = HelloMessage(42, "/usr/bin/app", sampling_interval);
+  AddStack(&hello, 1, {0x401010});
+  return StreamHeader() + Frame(hello) + Frame(m);
+}
+
+TEST(StreamDecoder, FoldedPairIsAccepted) {
+  Collected c;
+  const std::string stream = AfterHello(FoldedPair());
+  EXPECT_TRUE(c.decoder.Feed(stream.data(), stream.size())) << c.decoder.error();
+  EXPECT_EQ(c.messages.size(), 2u);
+}
+
+TEST(StreamDecoder, FoldedAllocationsInASampledStream) {
+  ExpectError(AfterHello(FoldedPair(), 4096), "frame 2: folded allocations in a sampled stream", 1);
+}
+
+TEST(StreamDecoder, FoldedColumnsDisagree) {
+  wire::Message bad = FoldedPair();
+  bad.mutable_events()->add_transient_bytes(3);
+  ExpectError(AfterHello(bad), "frame 2: folded allocation columns disagree", 1);
+}
+
+TEST(StreamDecoder, MoreTemporaryThanFolded) {
+  wire::Message bad = FoldedPair();
+  bad.mutable_events()->set_transient_temporary(0, 2);
+  ExpectError(AfterHello(bad), "frame 2: more temporary than folded allocations", 1);
+}
+
+TEST(StreamDecoder, AdjustmentAfterTheLastEvent) {
+  wire::Message bad = FoldedPair();
+  bad.mutable_events()->set_adjust_before_delta(1, 1);
+  ExpectError(AfterHello(bad), "frame 2: adjustment after the last event", 1);
+}
+
+TEST(StreamDecoder, AdjustmentEntriesDisagree) {
+  wire::Message bad = FoldedPair();
+  bad.mutable_events()->set_adjust_entries(1, 2);
+  ExpectError(AfterHello(bad), "frame 2: adjustments have 3 entries but 2 stacks and 2 byte counts",
+              1);
+}
+
+TEST(StreamDecoder, FoldedLiveBytesBelowZero) {
+  wire::Message bad = FoldedPair();
+  bad.mutable_events()->set_adjust_bytes(0, -16);
+  bad.mutable_events()->set_adjust_bytes(1, 16);
+  ExpectError(AfterHello(bad), "frame 2: folded live bytes of stack 1 go out of range", 1);
+}
+
+TEST(StreamDecoder, FoldedLiveBytesLeftOver) {
+  wire::Message bad = FoldedPair();
+  bad.mutable_events()->set_adjust_bytes(1, -15);
+  ExpectError(AfterHello(bad), "frame 2: folded live bytes of stack 1 do not return to zero", 1);
+}
+
+TEST(StreamDecoder, FoldedAllocationOfAnUndefinedStack) {
+  wire::Message bad = FoldedPair();
+  bad.mutable_events()->set_transient_stack_id(0, 9);
+  ExpectError(AfterHello(bad), "frame 2: event uses undefined stack 9", 1);
+}
+
 TEST(StreamDecoder, OddModuleRanges) {
   wire::Message bad = HelloMessage(1, "x");
   wire::Module* mod = bad.add_modules();

@@ -59,5 +59,26 @@ int main(int argc, char** argv) {
     many += Frame(m);
   }
   Write(dir, "many-frames", 255, many);
+  // Folded allocations (preload/transient_folder.h): an event, then a pair at
+  // stack 2 folded around it with its adjustments (one replacing 0x2000).
+  wire::Message folded;
+  *folded.mutable_events() = EventsBuilder().Alloc(0x4000, 24, 1).Build(9);
+  wire::Events* e = folded.mutable_events();
+  e->add_transient_stack_id(2);
+  e->add_transient_count(1);
+  e->add_transient_bytes(40);
+  e->add_transient_temporary(0);
+  const struct {
+    uint32_t before, stack;
+    int64_t bytes;
+    uint64_t address;
+  } adjustments[] = {{0, 2, 0, 0x2000}, {0, 2, 40, 0}, {1, 2, -40, 0}};
+  for (const auto& a : adjustments) {
+    e->add_adjust_before_delta(a.before);
+    e->add_adjust_entries(a.bytes ? 1 : 0);
+    if (a.bytes) e->add_adjust_stack_id(a.stack), e->add_adjust_bytes(a.bytes);
+    e->add_adjust_address(a.address);
+  }
+  Write(dir, "folded", 255, StreamHeader() + Frame(h) + Frame(folded) + Frame(bye));
   return 0;
 }

@@ -16,11 +16,13 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -43,6 +45,9 @@ namespace {
 
 constexpr size_t kMaxEventsPerMessage = 64 * 1024;
 constexpr uint64_t kStatsIntervalNs = 100 * 1000 * 1000;
+// A pass that took this many events goes straight on to the next one: the
+// program is producing faster than a wake-up per half ring can follow.
+constexpr uint64_t kBusyPassEvents = 8 * 1024;
 
 struct Cursor {
   ThreadRing* ring;
@@ -75,7 +80,8 @@ struct Drain {
   bool has_exit_status = false;
   int exit_status = 0;
   const char* how = "destructor";
-  uint64_t forks = 0;  // fork markers sent on this process's streams
+  uint64_t forks = 0;        // fork markers sent on this process's streams
+  uint64_t pass_events = 0;  // records the last pass took
 };
 
 Drain* g_drain;  // never destroyed: exit() may run while it is in use
@@ -85,6 +91,15 @@ Drain* g_drain;  // never destroyed: exit() may run while it is in use
 // the child inherits nothing). The child's only thread is the forking one.
 __thread bool t_fork_locked __attribute__((tls_model("initial-exec")));
 __thread uint64_t t_fork_marker __attribute__((tls_model("initial-exec")));
+
+// A short busy wait that lets the sibling hyperthread (or the hypervisor) in.
+inline void CpuRelax() {
+#if defined(__x86_64__)
+  for (int i = 0; i < 32; ++i) _mm_pause();
+#else
+  sched_yield();
+#endif
+}
 
 long Futex(std::atomic<uint32_t>* word, int op, uint32_t val, const timespec* timeout) {
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, val, timeout, nullptr, 0);
@@ -220,18 +235,49 @@ void ReleaseConsumed(Drain* d) {
   for (size_t i = 0; i < d->ndone; ++i) d->done[i].ring->ring.ReleaseTo(d->done[i].pos);
 }
 
-// One ring record into the batch.
-void Consume(Drain* d, const uint64_t* rec) {
+// The id of a stack, its frames into the message the first time.
+uint32_t Intern(Drain* d, const uint64_t* pcs, uint32_t frames) {
+  if (!d->conn.connected()) return 0;
+  bool is_new = false;
+  const uint32_t id = d->stacks.Intern(pcs, frames, &is_new);
+  if (is_new) EncodeStack(id, pcs, frames, &d->msg);
+  return id;
+}
+
+// The stack id of an allocation record of `ring`: from its frames, or from
+// the ring's mirror of the stack cache entry it refers to (event_record.h).
+uint32_t StackOf(Drain* d, ThreadRing* ring, const uint64_t* rec) {
   const uint64_t header = rec[0];
-  if (HeaderKind(header) == EventKind::kFree) return d->batch.AddFree(rec[2]);
-  uint32_t id = 0;
-  if (d->conn.connected()) {
-    bool is_new = false;
-    const uint32_t frames = HeaderFrames(header);
-    id = d->stacks.Intern(rec + kRecordHeaderWords, frames, &is_new);
-    if (is_new) EncodeStack(id, rec + kRecordHeaderWords, frames, &d->msg);
+  const uint32_t ref = HeaderCacheRef(header);
+  const uint32_t entry = StackCache::RefEntry(ref);
+  if (HeaderKind(header) == EventKind::kAlloc) {
+    const uint32_t frames = std::min<uint32_t>(HeaderFrames(header), kMaxFrames);
+    const uint64_t* pcs = rec + kRecordHeaderWords;
+    const uint32_t id = Intern(d, pcs, frames);
+    if (ref && entry < StackCache::kEntries) {
+      ThreadRing::MirrorEntry& m = ring->mirror[entry];
+      m.ref = ref;
+      m.frames = frames;
+      std::memcpy(m.pcs, pcs, frames * sizeof(uint64_t));
+      m.id = id;
+      m.id_epoch = d->stacks.epoch();
+    }
+    return id;
   }
-  d->batch.AddAlloc(rec[2], rec[3], id);
+  // The record that stored this entry came earlier in the same ring.
+  if (entry >= StackCache::kEntries || ring->mirror[entry].ref != ref) return 0;
+  ThreadRing::MirrorEntry& m = ring->mirror[entry];
+  if (m.id == 0 || m.id_epoch != d->stacks.epoch()) {
+    m.id = Intern(d, m.pcs, m.frames);
+    m.id_epoch = d->stacks.epoch();
+  }
+  return m.id;
+}
+
+// One ring record into the batch.
+void Consume(Drain* d, ThreadRing* ring, const uint64_t* rec) {
+  if (HeaderKind(rec[0]) == EventKind::kFree) return d->batch.AddFree(rec[2]);
+  d->batch.AddAlloc(rec[2], rec[3], StackOf(d, ring, rec));
 }
 
 void FlushBatch(Drain* d) {
@@ -260,6 +306,7 @@ void GatherCursors(Drain* d, uint64_t watermark) {
 }
 
 void MergeRings(Drain* d, uint64_t watermark) {
+  d->pass_events = 0;
   GatherCursors(d, watermark);
   d->ndone = 0;
   uint64_t rec[kMaxRecordWords];
@@ -278,9 +325,10 @@ void MergeRings(Drain* d, uint64_t watermark) {
       uint32_t words = HeaderWords(ring.WordAt(c.pos));
       if (words > kMaxRecordWords) words = kMaxRecordWords;
       if (d->batch.prepared())
-        Consume(d, ring.View(c.pos, rec, words));
+        Consume(d, c.ring, ring.View(c.pos, rec, words));
       else
         CountLost(1);  // the drain never got its memory
+      ++d->pass_events;
       c.pos += words;
       finished = c.pos == c.end || (c.ts = ring.WordAt(c.pos + 1)) >= watermark;
       if (d->batch.full()) FlushFullBatch(d);
@@ -367,7 +415,7 @@ void* DrainMain(void* arg) {
     if (!d->finished.load(std::memory_order_acquire)) Pass(d, false, nullptr);
     pthread_mutex_unlock(&d->mu);
     if (check_threads) ExitIfLastThread();
-    SleepUntilWoken(d);
+    if (d->pass_events < kBusyPassEvents) SleepUntilWoken(d);
   }
   d->running.store(false, std::memory_order_release);
   return nullptr;
@@ -430,10 +478,26 @@ void WakeDrain() {
 
 bool WaitForRingSpace(ThreadRing* r, size_t words) {
   Drain* d = g_drain;
+  auto has_space = [&] {
+    return r->ring.capacity_words() - (r->ring.WritePos() - r->ring.ReadPos()) >= words;
+  };
+  // The drain is most likely running on another CPU and frees room within
+  // microseconds: spin, then yield (it may need this CPU), and only then
+  // sleep, which costs ~100 us of timer slack per nap.
+  if (!d || !d->running.load(std::memory_order_relaxed)) return false;
+  WakeDrain();
+  const uint64_t start = MonotonicNs();
+  for (uint64_t now = start; now - start < 200 * 1000; now = MonotonicNs()) {
+    if (has_space()) return true;
+    if (now - start < 20 * 1000)
+      CpuRelax();
+    else
+      sched_yield();
+  }
   // Bounded: a drain thread that cannot run (not started yet, or blocked on
   // the loader lock this thread holds) must not hang the program.
   for (int i = 0; i < 20000 && d && d->running.load(std::memory_order_relaxed); ++i) {
-    if (r->ring.capacity_words() - (r->ring.WritePos() - r->ring.ReadPos()) >= words) return true;
+    if (has_space()) return true;
     WakeDrain();
     timespec ts = {0, 50 * 1000};
     nanosleep(&ts, nullptr);

@@ -57,19 +57,23 @@ inline uint32_t Unwind(uint64_t* pcs) {
   return n > skip ? static_cast<uint32_t>(n - skip) : 0;
 }
 
-// The stack of the program's call, from the thread's stack cache when the
-// live stack still matches an entry (see stack_cache.h), else from libunwind.
-__attribute__((always_inline)) inline uint32_t CaptureStack(uint64_t* rec, const ThreadState& t,
+// The stack of the program's call, and the record's header. When the live
+// stack still matches an entry of the thread's stack cache (stack_cache.h),
+// the record only refers to it (kAllocCached, no frames: the drain has them).
+// Else libunwind writes the frames into rec[kRecordHeaderWords...], and the
+// cache keeps them under a new reference the record carries.
+__attribute__((always_inline)) inline uint64_t CaptureStack(uint64_t* rec, const ThreadState& t,
                                                             ThreadRing* r) {
   uint64_t* pcs = rec + kRecordHeaderWords;
   const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
   const bool cacheable = sp >= t.stack_lo && sp < t.stack_hi;
   if (cacheable) {
-    if (uint32_t n = r->stacks.Lookup(sp, t.stack_hi, pcs)) return n;
+    if (uint32_t ref = r->stacks.Lookup(sp, t.stack_hi))
+      return MakeHeader(EventKind::kAllocCached, 0, ref);
   }
   const uint32_t n = Unwind(pcs);
-  if (cacheable && n) r->stacks.Store(sp, t.stack_hi, pcs, n);
-  return n;
+  const uint32_t ref = cacheable && n ? r->stacks.Store(sp, t.stack_hi, pcs, n) : 0;
+  return MakeHeader(EventKind::kAlloc, n, ref);
 }
 
 // Wakes the drain thread early when this ring passes half full (see
@@ -79,16 +83,18 @@ inline void WakeIfHalfFull(ThreadRing* r) {
 }
 
 // The slow push: the record wraps around the ring's end, or the ring is full.
-__attribute__((noinline)) void Push(ThreadRing* r, const uint64_t* rec, size_t words) {
+// False if it was dropped.
+__attribute__((noinline)) bool Push(ThreadRing* r, const uint64_t* rec, size_t words) {
   if (LIKELY(r->ring.TryPush(rec, words))) {
     WakeIfHalfFull(r);
-    return;
+    return true;
   }
   if (g_shim.config.lossless && WaitForRingSpace(r, words)) {
     r->ring.TryPush(rec, words);
-    return;
+    return true;
   }
   g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
+  return false;
 }
 
 // Enters the shim for recording; false if the thread is already inside it.
@@ -115,12 +121,12 @@ __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
   if (UNLIKELY(r == nullptr)) return Leave(t);
   if (uint64_t* rec = r->ring.Reserve(kMaxRecordWords)) {
     // The common case: the record is written in place, stack included.
-    const uint32_t frames = CaptureStack(rec, t, r);
-    rec[0] = MakeHeader(EventKind::kAlloc, frames);
+    const uint64_t header = CaptureStack(rec, t, r);
+    rec[0] = header;
     rec[1] = EventClockNow();
     rec[2] = reinterpret_cast<uint64_t>(p);
     rec[3] = size;
-    r->ring.Commit(kRecordHeaderWords + frames);
+    r->ring.Commit(HeaderWords(header));
     WakeIfHalfFull(r);
     return Leave(t);
   }
@@ -132,12 +138,13 @@ __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
   }
   if (LIKELY(r != nullptr)) {  // near the ring's end, or waiting for room (lossless)
     uint64_t rec[kMaxRecordWords];
-    const uint32_t frames = CaptureStack(rec, t, r);
-    rec[0] = MakeHeader(EventKind::kAlloc, frames);
+    const uint64_t header = CaptureStack(rec, t, r);
+    rec[0] = header;
     rec[1] = EventClockNow();
     rec[2] = reinterpret_cast<uint64_t>(p);
     rec[3] = size;
-    Push(r, rec, kRecordHeaderWords + frames);
+    const bool stored = HeaderKind(header) == EventKind::kAlloc && HeaderCacheRef(header);
+    if (!Push(r, rec, HeaderWords(header)) && stored) r->stacks.Forget(HeaderCacheRef(header));
   }
   Leave(t);
 }

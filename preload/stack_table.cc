@@ -40,6 +40,7 @@ size_t StackTable::memory_bytes() const {
 }
 
 void StackTable::Clear() {
+  ++epoch_;
   if (slots_) std::memset(slots_, 0, (mask_ + 1) * sizeof(Slot));
   std::memset(recent_, 0, sizeof recent_);
   used_ = 0;

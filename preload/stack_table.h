@@ -34,6 +34,9 @@ class StackTable {
 
   // Forgets every stack (a new stream starts: reconnect, fork).
   void Clear();
+  // Changes at every Clear(): an id remembered under another epoch must be
+  // interned again.
+  uint32_t epoch() const { return epoch_; }
 
   // Allocates the table's first memory now rather than at the first stack
   // (drain.cc StartDrain: a process may reach its memory limit before that).
@@ -86,6 +89,7 @@ class StackTable {
   size_t pcs_size_ = 0;
   size_t pcs_cap_ = 0;
   uint32_t next_id_ = 1;
+  uint32_t epoch_ = 1;
   Recent recent_[kRecent] = {};
 };
 

@@ -23,6 +23,16 @@ struct ThreadRing {
   ThreadRing* next = nullptr;  // immutable once published
   size_t mapping_size = 0;
   StackCache stacks;  // owner thread only; validated on use, so safe across owners
+  // Drain thread only: its copy of each stack cache entry, from the record
+  // that stored it, for the records that then only refer to it.
+  struct MirrorEntry {
+    uint32_t ref = 0;  // StackCache reference of the frames below; 0 = none
+    uint32_t frames = 0;
+    uint32_t id = 0;        // their StackTable id...
+    uint32_t id_epoch = 0;  // ...while StackTable::epoch() is this
+    uint64_t pcs[kMaxFrames];
+  };
+  MirrorEntry mirror[StackCache::kEntries];
 };
 
 // A ring for the calling thread (reused or new). Null if mmap failed.

@@ -596,6 +596,7 @@ void DrainAfterForkChild() {
   pthread_mutex_init(&d->mu, nullptr);
   d->conn.Close();  // the parent's stream: only our copy of the descriptor
   d->conn.Forget();
+  d->batch.Clear();
   d->columns.EncodeAndClear(0, &d->msg);
   d->msg.Clear();
   // Without a marker the collector has nothing to seed this stream with, so

@@ -64,6 +64,8 @@ class TransientFolder {
   }
   void AddFree(uint64_t address) { events_[n_++] = Event{address, 0, 0, 0}; }
   bool full() const { return n_ == kBatchEvents; }
+  // Drops the batch (a forked child: those events are its parent's).
+  void Clear() { NextGeneration(); }
   size_t size() const { return n_; }
 
   // Writes the batch into `out` (folded where it can be, see above) and

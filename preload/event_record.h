@@ -3,7 +3,7 @@
 //   word 0  header: kind | frame count << 8 | record length in words << 16
 //   word 1  timestamp (Clock::Now)
 //   word 2  address
-//   word 3  requested size (allocations; 0 for frees)
+//   word 3  requested size (allocations only: a free is 3 words)
 //   word 4… return addresses, innermost first (allocations only)
 #pragma once
 
@@ -14,13 +14,17 @@ namespace leakscope::preload {
 enum class EventKind : uint8_t { kAlloc = 1, kFree = 2 };
 
 inline constexpr int kMaxFrames = 64;
-inline constexpr int kRecordHeaderWords = 4;
+inline constexpr int kRecordHeaderWords = 4;  // of an allocation, before its frames
+inline constexpr int kFreeRecordWords = 3;
 inline constexpr int kMaxRecordWords = kRecordHeaderWords + kMaxFrames;
 
-inline uint64_t MakeHeader(EventKind kind, uint32_t frames) {
-  const uint64_t words = kRecordHeaderWords + frames;
+inline constexpr uint64_t MakeHeader(EventKind kind, uint32_t frames, uint64_t words) {
   return static_cast<uint64_t>(kind) | (uint64_t{frames} << 8) | (words << 16);
 }
+inline constexpr uint64_t AllocHeader(uint32_t frames) {
+  return MakeHeader(EventKind::kAlloc, frames, kRecordHeaderWords + frames);
+}
+inline constexpr uint64_t kFreeHeader = MakeHeader(EventKind::kFree, 0, kFreeRecordWords);
 inline EventKind HeaderKind(uint64_t h) {
   return static_cast<EventKind>(h & 0xff);
 }

@@ -116,7 +116,7 @@ __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
   if (uint64_t* rec = r->ring.Reserve(kMaxRecordWords)) {
     // The common case: the record is written in place, stack included.
     const uint32_t frames = CaptureStack(rec, t, r);
-    rec[0] = MakeHeader(EventKind::kAlloc, frames);
+    rec[0] = AllocHeader(frames);
     rec[1] = EventClockNow();
     rec[2] = reinterpret_cast<uint64_t>(p);
     rec[3] = size;
@@ -133,7 +133,7 @@ __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
   if (LIKELY(r != nullptr)) {  // near the ring's end, or waiting for room (lossless)
     uint64_t rec[kMaxRecordWords];
     const uint32_t frames = CaptureStack(rec, t, r);
-    rec[0] = MakeHeader(EventKind::kAlloc, frames);
+    rec[0] = AllocHeader(frames);
     rec[1] = EventClockNow();
     rec[2] = reinterpret_cast<uint64_t>(p);
     rec[3] = size;
@@ -147,14 +147,14 @@ inline void RecordFree(void* p) {
   if (!Enter(t)) return;
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (LIKELY(r != nullptr)) {
-    const uint64_t rec[kRecordHeaderWords] = {MakeHeader(EventKind::kFree, 0), EventClockNow(),
-                                              reinterpret_cast<uint64_t>(p), 0};
-    if (uint64_t* slot = r->ring.Reserve(kRecordHeaderWords)) {
+    const uint64_t rec[kFreeRecordWords] = {kFreeHeader, EventClockNow(),
+                                            reinterpret_cast<uint64_t>(p)};
+    if (uint64_t* slot = r->ring.Reserve(kFreeRecordWords)) {
       std::memcpy(slot, rec, sizeof rec);
-      r->ring.Commit(kRecordHeaderWords);
+      r->ring.Commit(kFreeRecordWords);
       WakeIfHalfFull(r);
     } else {
-      Push(r, rec, kRecordHeaderWords);
+      Push(r, rec, kFreeRecordWords);
     }
   }
   Leave(t);

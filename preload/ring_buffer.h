@@ -30,6 +30,7 @@ class RingBuffer {
     read_.store(0, std::memory_order_relaxed);
     cached_read_ = 0;
     next_fill_check_ = 0;
+    UpdateQuietEnd(0);
   }
 
   size_t capacity_words() const { return mask_ + 1; }
@@ -44,7 +45,18 @@ class RingBuffer {
     }
     CopyIn(w, record, n);
     write_.store(w + n, std::memory_order_release);
+    UpdateQuietEnd(w + n);
     return true;
+  }
+
+  // Producer side, the common case in one compare: room for up to `n` words
+  // in place that do not wrap, and after which the ring is not past half full
+  // by the producer's estimate, so PastHalfFull would say false and need not
+  // be asked. Null otherwise: then Reserve (or TryPush) and PastHalfFull.
+  uint64_t* ReserveQuiet(size_t n) {
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    if (w + n > quiet_end_) return nullptr;
+    return data_ + (w & mask_);
   }
 
   // Producer side, zero-copy: room for up to `n` words written in place at
@@ -53,9 +65,11 @@ class RingBuffer {
   uint64_t* Reserve(size_t n) {
     const uint64_t w = write_.load(std::memory_order_relaxed);
     const size_t start = w & mask_;
+    UpdateQuietEnd(w);
     if (start + n > capacity_words()) return nullptr;
     if (w + n - cached_read_ > capacity_words()) {
       cached_read_ = read_.load(std::memory_order_acquire);
+      UpdateQuietEnd(w);
       if (w + n - cached_read_ > capacity_words()) return nullptr;
     }
     return data_ + start;
@@ -71,6 +85,7 @@ class RingBuffer {
     const uint64_t w = write_.load(std::memory_order_relaxed);
     if (w + n - cached_read_ <= capacity_words()) return true;
     cached_read_ = read_.load(std::memory_order_acquire);
+    UpdateQuietEnd(w);
     return w + n - cached_read_ <= capacity_words();
   }
 
@@ -81,7 +96,9 @@ class RingBuffer {
   // stale in one direction (fuller than true).
   size_t RefreshedFill() {
     cached_read_ = read_.load(std::memory_order_acquire);
-    return write_.load(std::memory_order_relaxed) - cached_read_;
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    UpdateQuietEnd(w);
+    return w - cached_read_;
   }
 
   // Producer side: whether the ring is past half full, so the consumer should
@@ -97,6 +114,7 @@ class RingBuffer {
     if (w >= next_fill_check_) {
       next_fill_check_ = w + capacity_words() / 16;
       cached_read_ = read_.load(std::memory_order_acquire);
+      UpdateQuietEnd(w);
     }
     return w - cached_read_ > half;
   }
@@ -122,6 +140,16 @@ class RingBuffer {
   void ReleaseTo(uint64_t pos) { read_.store(pos, std::memory_order_release); }
 
  private:
+  // ReserveQuiet's limit: the end of the buffer after `w` or half a ring past
+  // the consumer as last seen, whichever comes first. Recomputed wherever
+  // either changes; in between it only errs low (cached_read_ only grows, and
+  // a write position past the end it was computed for is past it too).
+  void UpdateQuietEnd(uint64_t w) {
+    const uint64_t buffer_end = (w | mask_) + 1;
+    const uint64_t half_full = cached_read_ + capacity_words() / 2;
+    quiet_end_ = half_full < buffer_end ? half_full : buffer_end;
+  }
+
   void CopyIn(uint64_t pos, const uint64_t* in, size_t n) {
     const size_t start = pos & mask_;
     if (start + n <= capacity_words()) {  // the common case: a short inline copy
@@ -146,6 +174,7 @@ class RingBuffer {
   alignas(64) std::atomic<uint64_t> write_{0};
   uint64_t cached_read_ = 0;
   uint64_t next_fill_check_ = 0;  // PastHalfFull's next look at read_
+  uint64_t quiet_end_ = 0;        // ReserveQuiet's limit (a write position)
   // Consumer's line.
   alignas(64) std::atomic<uint64_t> read_{0};
 };

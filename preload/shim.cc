@@ -113,15 +113,18 @@ __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
   if (!Enter(t)) return;
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (UNLIKELY(r == nullptr)) return Leave(t);
-  if (uint64_t* rec = r->ring.Reserve(kMaxRecordWords)) {
-    // The common case: the record is written in place, stack included.
+  // The common case: the record is written in place, stack included (and if
+  // the ring stays quiet, under half full, there is no one to wake).
+  uint64_t* rec = r->ring.ReserveQuiet(kMaxRecordWords);
+  const bool quiet = rec != nullptr;
+  if (quiet || (rec = r->ring.Reserve(kMaxRecordWords))) {
     const uint32_t frames = CaptureStack(rec, t, r);
     rec[0] = AllocHeader(frames);
     rec[1] = EventClockNow();
     rec[2] = reinterpret_cast<uint64_t>(p);
     rec[3] = size;
     r->ring.Commit(kRecordHeaderWords + frames);
-    WakeIfHalfFull(r);
+    if (!quiet) WakeIfHalfFull(r);
     return Leave(t);
   }
   if (UNLIKELY(!g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
@@ -149,10 +152,12 @@ inline void RecordFree(void* p) {
   if (LIKELY(r != nullptr)) {
     const uint64_t rec[kFreeRecordWords] = {kFreeHeader, EventClockNow(),
                                             reinterpret_cast<uint64_t>(p)};
-    if (uint64_t* slot = r->ring.Reserve(kFreeRecordWords)) {
+    uint64_t* slot = r->ring.ReserveQuiet(kFreeRecordWords);
+    const bool quiet = slot != nullptr;
+    if (quiet || (slot = r->ring.Reserve(kFreeRecordWords))) {
       std::memcpy(slot, rec, sizeof rec);
       r->ring.Commit(kFreeRecordWords);
-      WakeIfHalfFull(r);
+      if (!quiet) WakeIfHalfFull(r);
     } else {
       Push(r, rec, kFreeRecordWords);
     }

@@ -72,7 +72,7 @@ TEST(RingBuffer, RefreshedFillSeesWhatTheConsumerReleased) {
   ring.Init(storage.data(), storage.size());
   const uint64_t rec[10] = {};
   ASSERT_TRUE(ring.TryPush(rec, 10));
-  ring.ReleaseTo(10);  // the consumer took it all
+  ring.ReleaseTo(10);                   // the consumer took it all
   EXPECT_EQ(ring.ProducerFill(), 10u);  // stale
   EXPECT_EQ(ring.RefreshedFill(), 0u);
   EXPECT_EQ(ring.ProducerFill(), 0u);  // and the estimate is fresh again
@@ -97,6 +97,34 @@ TEST(RingBuffer, PastHalfFullChecksTheConsumerAtMostOncePerSixteenth) {
   EXPECT_EQ(ring.ProducerFill(), 4u);
 }
 
+// ReserveQuiet: in place only while the ring stays at most half full by the
+// producer's estimate and the words do not wrap; the slow calls (which see
+// the consumer's position and the buffer's end) let it go on further.
+TEST(RingBuffer, ReservesQuietlyOnlyUnderHalfFullAndWithoutWrapping) {
+  std::vector<uint64_t> storage(16);
+  RingBuffer ring;
+  ring.Init(storage.data(), storage.size());
+  uint64_t* slot = ring.ReserveQuiet(8);  // 8 of 16 once written: not past half
+  ASSERT_EQ(slot, storage.data());
+  ring.Commit(5);
+  EXPECT_EQ(ring.ReserveQuiet(4), nullptr);  // 9 would be past half
+  EXPECT_EQ(ring.ReserveQuiet(3), storage.data() + 5);
+  ring.Commit(3);
+  ring.ReleaseTo(8);                         // the consumer took it all
+  EXPECT_EQ(ring.ReserveQuiet(1), nullptr);  // not seen yet
+  EXPECT_FALSE(ring.PastHalfFull());
+  EXPECT_EQ(ring.RefreshedFill(), 0u);  // seen now
+  EXPECT_EQ(ring.ReserveQuiet(8), storage.data() + 8);
+  EXPECT_EQ(ring.ReserveQuiet(9), nullptr);  // would wrap past the end
+  ring.Commit(8);
+  EXPECT_EQ(ring.ReserveQuiet(1), nullptr);  // at the end: the next push wraps
+  const uint64_t rec[3] = {1, 2, 3};
+  ASSERT_TRUE(ring.TryPush(rec, 3));  // the slow push moves past it
+  ring.ReleaseTo(19);
+  EXPECT_EQ(ring.RefreshedFill(), 0u);
+  EXPECT_EQ(ring.ReserveQuiet(8), storage.data() + 3);
+}
+
 // One producer, one consumer, concurrently: every record arrives once, in
 // order, intact, whether pushed by copy or written in place. Run under
 // ThreadSanitizer too (preload_tsan_tests).
@@ -109,7 +137,14 @@ TEST(RingBuffer, ConcurrentProducerAndConsumerLoseNothing) {
     for (uint64_t i = 0; i < kRecords; ++i) {
       const size_t n = 2 + i % 5;  // variable length, 2..6 words
       uint64_t rec[6] = {n, i, ~i, i ^ 0x5555, i + 7, i * 3};
-      if (i % 2 == 0) {
+      if (i % 3 == 0) {
+        if (uint64_t* slot = ring.ReserveQuiet(6)) {
+          for (size_t k = 0; k < n; ++k) slot[k] = rec[k];
+          ring.Commit(n);
+          continue;
+        }
+      }
+      if (i % 3 == 1) {
         if (uint64_t* slot = ring.Reserve(6)) {
           for (size_t k = 0; k < n; ++k) slot[k] = rec[k];
           ring.Commit(n);

@@ -63,12 +63,9 @@ __attribute__((always_inline)) inline uint32_t CaptureStack(uint64_t* rec, const
                                                             ThreadRing* r) {
   uint64_t* pcs = rec + kRecordHeaderWords;
   const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
-  const bool cacheable = sp >= t.stack_lo && sp < t.stack_hi;
-  if (cacheable) {
-    if (uint32_t n = r->stacks.Lookup(sp, t.stack_hi, pcs)) return n;
-  }
+  if (uint32_t n = r->stacks.Lookup(sp, pcs)) return n;
   const uint32_t n = Unwind(pcs);
-  if (cacheable && n) r->stacks.Store(sp, t.stack_hi, pcs, n);
+  if (n && sp >= t.stack_lo && sp < t.stack_hi) r->stacks.Store(sp, t.stack_hi, pcs, n);
   return n;
 }
 

@@ -59,10 +59,9 @@ inline uint32_t Unwind(uint64_t* pcs) {
 
 // The stack of the program's call, from the thread's stack cache when the
 // live stack still matches an entry (see stack_cache.h), else from libunwind.
-__attribute__((always_inline)) inline uint32_t CaptureStack(uint64_t* rec, const ThreadState& t,
-                                                            ThreadRing* r) {
+// `sp` is RecordAlloc's frame: the same for every call from one call path.
+inline uint32_t CaptureStack(uint64_t* rec, const ThreadState& t, ThreadRing* r, uint64_t sp) {
   uint64_t* pcs = rec + kRecordHeaderWords;
-  const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
   if (uint32_t n = r->stacks.Lookup(sp, pcs)) return n;
   const uint32_t n = Unwind(pcs);
   if (n && sp >= t.stack_lo && sp < t.stack_hi) r->stacks.Store(sp, t.stack_hi, pcs, n);
@@ -104,57 +103,72 @@ inline void Leave(ThreadState& t) {
   t.busy = false;
 }
 
-__attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
-  ThreadState& t = t_thread;
-  if (UNLIKELY(t.paused)) return;  // leakscope_pause(), preload/api.cc
-  if (!Enter(t)) return;
+inline void WriteAlloc(uint64_t* rec, uint32_t frames, void* p, size_t size) {
+  rec[0] = AllocHeader(frames);
+  rec[1] = EventClockNow();
+  rec[2] = reinterpret_cast<uint64_t>(p);
+  rec[3] = size;
+}
+
+// RecordAlloc when the ring is missing, not quiet, or the stack not cached.
+// Entered (busy); leaves. Returns p.
+__attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, void* p, size_t size) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
-  if (UNLIKELY(r == nullptr)) return Leave(t);
-  // The common case: the record is written in place, stack included (and if
-  // the ring stays quiet, under half full, there is no one to wake).
+  if (UNLIKELY(r == nullptr)) {
+    Leave(t);
+    return p;
+  }
   uint64_t* rec = r->ring.ReserveQuiet(kMaxRecordWords);
   const bool quiet = rec != nullptr;
   if (quiet || (rec = r->ring.Reserve(kMaxRecordWords))) {
-    const uint32_t frames = CaptureStack(rec, t, r);
-    rec[0] = AllocHeader(frames);
-    rec[1] = EventClockNow();
-    rec[2] = reinterpret_cast<uint64_t>(p);
-    rec[3] = size;
+    const uint32_t frames = CaptureStack(rec, t, r, sp);
+    WriteAlloc(rec, frames, p, size);
     r->ring.Commit(kRecordHeaderWords + frames);
     if (!quiet) WakeIfHalfFull(r);
-    return Leave(t);
-  }
-  if (UNLIKELY(!g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
+  } else if (UNLIKELY(!g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
     // It would be dropped: don't pay for the unwind first.
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
     WakeDrain();
-    r = nullptr;
-  }
-  if (LIKELY(r != nullptr)) {  // near the ring's end, or waiting for room (lossless)
-    uint64_t rec[kMaxRecordWords];
-    const uint32_t frames = CaptureStack(rec, t, r);
-    rec[0] = AllocHeader(frames);
-    rec[1] = EventClockNow();
-    rec[2] = reinterpret_cast<uint64_t>(p);
-    rec[3] = size;
-    Push(r, rec, kRecordHeaderWords + frames);
+  } else {  // near the ring's end, or waiting for room (lossless)
+    uint64_t tmp[kMaxRecordWords];
+    const uint32_t frames = CaptureStack(tmp, t, r, sp);
+    WriteAlloc(tmp, frames, p, size);
+    Push(r, tmp, kRecordHeaderWords + frames);
   }
   Leave(t);
+  return p;
 }
 
-inline void RecordFree(void* p) {
+// Records an allocation; returns p, so that callers can end in a tail call.
+// The common case is inline and makes no call: a ring under half full (see
+// RingBuffer::ReserveQuiet) and a stack the cache still holds.
+__attribute__((noinline)) void* RecordAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
-  if (!Enter(t)) return;
+  if (UNLIKELY(t.paused)) return p;  // leakscope_pause(), preload/api.cc
+  if (!Enter(t)) return p;
+  const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  ThreadRing* r = t.ring;
+  uint64_t* rec;
+  uint32_t frames;
+  if (UNLIKELY(r == nullptr) || UNLIKELY(!(rec = r->ring.ReserveQuiet(kMaxRecordWords))) ||
+      UNLIKELY(!(frames = r->stacks.Lookup(sp, rec + kRecordHeaderWords))))
+    return RecordAllocSlow(t, sp, p, size);
+  WriteAlloc(rec, frames, p, size);
+  r->ring.Commit(kRecordHeaderWords + frames);
+  Leave(t);
+  return p;
+}
+
+// RecordFree when the ring is missing or not quiet. Entered (busy); leaves.
+__attribute__((noinline)) void RecordFreeSlow(ThreadState& t, void* p) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (LIKELY(r != nullptr)) {
     const uint64_t rec[kFreeRecordWords] = {kFreeHeader, EventClockNow(),
                                             reinterpret_cast<uint64_t>(p)};
-    uint64_t* slot = r->ring.ReserveQuiet(kFreeRecordWords);
-    const bool quiet = slot != nullptr;
-    if (quiet || (slot = r->ring.Reserve(kFreeRecordWords))) {
+    if (uint64_t* slot = r->ring.Reserve(kFreeRecordWords)) {
       std::memcpy(slot, rec, sizeof rec);
       r->ring.Commit(kFreeRecordWords);
-      if (!quiet) WakeIfHalfFull(r);
+      WakeIfHalfFull(r);
     } else {
       Push(r, rec, kFreeRecordWords);
     }
@@ -162,37 +176,65 @@ inline void RecordFree(void* p) {
   Leave(t);
 }
 
-// MaybeSample said maybe.
-__attribute__((noinline)) void SampledAlloc(void* p, size_t size) {
+inline void RecordFree(void* p) {
+  ThreadState& t = t_thread;
+  if (!Enter(t)) return;
+  ThreadRing* r = t.ring;
+  uint64_t* rec;
+  if (UNLIKELY(r == nullptr) || UNLIKELY(!(rec = r->ring.ReserveQuiet(kFreeRecordWords))))
+    return RecordFreeSlow(t, p);
+  rec[0] = kFreeHeader;
+  rec[1] = EventClockNow();
+  rec[2] = reinterpret_cast<uint64_t>(p);
+  r->ring.Commit(kFreeRecordWords);
+  Leave(t);
+}
+
+// MaybeSample said maybe. Returns p.
+__attribute__((noinline)) void* SampledAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
   t.sampler.Decide(size);
   // Paused, or the shim's own allocation (its unwinder, the drain thread): not
   // in the sampled set, so its free is not recorded either.
-  if (UNLIKELY(t.paused || t.busy)) return;
+  if (UNLIKELY(t.paused || t.busy)) return p;
   g_marks.Add(p);  // before the program has p: its free will look in the set
   if (!g_sampled.Insert(reinterpret_cast<uint64_t>(p))) {
     g_marks.Remove(p);
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return p;
   }
-  RecordAlloc(p, size);
+  return RecordAlloc(p, size);
+}
+
+inline void* RecordOrSample(void* p, size_t size) {
+  if (g_shim.config.sample_interval > 1) return SampledAlloc(p, size);
+  return RecordAlloc(p, size);
+}
+
+// AllocSlow when this thread's sampler is not set up yet, or nothing is to
+// be recorded. Returns p.
+__attribute__((noinline)) void* AllocUnusual(void* p, size_t size) {
+  ThreadState& t = t_thread;
+  if (UNLIKELY(!t.sampler.initialized())) {
+    if (!g_shim.ready.load(std::memory_order_acquire)) return p;  // served by BootMalloc
+    InitSampler(t);
+    if (!t.sampler.MaybeSample(size)) return p;
+  }
+  if (UNLIKELY(!g_shim.recording) || UNLIKELY(p == nullptr)) {
+    t.sampler.Decide(size);  // start a new countdown
+    return p;
+  }
+  return RecordOrSample(p, size);
 }
 
 // The sampler's countdown ran out, or the allocation is large, or every
 // allocation is recorded, or this thread's sampler is not set up yet.
-__attribute__((noinline)) void AllocSlow(void* p, size_t size) {
-  ThreadState& t = t_thread;
-  if (UNLIKELY(!t.sampler.initialized())) {
-    if (!g_shim.ready.load(std::memory_order_acquire)) return;  // served by BootMalloc
-    InitSampler(t);
-    if (!t.sampler.MaybeSample(size)) return;
-  }
-  if (UNLIKELY(!g_shim.recording) || UNLIKELY(p == nullptr)) {
-    t.sampler.Decide(size);  // start a new countdown
-    return;
-  }
-  if (g_shim.config.sample_interval > 1) return SampledAlloc(p, size);
-  RecordAlloc(p, size);
+// Returns p; tail calls all the way (no frame of its own to set up).
+__attribute__((noinline)) void* AllocSlow(void* p, size_t size) {
+  if (UNLIKELY(!t_thread.sampler.initialized()) || UNLIKELY(!g_shim.recording) ||
+      UNLIKELY(p == nullptr))
+    return AllocUnusual(p, size);
+  return RecordOrSample(p, size);
 }
 
 // The whole cost of an unsampled allocation: one compare and a countdown.
@@ -203,9 +245,7 @@ inline void OnAlloc(void* p, size_t size) {
 
 // malloc when MaybeSample said maybe (the countdown has been charged).
 __attribute__((noinline)) void* MallocSlow(size_t size) {
-  void* p = g_shim.hot_malloc.load(std::memory_order_acquire)(size);
-  AllocSlow(p, size);
-  return p;
+  return AllocSlow(g_shim.hot_malloc.load(std::memory_order_acquire)(size), size);
 }
 
 // The page of p may hold a sampled pointer, or every free is recorded, or

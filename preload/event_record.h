@@ -21,9 +21,14 @@ inline constexpr int kMaxRecordWords = kRecordHeaderWords + kMaxFrames;
 inline constexpr uint64_t MakeHeader(EventKind kind, uint32_t frames, uint64_t words) {
   return static_cast<uint64_t>(kind) | (uint64_t{frames} << 8) | (words << 16);
 }
+// The same as MakeHeader(kAlloc, frames, kRecordHeaderWords + frames), in a
+// multiply and an add: frames (<= kMaxFrames) carry into neither field's neighbour.
 inline constexpr uint64_t AllocHeader(uint32_t frames) {
-  return MakeHeader(EventKind::kAlloc, frames, kRecordHeaderWords + frames);
+  return MakeHeader(EventKind::kAlloc, 0, kRecordHeaderWords) +
+         uint64_t{frames} * MakeHeader(EventKind{0}, 1, 1);
 }
+static_assert(AllocHeader(kMaxFrames) ==
+              MakeHeader(EventKind::kAlloc, kMaxFrames, kRecordHeaderWords + kMaxFrames));
 inline constexpr uint64_t kFreeHeader = MakeHeader(EventKind::kFree, 0, kFreeRecordWords);
 inline EventKind HeaderKind(uint64_t h) {
   return static_cast<EventKind>(h & 0xff);

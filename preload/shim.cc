@@ -110,21 +110,18 @@ inline void WriteAlloc(uint64_t* rec, uint32_t frames, void* p, size_t size) {
   rec[3] = size;
 }
 
-// RecordAlloc when the ring is missing, not quiet, or the stack not cached.
-// Entered (busy); leaves. Returns p.
+// RecordAlloc when the ring is missing, ReserveFast said no, or the stack is
+// not cached. Entered (busy); leaves. Returns p.
 __attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, void* p, size_t size) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (UNLIKELY(r == nullptr)) {
     Leave(t);
     return p;
   }
-  uint64_t* rec = r->ring.ReserveQuiet(kMaxRecordWords);
-  const bool quiet = rec != nullptr;
-  if (quiet || (rec = r->ring.Reserve(kMaxRecordWords))) {
+  if (uint64_t* rec = r->ring.Reserve(kMaxRecordWords)) {
     const uint32_t frames = CaptureStack(rec, t, r, sp);
     WriteAlloc(rec, frames, p, size);
-    r->ring.Commit(kRecordHeaderWords + frames);
-    if (!quiet) WakeIfHalfFull(r);
+    if (r->ring.Commit(kRecordHeaderWords + frames)) WakeIfHalfFull(r);
   } else if (UNLIKELY(!g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
     // It would be dropped: don't pay for the unwind first.
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
@@ -139,9 +136,17 @@ __attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, voi
   return p;
 }
 
+// After a push that may have taken the ring past half full (Commit said so).
+// Entered (busy); leaves. Returns p.
+__attribute__((noinline)) void* WakeIfHalfFullAndLeave(ThreadState& t, ThreadRing* r, void* p) {
+  WakeIfHalfFull(r);
+  Leave(t);
+  return p;
+}
+
 // Records an allocation; returns p, so that callers can end in a tail call.
-// The common case is inline and makes no call: a ring under half full (see
-// RingBuffer::ReserveQuiet) and a stack the cache still holds.
+// The common case is inline and makes no call: room in place (see
+// RingBuffer::ReserveFast) and a stack the cache still holds.
 __attribute__((noinline)) void* RecordAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
   if (UNLIKELY(t.paused)) return p;  // leakscope_pause(), preload/api.cc
@@ -150,16 +155,17 @@ __attribute__((noinline)) void* RecordAlloc(void* p, size_t size) {
   ThreadRing* r = t.ring;
   uint64_t* rec;
   uint32_t frames;
-  if (UNLIKELY(r == nullptr) || UNLIKELY(!(rec = r->ring.ReserveQuiet(kMaxRecordWords))) ||
+  if (UNLIKELY(r == nullptr) || UNLIKELY(!(rec = r->ring.ReserveFast(kMaxRecordWords))) ||
       UNLIKELY(!(frames = r->stacks.Lookup(sp, rec + kRecordHeaderWords))))
     return RecordAllocSlow(t, sp, p, size);
   WriteAlloc(rec, frames, p, size);
-  r->ring.Commit(kRecordHeaderWords + frames);
+  if (UNLIKELY(r->ring.Commit(kRecordHeaderWords + frames))) return WakeIfHalfFullAndLeave(t, r, p);
   Leave(t);
   return p;
 }
 
-// RecordFree when the ring is missing or not quiet. Entered (busy); leaves.
+// RecordFree when the ring is missing or ReserveFast said no. Entered (busy);
+// leaves.
 __attribute__((noinline)) void RecordFreeSlow(ThreadState& t, void* p) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (LIKELY(r != nullptr)) {
@@ -167,8 +173,7 @@ __attribute__((noinline)) void RecordFreeSlow(ThreadState& t, void* p) {
                                             reinterpret_cast<uint64_t>(p)};
     if (uint64_t* slot = r->ring.Reserve(kFreeRecordWords)) {
       std::memcpy(slot, rec, sizeof rec);
-      r->ring.Commit(kFreeRecordWords);
-      WakeIfHalfFull(r);
+      if (r->ring.Commit(kFreeRecordWords)) WakeIfHalfFull(r);
     } else {
       Push(r, rec, kFreeRecordWords);
     }
@@ -181,12 +186,15 @@ inline void RecordFree(void* p) {
   if (!Enter(t)) return;
   ThreadRing* r = t.ring;
   uint64_t* rec;
-  if (UNLIKELY(r == nullptr) || UNLIKELY(!(rec = r->ring.ReserveQuiet(kFreeRecordWords))))
+  if (UNLIKELY(r == nullptr) || UNLIKELY(!(rec = r->ring.ReserveFast(kFreeRecordWords))))
     return RecordFreeSlow(t, p);
   rec[0] = kFreeHeader;
   rec[1] = EventClockNow();
   rec[2] = reinterpret_cast<uint64_t>(p);
-  r->ring.Commit(kFreeRecordWords);
+  if (UNLIKELY(r->ring.Commit(kFreeRecordWords))) {
+    WakeIfHalfFullAndLeave(t, r, p);
+    return;
+  }
   Leave(t);
 }
 

@@ -4,11 +4,11 @@
 //           | stack cache reference << 32
 //   word 1  timestamp (Clock::Now)
 //   word 2  address
-//   word 3  requested size (allocations; 0 for frees)
+//   word 3  requested size (allocations only: a free is 3 words)
 //   word 4… return addresses, innermost first (kAlloc only)
 //
-// The stack cache reference (StackCache::Ref, 0 = none) names an entry of the
-// thread's stack cache and its version. On a kAlloc record it says "these
+// The stack cache reference (StackCache::MakeRef, 0 = none) names an entry of
+// the thread's stack cache and its version. On a kAlloc record it says "these
 // frames are now that entry"; a kAllocCached record carries no frames, only
 // the reference: the drain keeps a copy of each entry (ThreadRing::mirror),
 // made from the kAlloc record that stored it, earlier in the same ring.
@@ -21,17 +21,26 @@ namespace leakscope::preload {
 enum class EventKind : uint8_t { kAlloc = 1, kFree = 2, kAllocCached = 3 };
 
 inline constexpr int kMaxFrames = 64;
-inline constexpr int kRecordHeaderWords = 4;
+inline constexpr int kRecordHeaderWords = 4;  // of an allocation, before its frames
+inline constexpr int kFreeRecordWords = 3;
 inline constexpr int kMaxRecordWords = kRecordHeaderWords + kMaxFrames;
 
-inline uint64_t MakeHeader(EventKind kind, uint32_t frames, uint32_t cache_ref = 0) {
-  const uint64_t words = kRecordHeaderWords + frames;
+inline constexpr uint64_t MakeHeader(EventKind kind, uint32_t frames, uint64_t words,
+                                     uint32_t cache_ref = 0) {
   return static_cast<uint64_t>(kind) | (uint64_t{frames} << 8) | (words << 16) |
          (uint64_t{cache_ref} << 32);
 }
-inline uint32_t HeaderCacheRef(uint64_t h) {
-  return static_cast<uint32_t>(h >> 32);
+// The same as MakeHeader(kAlloc, frames, kRecordHeaderWords + frames), in a
+// multiply and an add: frames (<= kMaxFrames) carry into neither field's neighbour.
+inline constexpr uint64_t AllocHeader(uint32_t frames) {
+  return MakeHeader(EventKind::kAlloc, 0, kRecordHeaderWords) +
+         uint64_t{frames} * MakeHeader(EventKind{0}, 1, 1);
 }
+static_assert(AllocHeader(kMaxFrames) ==
+              MakeHeader(EventKind::kAlloc, kMaxFrames, kRecordHeaderWords + kMaxFrames));
+inline constexpr uint64_t kFreeHeader = MakeHeader(EventKind::kFree, 0, kFreeRecordWords);
+inline constexpr uint64_t kAllocCachedHeader =
+    MakeHeader(EventKind::kAllocCached, 0, kRecordHeaderWords);
 inline EventKind HeaderKind(uint64_t h) {
   return static_cast<EventKind>(h & 0xff);
 }
@@ -40,6 +49,9 @@ inline uint32_t HeaderFrames(uint64_t h) {
 }
 inline uint32_t HeaderWords(uint64_t h) {
   return (h >> 16) & 0xffff;
+}
+inline uint32_t HeaderCacheRef(uint64_t h) {
+  return static_cast<uint32_t>(h >> 32);
 }
 
 }  // namespace leakscope::preload

@@ -30,6 +30,7 @@ class RingBuffer {
     read_.store(0, std::memory_order_relaxed);
     cached_read_ = 0;
     next_fill_check_ = 0;
+    UpdateLimits(0);
   }
 
   size_t capacity_words() const { return mask_ + 1; }
@@ -44,7 +45,20 @@ class RingBuffer {
     }
     CopyIn(w, record, n);
     write_.store(w + n, std::memory_order_release);
+    UpdateLimits(w + n);
     return true;
+  }
+
+  // Producer side, the common case in one compare: room for up to `n` words
+  // in place, neither wrapping around the end nor reaching the consumer's
+  // position as last seen. Null otherwise: then Reserve (or TryPush), which
+  // look further. Commit as for Reserve.
+  uint64_t* ReserveFast(size_t n) {
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    if (w + n > fast_end_) return nullptr;
+    uint64_t* slot = data_ + (w & mask_);
+    if (slot == nullptr) __builtin_unreachable();  // so the caller's null check folds away
+    return slot;
   }
 
   // Producer side, zero-copy: room for up to `n` words written in place at
@@ -53,15 +67,21 @@ class RingBuffer {
   uint64_t* Reserve(size_t n) {
     const uint64_t w = write_.load(std::memory_order_relaxed);
     const size_t start = w & mask_;
+    UpdateLimits(w);
     if (start + n > capacity_words()) return nullptr;
     if (w + n - cached_read_ > capacity_words()) {
       cached_read_ = read_.load(std::memory_order_acquire);
+      UpdateLimits(w);
       if (w + n - cached_read_ > capacity_words()) return nullptr;
     }
     return data_ + start;
   }
-  void Commit(size_t m) {
-    write_.store(write_.load(std::memory_order_relaxed) + m, std::memory_order_release);
+  // Publishes the first `m` (<= n) words reserved. True if the ring may now
+  // be past half full: then ask PastHalfFull (false: it would say false).
+  bool Commit(size_t m) {
+    const uint64_t w = write_.load(std::memory_order_relaxed) + m;
+    write_.store(w, std::memory_order_release);
+    return w > half_mark_;
   }
 
   // Producer side: whether `n` words would fit (refreshing the cached read
@@ -71,6 +91,7 @@ class RingBuffer {
     const uint64_t w = write_.load(std::memory_order_relaxed);
     if (w + n - cached_read_ <= capacity_words()) return true;
     cached_read_ = read_.load(std::memory_order_acquire);
+    UpdateLimits(w);
     return w + n - cached_read_ <= capacity_words();
   }
 
@@ -81,7 +102,9 @@ class RingBuffer {
   // stale in one direction (fuller than true).
   size_t RefreshedFill() {
     cached_read_ = read_.load(std::memory_order_acquire);
-    return write_.load(std::memory_order_relaxed) - cached_read_;
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    UpdateLimits(w);
+    return w - cached_read_;
   }
 
   // Producer side: whether the ring is past half full, so the consumer should
@@ -97,6 +120,7 @@ class RingBuffer {
     if (w >= next_fill_check_) {
       next_fill_check_ = w + capacity_words() / 16;
       cached_read_ = read_.load(std::memory_order_acquire);
+      UpdateLimits(w);
     }
     return w - cached_read_ > half;
   }
@@ -122,6 +146,18 @@ class RingBuffer {
   void ReleaseTo(uint64_t pos) { read_.store(pos, std::memory_order_release); }
 
  private:
+  // ReserveFast's and Commit's limits, from the write position `w` and the
+  // consumer's position as last seen: recomputed wherever either is looked at
+  // again. In between they only err low, which sends the caller the long way
+  // (cached_read_ only grows, and a write position past the buffer's end they
+  // were computed for is past fast_end_ too).
+  void UpdateLimits(uint64_t w) {
+    const uint64_t buffer_end = (w | mask_) + 1;
+    const uint64_t full = cached_read_ + capacity_words();
+    fast_end_ = full < buffer_end ? full : buffer_end;
+    half_mark_ = cached_read_ + capacity_words() / 2;
+  }
+
   void CopyIn(uint64_t pos, const uint64_t* in, size_t n) {
     const size_t start = pos & mask_;
     if (start + n <= capacity_words()) {  // the common case: a short inline copy
@@ -146,6 +182,8 @@ class RingBuffer {
   alignas(64) std::atomic<uint64_t> write_{0};
   uint64_t cached_read_ = 0;
   uint64_t next_fill_check_ = 0;  // PastHalfFull's next look at read_
+  uint64_t fast_end_ = 0;         // ReserveFast's limit (a write position)
+  uint64_t half_mark_ = 0;        // past it, ask PastHalfFull (a write position)
   // Consumer's line.
   alignas(64) std::atomic<uint64_t> read_{0};
 };

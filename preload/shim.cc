@@ -62,18 +62,14 @@ inline uint32_t Unwind(uint64_t* pcs) {
 // the record only refers to it (kAllocCached, no frames: the drain has them).
 // Else libunwind writes the frames into rec[kRecordHeaderWords...], and the
 // cache keeps them under a new reference the record carries.
-__attribute__((always_inline)) inline uint64_t CaptureStack(uint64_t* rec, const ThreadState& t,
-                                                            ThreadRing* r) {
+// `sp` is RecordAlloc's frame: the same for every call from one call path.
+inline uint64_t CaptureStack(uint64_t* rec, const ThreadState& t, ThreadRing* r, uint64_t sp) {
+  if (uint32_t ref = r->stacks.Lookup(sp)) return kAllocCachedHeader | uint64_t{ref} << 32;
   uint64_t* pcs = rec + kRecordHeaderWords;
-  const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
-  const bool cacheable = sp >= t.stack_lo && sp < t.stack_hi;
-  if (cacheable) {
-    if (uint32_t ref = r->stacks.Lookup(sp, t.stack_hi))
-      return MakeHeader(EventKind::kAllocCached, 0, ref);
-  }
   const uint32_t n = Unwind(pcs);
-  const uint32_t ref = cacheable && n ? r->stacks.Store(sp, t.stack_hi, pcs, n) : 0;
-  return MakeHeader(EventKind::kAlloc, n, ref);
+  uint32_t ref = 0;
+  if (n && sp >= t.stack_lo && sp < t.stack_hi) ref = r->stacks.Store(sp, t.stack_hi, pcs, n);
+  return AllocHeader(n) | uint64_t{ref} << 32;
 }
 
 // Wakes the drain thread early when this ring passes half full (see
@@ -113,38 +109,83 @@ inline void Leave(ThreadState& t) {
   t.busy = false;
 }
 
-__attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
-  ThreadState& t = t_thread;
-  if (UNLIKELY(t.paused)) return;  // leakscope_pause(), preload/api.cc
-  if (!Enter(t)) return;
+inline void WriteAlloc(uint64_t* rec, uint64_t header, void* p, size_t size) {
+  rec[0] = header;
+  rec[1] = EventClockNow();
+  rec[2] = reinterpret_cast<uint64_t>(p);
+  rec[3] = size;
+}
+
+// RecordAlloc when the ring is missing, ReserveFast said no, or the stack is
+// not cached. Entered (busy); leaves. Returns p.
+__attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, void* p, size_t size) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
-  if (UNLIKELY(r == nullptr)) return Leave(t);
-  if (uint64_t* rec = r->ring.Reserve(kMaxRecordWords)) {
-    // The common case: the record is written in place, stack included.
-    const uint64_t header = CaptureStack(rec, t, r);
-    rec[0] = header;
-    rec[1] = EventClockNow();
-    rec[2] = reinterpret_cast<uint64_t>(p);
-    rec[3] = size;
-    r->ring.Commit(HeaderWords(header));
-    WakeIfHalfFull(r);
-    return Leave(t);
+  if (UNLIKELY(r == nullptr)) {
+    Leave(t);
+    return p;
   }
-  if (UNLIKELY(!g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
+  if (uint64_t* rec = r->ring.Reserve(kMaxRecordWords)) {
+    const uint64_t header = CaptureStack(rec, t, r, sp);
+    WriteAlloc(rec, header, p, size);
+    if (r->ring.Commit(HeaderWords(header))) WakeIfHalfFull(r);
+  } else if (UNLIKELY(!g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
     // It would be dropped: don't pay for the unwind first.
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
     WakeDrain();
-    r = nullptr;
-  }
-  if (LIKELY(r != nullptr)) {  // near the ring's end, or waiting for room (lossless)
-    uint64_t rec[kMaxRecordWords];
-    const uint64_t header = CaptureStack(rec, t, r);
-    rec[0] = header;
-    rec[1] = EventClockNow();
-    rec[2] = reinterpret_cast<uint64_t>(p);
-    rec[3] = size;
+  } else {  // near the ring's end, or waiting for room (lossless)
+    uint64_t tmp[kMaxRecordWords];
+    const uint64_t header = CaptureStack(tmp, t, r, sp);
+    WriteAlloc(tmp, header, p, size);
     const bool stored = HeaderKind(header) == EventKind::kAlloc && HeaderCacheRef(header);
-    if (!Push(r, rec, HeaderWords(header)) && stored) r->stacks.Forget(HeaderCacheRef(header));
+    // The drain would never see the frames the entry now holds.
+    if (!Push(r, tmp, HeaderWords(header)) && stored) r->stacks.Forget(HeaderCacheRef(header));
+  }
+  Leave(t);
+  return p;
+}
+
+// After a push that may have taken the ring past half full (Commit said so).
+// Entered (busy); leaves. Returns p.
+__attribute__((noinline)) void* WakeIfHalfFullAndLeave(ThreadState& t, ThreadRing* r, void* p) {
+  WakeIfHalfFull(r);
+  Leave(t);
+  return p;
+}
+
+// Records an allocation; returns p, so that callers can end in a tail call.
+// The common case is inline and makes no call: a stack the cache still holds
+// (the record refers to it: 4 words) and room in place (see
+// RingBuffer::ReserveFast).
+__attribute__((noinline)) void* RecordAlloc(void* p, size_t size) {
+  ThreadState& t = t_thread;
+  if (UNLIKELY(t.paused)) return p;  // leakscope_pause(), preload/api.cc
+  if (!Enter(t)) return p;
+  const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  ThreadRing* r = t.ring;
+  uint64_t* rec;
+  uint32_t ref;
+  if (UNLIKELY(r == nullptr) || UNLIKELY(!(ref = r->stacks.Lookup(sp))) ||
+      UNLIKELY(!(rec = r->ring.ReserveFast(kRecordHeaderWords))))
+    return RecordAllocSlow(t, sp, p, size);
+  WriteAlloc(rec, kAllocCachedHeader | uint64_t{ref} << 32, p, size);
+  if (UNLIKELY(r->ring.Commit(kRecordHeaderWords))) return WakeIfHalfFullAndLeave(t, r, p);
+  Leave(t);
+  return p;
+}
+
+// RecordFree when the ring is missing or ReserveFast said no. Entered (busy);
+// leaves.
+__attribute__((noinline)) void RecordFreeSlow(ThreadState& t, void* p) {
+  ThreadRing* r = t.ring ? t.ring : AttachThread(t);
+  if (LIKELY(r != nullptr)) {
+    const uint64_t rec[kFreeRecordWords] = {kFreeHeader, EventClockNow(),
+                                            reinterpret_cast<uint64_t>(p)};
+    if (uint64_t* slot = r->ring.Reserve(kFreeRecordWords)) {
+      std::memcpy(slot, rec, sizeof rec);
+      if (r->ring.Commit(kFreeRecordWords)) WakeIfHalfFull(r);
+    } else {
+      Push(r, rec, kFreeRecordWords);
+    }
   }
   Leave(t);
 }
@@ -152,52 +193,65 @@ __attribute__((noinline)) void RecordAlloc(void* p, size_t size) {
 inline void RecordFree(void* p) {
   ThreadState& t = t_thread;
   if (!Enter(t)) return;
-  ThreadRing* r = t.ring ? t.ring : AttachThread(t);
-  if (LIKELY(r != nullptr)) {
-    const uint64_t rec[kRecordHeaderWords] = {MakeHeader(EventKind::kFree, 0), EventClockNow(),
-                                              reinterpret_cast<uint64_t>(p), 0};
-    if (uint64_t* slot = r->ring.Reserve(kRecordHeaderWords)) {
-      std::memcpy(slot, rec, sizeof rec);
-      r->ring.Commit(kRecordHeaderWords);
-      WakeIfHalfFull(r);
-    } else {
-      Push(r, rec, kRecordHeaderWords);
-    }
+  ThreadRing* r = t.ring;
+  uint64_t* rec;
+  if (UNLIKELY(r == nullptr) || UNLIKELY(!(rec = r->ring.ReserveFast(kFreeRecordWords))))
+    return RecordFreeSlow(t, p);
+  rec[0] = kFreeHeader;
+  rec[1] = EventClockNow();
+  rec[2] = reinterpret_cast<uint64_t>(p);
+  if (UNLIKELY(r->ring.Commit(kFreeRecordWords))) {
+    WakeIfHalfFullAndLeave(t, r, p);
+    return;
   }
   Leave(t);
 }
 
-// MaybeSample said maybe.
-__attribute__((noinline)) void SampledAlloc(void* p, size_t size) {
+// MaybeSample said maybe. Returns p.
+__attribute__((noinline)) void* SampledAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
   t.sampler.Decide(size);
   // Paused, or the shim's own allocation (its unwinder, the drain thread): not
   // in the sampled set, so its free is not recorded either.
-  if (UNLIKELY(t.paused || t.busy)) return;
+  if (UNLIKELY(t.paused || t.busy)) return p;
   g_marks.Add(p);  // before the program has p: its free will look in the set
   if (!g_sampled.Insert(reinterpret_cast<uint64_t>(p))) {
     g_marks.Remove(p);
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return p;
   }
-  RecordAlloc(p, size);
+  return RecordAlloc(p, size);
+}
+
+inline void* RecordOrSample(void* p, size_t size) {
+  if (g_shim.config.sample_interval > 1) return SampledAlloc(p, size);
+  return RecordAlloc(p, size);
+}
+
+// AllocSlow when this thread's sampler is not set up yet, or nothing is to
+// be recorded. Returns p.
+__attribute__((noinline)) void* AllocUnusual(void* p, size_t size) {
+  ThreadState& t = t_thread;
+  if (UNLIKELY(!t.sampler.initialized())) {
+    if (!g_shim.ready.load(std::memory_order_acquire)) return p;  // served by BootMalloc
+    InitSampler(t);
+    if (!t.sampler.MaybeSample(size)) return p;
+  }
+  if (UNLIKELY(!g_shim.recording) || UNLIKELY(p == nullptr)) {
+    t.sampler.Decide(size);  // start a new countdown
+    return p;
+  }
+  return RecordOrSample(p, size);
 }
 
 // The sampler's countdown ran out, or the allocation is large, or every
 // allocation is recorded, or this thread's sampler is not set up yet.
-__attribute__((noinline)) void AllocSlow(void* p, size_t size) {
-  ThreadState& t = t_thread;
-  if (UNLIKELY(!t.sampler.initialized())) {
-    if (!g_shim.ready.load(std::memory_order_acquire)) return;  // served by BootMalloc
-    InitSampler(t);
-    if (!t.sampler.MaybeSample(size)) return;
-  }
-  if (UNLIKELY(!g_shim.recording) || UNLIKELY(p == nullptr)) {
-    t.sampler.Decide(size);  // start a new countdown
-    return;
-  }
-  if (g_shim.config.sample_interval > 1) return SampledAlloc(p, size);
-  RecordAlloc(p, size);
+// Returns p; tail calls all the way (no frame of its own to set up).
+__attribute__((noinline)) void* AllocSlow(void* p, size_t size) {
+  if (UNLIKELY(!t_thread.sampler.initialized()) || UNLIKELY(!g_shim.recording) ||
+      UNLIKELY(p == nullptr))
+    return AllocUnusual(p, size);
+  return RecordOrSample(p, size);
 }
 
 // The whole cost of an unsampled allocation: one compare and a countdown.
@@ -208,9 +262,7 @@ inline void OnAlloc(void* p, size_t size) {
 
 // malloc when MaybeSample said maybe (the countdown has been charged).
 __attribute__((noinline)) void* MallocSlow(size_t size) {
-  void* p = g_shim.hot_malloc.load(std::memory_order_acquire)(size);
-  AllocSlow(p, size);
-  return p;
+  return AllocSlow(g_shim.hot_malloc.load(std::memory_order_acquire)(size), size);
 }
 
 // The page of p may hold a sampled pointer, or every free is recorded, or

@@ -23,7 +23,10 @@ ThreadRing* TakeFreeRing(uint32_t words) {
 }  // namespace
 
 ThreadRing* AcquireThreadRing(uint32_t words) {
-  if (ThreadRing* r = TakeFreeRing(words)) return r;
+  if (ThreadRing* r = TakeFreeRing(words)) {
+    r->stacks.Clear();  // the previous owner's stack
+    return r;
+  }
   const size_t header = (sizeof(ThreadRing) + 63) & ~size_t{63};
   const size_t size = header + size_t{words} * sizeof(uint64_t);
   void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -22,7 +22,7 @@ struct ThreadRing {
   std::atomic<uint32_t> state{kOwned};
   ThreadRing* next = nullptr;  // immutable once published
   size_t mapping_size = 0;
-  StackCache stacks;  // owner thread only; validated on use, so safe across owners
+  StackCache stacks;  // owner thread only; cleared when the ring changes owner
   // Drain thread only: its copy of each stack cache entry, from the record
   // that stored it, for the records that then only refer to it.
   struct MirrorEntry {

@@ -72,7 +72,7 @@ TEST(RingBuffer, RefreshedFillSeesWhatTheConsumerReleased) {
   ring.Init(storage.data(), storage.size());
   const uint64_t rec[10] = {};
   ASSERT_TRUE(ring.TryPush(rec, 10));
-  ring.ReleaseTo(10);  // the consumer took it all
+  ring.ReleaseTo(10);                   // the consumer took it all
   EXPECT_EQ(ring.ProducerFill(), 10u);  // stale
   EXPECT_EQ(ring.RefreshedFill(), 0u);
   EXPECT_EQ(ring.ProducerFill(), 0u);  // and the estimate is fresh again
@@ -97,6 +97,36 @@ TEST(RingBuffer, PastHalfFullChecksTheConsumerAtMostOncePerSixteenth) {
   EXPECT_EQ(ring.ProducerFill(), 4u);
 }
 
+// ReserveFast: in place only by the producer's estimate and without wrapping
+// (the slow calls, which look at the consumer's position and the buffer's
+// end, let it go on further); Commit says when PastHalfFull must be asked.
+TEST(RingBuffer, ReservesFastOnlyWhatSurelyFitsAndCommitFlagsHalfFull) {
+  std::vector<uint64_t> storage(16);
+  RingBuffer ring;
+  ring.Init(storage.data(), storage.size());
+  uint64_t* slot = ring.ReserveFast(16);
+  ASSERT_EQ(slot, storage.data());
+  EXPECT_FALSE(ring.Commit(5));              // 5 of 16
+  EXPECT_EQ(ring.ReserveFast(12), nullptr);  // 17 would not fit
+  EXPECT_EQ(ring.ReserveFast(11), storage.data() + 5);
+  EXPECT_FALSE(ring.Commit(3));  // 8: half, not past it
+  EXPECT_TRUE(ring.Commit(1));   // 9: past half, ask PastHalfFull
+  EXPECT_TRUE(ring.PastHalfFull());
+  ring.ReleaseTo(9);  // the consumer took it all
+  EXPECT_EQ(ring.RefreshedFill(), 0u);
+  EXPECT_EQ(ring.ReserveFast(7), storage.data() + 9);
+  EXPECT_EQ(ring.ReserveFast(8), nullptr);  // would wrap past the end
+  EXPECT_FALSE(ring.Commit(7));             // 7 in use
+  EXPECT_EQ(ring.ReserveFast(1), nullptr);  // at the end: the next push wraps
+  const uint64_t rec[3] = {1, 2, 3};
+  ASSERT_TRUE(ring.TryPush(rec, 3));        // the slow push moves past it: 10 in use
+  ring.ReleaseTo(19);                       // the consumer took it all
+  EXPECT_EQ(ring.ReserveFast(7), nullptr);  // not seen yet: 17 by the estimate
+  EXPECT_EQ(ring.RefreshedFill(), 0u);
+  EXPECT_EQ(ring.ReserveFast(13), storage.data() + 3);
+  EXPECT_EQ(ring.ReserveFast(14), nullptr);  // would wrap past the end
+}
+
 // One producer, one consumer, concurrently: every record arrives once, in
 // order, intact, whether pushed by copy or written in place. Run under
 // ThreadSanitizer too (preload_tsan_tests).
@@ -109,7 +139,14 @@ TEST(RingBuffer, ConcurrentProducerAndConsumerLoseNothing) {
     for (uint64_t i = 0; i < kRecords; ++i) {
       const size_t n = 2 + i % 5;  // variable length, 2..6 words
       uint64_t rec[6] = {n, i, ~i, i ^ 0x5555, i + 7, i * 3};
-      if (i % 2 == 0) {
+      if (i % 3 == 0) {
+        if (uint64_t* slot = ring.ReserveFast(6)) {
+          for (size_t k = 0; k < n; ++k) slot[k] = rec[k];
+          ring.Commit(n);
+          continue;
+        }
+      }
+      if (i % 3 == 1) {
         if (uint64_t* slot = ring.Reserve(6)) {
           for (size_t k = 0; k < n; ++k) slot[k] = rec[k];
           ring.Commit(n);

@@ -86,6 +86,8 @@ uint32_t TransientFolder::SiteFor(uint32_t stack) {
 // folded. Linear probing; a slot whose allocation was freed keeps its
 // address (kNoAlloc), so the next allocation there reuses it.
 void TransientFolder::Pair() {
+  // A program frees what it allocated from one site many times in a row.
+  uint32_t last_stack = 0, last_site = kNoSite;
   for (size_t j = 0; j < n_; ++j) {
     Event& e = events_[j];
     size_t i = Mix(e.address) & (kPairSlots - 1);
@@ -105,7 +107,9 @@ void TransientFolder::Pair() {
     p.index = kNoAlloc;
     if (a == kNoAlloc || a == kConflict) continue;
     Event& alloc = events_[a];
-    const uint32_t site = SiteFor(alloc.stack);
+    if (alloc.stack != last_stack || last_site == kNoSite)
+      last_site = SiteFor(last_stack = alloc.stack);
+    const uint32_t site = last_site;
     if (site == kNoSite) continue;
     alloc.tag |= kFolded | (a + 1 == j ? uint32_t{kTemporary} : 0u) |
                  (a == p.first ? uint32_t{kFirstAtAddress} : 0u);

@@ -54,7 +54,11 @@ struct Cursor {
   uint64_t pos, end, ts;
 };
 
-struct Drain {
+// Cache-line aligned, so that its size is too: the drain thread writes its
+// fields all the time, and nothing the program's threads read may share a
+// line with them (g_drain did, after the static storage below, and every
+// WakeDrain() missed the cache).
+struct alignas(64) Drain {
   pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
   std::atomic<uint32_t> wake{0};  // futex word
   std::atomic<bool> sleeping{false};
@@ -84,7 +88,7 @@ struct Drain {
   uint64_t pass_events = 0;  // records the last pass took
 };
 
-Drain* g_drain;  // never destroyed: exit() may run while it is in use
+alignas(64) Drain* g_drain;  // never destroyed: exit() may run while it is in use
 
 // The fork in progress on this thread (two threads may fork at once): whether
 // its prepare handler got the drain lock, and the marker it sent (0: none,
@@ -306,7 +310,7 @@ void GatherCursors(Drain* d, uint64_t watermark) {
 }
 
 void MergeRings(Drain* d, uint64_t watermark) {
-  d->pass_events = 0;
+  uint64_t taken = 0;
   GatherCursors(d, watermark);
   d->ndone = 0;
   uint64_t rec[kMaxRecordWords];
@@ -328,7 +332,7 @@ void MergeRings(Drain* d, uint64_t watermark) {
         Consume(d, c.ring, ring.View(c.pos, rec, words));
       else
         CountLost(1);  // the drain never got its memory
-      ++d->pass_events;
+      ++taken;
       c.pos += words;
       finished = c.pos == c.end || (c.ts = ring.WordAt(c.pos + 1)) >= watermark;
       if (d->batch.full()) FlushFullBatch(d);
@@ -341,6 +345,7 @@ void MergeRings(Drain* d, uint64_t watermark) {
   }
   FlushBatch(d);
   ReleaseConsumed(d);
+  d->pass_events = taken;
 }
 
 // One pass; `final` takes everything, whatever its timestamp.

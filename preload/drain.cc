@@ -86,6 +86,10 @@ struct alignas(64) Drain {
   const char* how = "destructor";
   uint64_t forks = 0;        // fork markers sent on this process's streams
   uint64_t pass_events = 0;  // records the last pass took
+  // Threads waiting for `mu` (exit, exec, fork, a query): the drain thread
+  // then sleeps between passes even when busy, or it could take the lock
+  // back each time before they run.
+  std::atomic<int> lock_waiters{0};
 };
 
 alignas(64) Drain* g_drain;  // never destroyed: exit() may run while it is in use
@@ -420,7 +424,8 @@ void* DrainMain(void* arg) {
     if (!d->finished.load(std::memory_order_acquire)) Pass(d, false, nullptr);
     pthread_mutex_unlock(&d->mu);
     if (check_threads) ExitIfLastThread();
-    if (d->pass_events < kBusyPassEvents) SleepUntilWoken(d);
+    if (d->pass_events < kBusyPassEvents || d->lock_waiters.load(std::memory_order_relaxed))
+      SleepUntilWoken(d);
   }
   d->running.store(false, std::memory_order_release);
   return nullptr;
@@ -510,6 +515,18 @@ bool WaitForRingSpace(ThreadRing* r, size_t words) {
   return false;
 }
 
+// The drain lock for a thread other than the drain thread, waiting at most
+// `seconds` (a stuck pass must not hang the program).
+static bool LockFromOutside(Drain* d, int seconds) {
+  timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += seconds;
+  d->lock_waiters.fetch_add(1, std::memory_order_relaxed);
+  const bool locked = pthread_mutex_timedlock(&d->mu, &deadline) == 0;
+  d->lock_waiters.fetch_sub(1, std::memory_order_relaxed);
+  return locked;
+}
+
 void NoteExitStatus(int status, const char* how) {
   if (Drain* d = g_drain) {
     d->has_exit_status = true;
@@ -522,10 +539,7 @@ void FinishProcess(const int* status, const char* how) {
   Drain* d = g_drain;
   if (!d || d->finished.exchange(true)) return;
   if (status) NoteExitStatus(*status, how);
-  timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += 3;
-  if (pthread_mutex_timedlock(&d->mu, &deadline) != 0) return;  // a stuck pass: give up
+  if (!LockFromOutside(d, 3)) return;  // a stuck pass: give up
   Pass(d, true, d->has_exit_status ? d->how : how);
   g_shim.recording = false;
   d->stop.store(true, std::memory_order_release);
@@ -536,10 +550,7 @@ void FinishProcess(const int* status, const char* how) {
 void FlushForExec() {
   Drain* d = g_drain;
   if (!d || d->finished.load(std::memory_order_acquire)) return;
-  timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += 3;
-  if (pthread_mutex_timedlock(&d->mu, &deadline) != 0) return;
+  if (!LockFromOutside(d, 3)) return;
   Pass(d, true, "exec");
   pthread_mutex_unlock(&d->mu);
 }
@@ -547,10 +558,7 @@ void FlushForExec() {
 ExchangeResult SendQuery(const ByteBuffer& query, int* reply_fd) {
   Drain* d = g_drain;
   if (!d || d->finished.load(std::memory_order_acquire)) return ExchangeResult::kNoCollector;
-  timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += 2;
-  if (pthread_mutex_timedlock(&d->mu, &deadline) != 0) return ExchangeResult::kBusy;
+  if (!LockFromOutside(d, 2)) return ExchangeResult::kBusy;
   Pass(d, false, nullptr);  // watermark "now": after every event this thread recorded
   ExchangeResult result = ExchangeResult::kNoCollector;
   if (d->conn.connected()) {
@@ -574,10 +582,7 @@ void DrainBeforeFork() {
   Drain* d = g_drain;
   if (!d) return;
   t_fork_marker = 0;
-  timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += 3;
-  t_fork_locked = pthread_mutex_timedlock(&d->mu, &deadline) == 0;
+  t_fork_locked = LockFromOutside(d, 3);
   if (!t_fork_locked || d->finished.load(std::memory_order_acquire)) return;
   Pass(d, false, nullptr);
   if (!d->conn.connected()) return;

@@ -151,6 +151,18 @@ INSTANTIATE_TEST_SUITE_P(
              (i.param.mode[0] == '_' ? i.param.mode + 1 : i.param.mode);
     });
 
+TEST(Lifecycle, ExitWhileAnotherThreadAllocatesFlatOutStillSaysGoodbye) {
+  const Traced run = RunTraced("exit_busy");
+  EXPECT_EQ(run.status, 6) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u) << run.err;
+  const Report& r = run.reports[0];
+  EXPECT_EQ(r.process().end(), Process::EXITED);
+  EXPECT_EQ(r.process().exit_status(), 6);
+  EXPECT_EQ(r.process().how(), "exit");  // the goodbye of the last pass
+  ExpectSite(r, "leak_ten", 1000, 10);
+  EXPECT_EQ(r.dropped_events(), 0u);
+}
+
 TEST(Lifecycle, StaticDestructorsAndAtexitHandlersAreRecorded) {
   const Traced run = RunTraced("atexit");
   EXPECT_EQ(run.status, 0) << run.err;

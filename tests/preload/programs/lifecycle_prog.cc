@@ -234,6 +234,26 @@ extern "C" NOINLINE void burst() {
   }
 }
 
+// --- exit while another thread allocates flat out -------------------------------
+// The drain thread is then busy pass after pass; exit() must still get its
+// lock for the last pass and the goodbye.
+std::atomic<long> g_busy_pairs{0};
+extern "C" NOINLINE void* busy_allocator(void*) {
+  for (;;) {
+    void* volatile p = malloc(48);
+    free(p);
+    g_busy_pairs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+static void ExitWhileBusy() {
+  pthread_t t;
+  pthread_create(&t, nullptr, busy_allocator, nullptr);
+  while (g_busy_pairs.load(std::memory_order_relaxed) < 2000000) {
+  }
+  exit(6);
+}
+
 // --- memory limit -----------------------------------------------------------------
 extern "C" NOINLINE void grow_until_bad_alloc() {
   for (;;) Keep(new char[1 << 20]);  // std::bad_alloc escapes: terminate, abort
@@ -244,6 +264,7 @@ int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "return";
   if (!strcmp(mode, "return")) return 3;
   if (!strcmp(mode, "exit")) exit(4);
+  if (!strcmp(mode, "exit_busy")) ExitWhileBusy();
   if (!strcmp(mode, "_exit")) _exit(5);
   if (!strcmp(mode, "abort")) abort();
   if (!strcmp(mode, "segv")) *static_cast<volatile int*>(nullptr) = 1;

@@ -288,49 +288,46 @@ TEST(StreamDecoder, FoldedAllocationsInASampledStream) {
   ExpectError(AfterHello(FoldedPair(), 4096), "frame 2: folded allocations in a sampled stream", 1);
 }
 
-TEST(StreamDecoder, FoldedColumnsDisagree) {
+// Each case breaks one rule of the folded columns, and is refused for it.
+struct BadFolding {
+  const char* name;
+  void (*Break)(wire::Events* e);
+  const char* error;
+};
+
+class FoldedColumns : public ::testing::TestWithParam<BadFolding> {};
+
+TEST_P(FoldedColumns, AreRefusedWhenTheyBreakARule) {
   wire::Message bad = FoldedPair();
-  bad.mutable_events()->add_transient_bytes(3);
-  ExpectError(AfterHello(bad), "frame 2: folded allocation columns disagree", 1);
+  GetParam().Break(bad.mutable_events());
+  ExpectError(AfterHello(bad), GetParam().error, 1);
 }
 
-TEST(StreamDecoder, MoreTemporaryThanFolded) {
-  wire::Message bad = FoldedPair();
-  bad.mutable_events()->set_transient_temporary(0, 2);
-  ExpectError(AfterHello(bad), "frame 2: more temporary than folded allocations", 1);
-}
-
-TEST(StreamDecoder, AdjustmentAfterTheLastEvent) {
-  wire::Message bad = FoldedPair();
-  bad.mutable_events()->set_adjust_before_delta(1, 1);
-  ExpectError(AfterHello(bad), "frame 2: adjustment after the last event", 1);
-}
-
-TEST(StreamDecoder, AdjustmentEntriesDisagree) {
-  wire::Message bad = FoldedPair();
-  bad.mutable_events()->set_adjust_entries(1, 2);
-  ExpectError(AfterHello(bad), "frame 2: adjustments have 3 entries but 2 stacks and 2 byte counts",
-              1);
-}
-
-TEST(StreamDecoder, FoldedLiveBytesBelowZero) {
-  wire::Message bad = FoldedPair();
-  bad.mutable_events()->set_adjust_bytes(0, -16);
-  bad.mutable_events()->set_adjust_bytes(1, 16);
-  ExpectError(AfterHello(bad), "frame 2: folded live bytes of stack 1 go out of range", 1);
-}
-
-TEST(StreamDecoder, FoldedLiveBytesLeftOver) {
-  wire::Message bad = FoldedPair();
-  bad.mutable_events()->set_adjust_bytes(1, -15);
-  ExpectError(AfterHello(bad), "frame 2: folded live bytes of stack 1 do not return to zero", 1);
-}
-
-TEST(StreamDecoder, FoldedAllocationOfAnUndefinedStack) {
-  wire::Message bad = FoldedPair();
-  bad.mutable_events()->set_transient_stack_id(0, 9);
-  ExpectError(AfterHello(bad), "frame 2: event uses undefined stack 9", 1);
-}
+INSTANTIATE_TEST_SUITE_P(
+    StreamDecoder, FoldedColumns,
+    ::testing::Values(
+        BadFolding{"ColumnsDisagree", [](wire::Events* e) { e->add_transient_bytes(3); },
+                   "frame 2: folded allocation columns disagree"},
+        BadFolding{"MoreTemporaryThanFolded",
+                   [](wire::Events* e) { e->set_transient_temporary(0, 2); },
+                   "frame 2: more temporary than folded allocations"},
+        BadFolding{"AdjustmentAfterTheLastEvent",
+                   [](wire::Events* e) { e->set_adjust_before_delta(1, 1); },
+                   "frame 2: adjustment after the last event"},
+        BadFolding{"AdjustmentEntriesDisagree",
+                   [](wire::Events* e) { e->set_adjust_entries(1, 2); },
+                   "frame 2: adjustments have 3 entries but 2 stacks and 2 byte counts"},
+        BadFolding{"LiveBytesBelowZero",
+                   [](wire::Events* e) {
+                     e->set_adjust_bytes(0, -16);
+                     e->set_adjust_bytes(1, 16);
+                   },
+                   "frame 2: folded live bytes of stack 1 go out of range"},
+        BadFolding{"LiveBytesLeftOver", [](wire::Events* e) { e->set_adjust_bytes(1, -15); },
+                   "frame 2: folded live bytes of stack 1 do not return to zero"},
+        BadFolding{"UndefinedStack", [](wire::Events* e) { e->set_transient_stack_id(0, 9); },
+                   "frame 2: event uses undefined stack 9"}),
+    [](const ::testing::TestParamInfo<BadFolding>& i) { return std::string(i.param.name); });
 
 TEST(StreamDecoder, OddModuleRanges) {
   wire::Message bad = HelloMessage(1, "x");

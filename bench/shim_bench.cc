@@ -15,6 +15,7 @@
 #include "sampled_set.h"
 #include "sampler.h"
 #include "stack_table.h"
+#include "transient_folder.h"
 #include "wire_writer.h"
 
 namespace leakscope::preload {
@@ -209,6 +210,43 @@ void BM_EncodeEvents(benchmark::State& state) {
       framed_events ? double(wire_bytes) / double(framed_events) : 0;
 }
 BENCHMARK(BM_EncodeEvents);
+
+// The same churn through the drain's fold (transient_folder.h) and encoding:
+// per event, pairing, the walk that places adjustments, and what is left to
+// encode. Arg: TransientFolder::Mode (0 sends every event, 1 folds, 2 folds
+// naming addresses, as after a lost event).
+void BM_FoldAndEncodeEvents(benchmark::State& state) {
+  TransientFolder batch;
+  if (!batch.Prepare()) return state.SkipWithError("no memory for the batch");
+  EventColumns columns;
+  ByteBuffer msg, out;
+  const auto mode = static_cast<TransientFolder::Mode>(state.range(0));
+  uint64_t x = 1, events = 0, framed_events = 0, wire_bytes = 0;
+  uint64_t live[64] = {};
+  for (auto _ : state) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t& slot = live[x % 64];
+    if (slot) batch.AddFree(slot);
+    slot = 0x5555'5555'0000ull + ((x >> 20) % 4096) * 16;
+    batch.AddAlloc(slot, 16 + (x >> 32) % 497, 1 + (x >> 50) % 50);
+    events += 2;
+    if (batch.size() + 2 > TransientFolder::kBatchEvents) {
+      batch.FlushInto(&columns, mode);
+      columns.EncodeAndClear(events, &msg);
+      EncodeFrame(msg, &out);
+      wire_bytes += out.size();
+      framed_events = events;
+      msg.Clear();
+      out.Clear();
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(events));
+  state.counters["wire_bytes_per_event"] =
+      framed_events ? double(wire_bytes) / double(framed_events) : 0;
+}
+BENCHMARK(BM_FoldAndEncodeEvents)->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
 }  // namespace leakscope::preload

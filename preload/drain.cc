@@ -290,7 +290,14 @@ void Consume(Drain* d, ThreadRing* ring, const uint64_t* rec) {
 
 void FlushBatch(Drain* d) {
   const size_t n = d->batch.size();
-  if (!d->batch.FlushInto(&d->columns, d->fold)) CountLost(n);  // out of memory
+  using Mode = TransientFolder::Mode;
+  Mode mode = Mode::kSendAll;
+  if (d->fold) {
+    const bool lost = g_shim.dropped_events.load(std::memory_order_relaxed) != 0 ||
+                      g_shim.reentrant_events.load(std::memory_order_relaxed) != 0;
+    mode = lost ? Mode::kFoldAfterLoss : Mode::kFold;
+  }
+  if (!d->batch.FlushInto(&d->columns, mode)) CountLost(n);  // out of memory
 }
 
 // The batch is full: into the columns, and out when they make a message.

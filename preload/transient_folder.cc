@@ -56,10 +56,10 @@ void TransientFolder::NextGeneration() {
   generation_ = 1;
 }
 
-bool TransientFolder::FlushInto(EventColumns* out, bool fold) {
+bool TransientFolder::FlushInto(EventColumns* out, Mode mode) {
   if (n_ == 0) return true;
-  if (fold) {
-    Pair();
+  if (mode != Mode::kSendAll) {
+    Pair(mode == Mode::kFoldAfterLoss);
     PlaceAdjustments();
   }
   const bool ok = Write(out);
@@ -85,7 +85,7 @@ uint32_t TransientFolder::SiteFor(uint32_t stack) {
 // Finds each free's allocation in the batch, if it has one, and marks both
 // folded. Linear probing; a slot whose allocation was freed keeps its
 // address (kNoAlloc), so the next allocation there reuses it.
-void TransientFolder::Pair() {
+void TransientFolder::Pair(bool name_addresses) {
   // A program frees what it allocated from one site many times in a row.
   uint32_t last_stack = 0, last_site = kNoSite;
   for (size_t j = 0; j < n_; ++j) {
@@ -112,7 +112,7 @@ void TransientFolder::Pair() {
     const uint32_t site = last_site;
     if (site == kNoSite) continue;
     alloc.tag |= kFolded | (a + 1 == j ? uint32_t{kTemporary} : 0u) |
-                 (a == p.first ? uint32_t{kFirstAtAddress} : 0u);
+                 (name_addresses && a == p.first ? uint32_t{kFirstAtAddress} : 0u);
     alloc.stack = site;
     e = Event{e.address, alloc.size, site, kFolded};
   }

@@ -28,10 +28,13 @@
 // and nothing else happened at its address in between: an allocation at an
 // address that already holds one (its free was lost) stays an event, and so
 // does the next free there, so the collector sees the replacement. A free
-// can also be lost before the batch (a signal handler's free while its
-// thread was inside the shim, a paused thread): so a folded allocation that
-// is its batch's first event at its address gets an adjustment of its own,
-// naming the address, and the collector replaces what it still holds there.
+// can also have been lost before the batch (a full ring, a signal handler's
+// free while its thread was inside the shim): once the process has lost any
+// event (Mode::kFoldAfterLoss), a folded allocation that is its batch's
+// first event at its address gets an adjustment of its own, naming the
+// address, and the collector replaces what it still holds there. Until then
+// the collector cannot hold a stale block, and the names are not sent (they
+// would cost more than folding saves on a program with many addresses).
 //
 // Single-threaded (drain thread). Memory is taken once, by Prepare().
 #pragma once
@@ -68,10 +71,15 @@ class TransientFolder {
   void Clear() { NextGeneration(); }
   size_t size() const { return n_; }
 
-  // Writes the batch into `out` (folded where it can be, see above) and
-  // empties it. With `fold` false every event is written as it came. False
-  // if memory ran out: the batch is then lost.
-  bool FlushInto(EventColumns* out, bool fold);
+  enum class Mode {
+    kSendAll,        // every event as it came (sampled, lossy rings, LEAKSCOPE_FOLD=0)
+    kFold,           // fold: no event of the process was ever lost
+    kFoldAfterLoss,  // fold, naming addresses for the collector to replace (above)
+  };
+
+  // Writes the batch into `out` and empties it. False if memory ran out: the
+  // batch is then lost.
+  bool FlushInto(EventColumns* out, Mode mode);
 
  private:
   enum Tag : uint32_t {
@@ -104,7 +112,7 @@ class TransientFolder {
   static constexpr size_t kPairSlots = 2 * kBatchEvents;  // load <= 1/2
   static constexpr size_t kSiteSlots = 2 * kMaxSites;
 
-  void Pair();
+  void Pair(bool name_addresses);
   uint32_t SiteFor(uint32_t stack);
   void PlaceAdjustments();
   bool Write(EventColumns* out);

@@ -136,11 +136,6 @@ class EventColumns {
   // Events recorded: sent ones and folded ones (two per folded allocation).
   size_t count() const { return count_ + folded_count_; }
   size_t sent() const { return count_; }
-  size_t encoded_size() const {
-    size_t n = sizes_.size() + addresses_.size() + stack_ids_.size();
-    for (const ByteBuffer& b : folded_) n += b.size();
-    return n;
-  }
   // Appends Message.events and clears the columns. A column that lost a
   // write for want of memory fails `msg` (ByteBuffer::failed) instead.
   void EncodeAndClear(uint64_t time_ns, ByteBuffer* msg);

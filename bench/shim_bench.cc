@@ -180,34 +180,57 @@ void BM_SampledSetInsertErase(benchmark::State& state) {
 }
 BENCHMARK(BM_SampledSetInsertErase);
 
-// The drain thread's per-event encoding: columns, then one LZ4 frame per
-// 16384 events (about 10 ms of a busy thread), churn-like addresses.
-void BM_EncodeEvents(benchmark::State& state) {
-  EventColumns columns;
-  ByteBuffer msg, out;
-  uint64_t x = 1, events = 0, framed_events = 0, wire_bytes = 0;
+// A churn-like event stream for the drain's benchmarks: 64 live slots, each
+// pair frees a slot's block and allocates a new one. A slot's addresses come
+// from its own 4 KiB (an allocator never hands out a live address).
+struct ChurnEvents {
+  uint64_t x = 1, events = 0;
   uint64_t live[64] = {};
-  for (auto _ : state) {
+  template <class Sink>
+  void NextPair(Sink* sink) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    uint64_t& slot = live[x % 64];
-    if (slot) columns.AddFree(slot);
-    slot = 0x5555'5555'0000ull + ((x >> 20) % 4096) * 16;
-    columns.AddAlloc(slot, 16 + (x >> 32) % 497, 1 + (x >> 50) % 50);
+    const uint64_t index = x % 64;
+    uint64_t& slot = live[index];
+    if (slot) sink->AddFree(slot);
+    slot = 0x5555'5555'0000ull + index * 4096 + ((x >> 20) % 256) * 16;
+    sink->AddAlloc(slot, 16 + (x >> 32) % 497, 1 + (x >> 50) % 50);
     events += 2;
-    if (columns.count() >= 16384) {
-      columns.EncodeAndClear(events, &msg);
-      EncodeFrame(msg, &out);
-      wire_bytes += out.size();
-      framed_events = events;
-      msg.Clear();
-      out.Clear();
-    }
   }
-  state.SetItemsProcessed(static_cast<int64_t>(events));
-  state.counters["wire_bytes_per_event"] =
-      framed_events ? double(wire_bytes) / double(framed_events) : 0;
+};
+
+// Encodes columns into one LZ4 frame, as the drain sends them, and counts
+// the bytes.
+struct Framer {
+  ByteBuffer msg, out;
+  uint64_t wire_bytes = 0, framed_events = 0;
+  void Frame(EventColumns* columns, uint64_t events) {
+    columns->EncodeAndClear(events, &msg);
+    EncodeFrame(msg, &out);
+    wire_bytes += out.size();
+    framed_events = events;
+    msg.Clear();
+    out.Clear();
+  }
+  void Report(benchmark::State& state, uint64_t events) const {
+    state.SetItemsProcessed(static_cast<int64_t>(events));
+    state.counters["wire_bytes_per_event"] =
+        framed_events ? double(wire_bytes) / double(framed_events) : 0;
+  }
+};
+
+// The drain thread's per-event encoding: columns, then one LZ4 frame per
+// 16384 events (about 10 ms of a busy thread).
+void BM_EncodeEvents(benchmark::State& state) {
+  EventColumns columns;
+  ChurnEvents churn;
+  Framer framer;
+  for (auto _ : state) {
+    churn.NextPair(&columns);
+    if (columns.count() >= 16384) framer.Frame(&columns, churn.events);
+  }
+  framer.Report(state, churn.events);
 }
 BENCHMARK(BM_EncodeEvents);
 
@@ -219,32 +242,17 @@ void BM_FoldAndEncodeEvents(benchmark::State& state) {
   TransientFolder batch;
   if (!batch.Prepare()) return state.SkipWithError("no memory for the batch");
   EventColumns columns;
-  ByteBuffer msg, out;
+  ChurnEvents churn;
+  Framer framer;
   const auto mode = static_cast<TransientFolder::Mode>(state.range(0));
-  uint64_t x = 1, events = 0, framed_events = 0, wire_bytes = 0;
-  uint64_t live[64] = {};
   for (auto _ : state) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    uint64_t& slot = live[x % 64];
-    if (slot) batch.AddFree(slot);
-    slot = 0x5555'5555'0000ull + ((x >> 20) % 4096) * 16;
-    batch.AddAlloc(slot, 16 + (x >> 32) % 497, 1 + (x >> 50) % 50);
-    events += 2;
+    churn.NextPair(&batch);
     if (batch.size() + 2 > TransientFolder::kBatchEvents) {
       batch.FlushInto(&columns, mode);
-      columns.EncodeAndClear(events, &msg);
-      EncodeFrame(msg, &out);
-      wire_bytes += out.size();
-      framed_events = events;
-      msg.Clear();
-      out.Clear();
+      framer.Frame(&columns, churn.events);
     }
   }
-  state.SetItemsProcessed(static_cast<int64_t>(events));
-  state.counters["wire_bytes_per_event"] =
-      framed_events ? double(wire_bytes) / double(framed_events) : 0;
+  framer.Report(state, churn.events);
 }
 BENCHMARK(BM_FoldAndEncodeEvents)->Arg(0)->Arg(1)->Arg(2);
 

@@ -58,10 +58,7 @@ void TransientFolder::NextGeneration() {
 
 bool TransientFolder::FlushInto(EventColumns* out, Mode mode) {
   if (n_ == 0) return true;
-  if (mode != Mode::kSendAll) {
-    Pair(mode == Mode::kFoldAfterLoss);
-    PlaceAdjustments();
-  }
+  if (mode != Mode::kSendAll && Pair(mode == Mode::kFoldAfterLoss)) PlaceAdjustments();
   const bool ok = Write(out);
   NextGeneration();
   return ok;
@@ -85,9 +82,10 @@ uint32_t TransientFolder::SiteFor(uint32_t stack) {
 // Finds each free's allocation in the batch, if it has one, and marks both
 // folded. Linear probing; a slot whose allocation was freed keeps its
 // address (kNoAlloc), so the next allocation there reuses it.
-void TransientFolder::Pair(bool name_addresses) {
+bool TransientFolder::Pair(bool name_addresses) {
   // A program frees what it allocated from one site many times in a row.
   uint32_t last_stack = 0, last_site = kNoSite;
+  size_t folded = 0, named = 0;
   for (size_t j = 0; j < n_; ++j) {
     Event& e = events_[j];
     size_t i = Mix(e.address) & (kPairSlots - 1);
@@ -111,10 +109,31 @@ void TransientFolder::Pair(bool name_addresses) {
       last_site = SiteFor(last_stack = alloc.stack);
     const uint32_t site = last_site;
     if (site == kNoSite) continue;
+    const bool name = name_addresses && a == p.first;
     alloc.tag |= kFolded | (a + 1 == j ? uint32_t{kTemporary} : 0u) |
-                 (name_addresses && a == p.first ? uint32_t{kFirstAtAddress} : 0u);
+                 (name ? uint32_t{kFirstAtAddress} : 0u);
     alloc.stack = site;
     e = Event{e.address, alloc.size, site, kFolded};
+    ++folded;
+    named += name;
+  }
+  // An adjustment naming an address costs about what the pair's two events
+  // would: when most pairs need one, the batch goes out as it came.
+  if (named * 2 <= folded) return true;
+  Unfold();
+  return false;
+}
+
+void TransientFolder::Unfold() {
+  for (size_t j = 0; j < n_; ++j) {
+    Event& e = events_[j];
+    if (!(e.tag & kFolded)) continue;
+    if (e.tag & kAlloc) {
+      e.stack = sites_[e.stack].stack;
+      e.tag = kAlloc;
+    } else {
+      e.tag = 0;
+    }
   }
 }
 

@@ -34,7 +34,8 @@
 // first event at its address gets an adjustment of its own, naming the
 // address, and the collector replaces what it still holds there. Until then
 // the collector cannot hold a stale block, and the names are not sent (they
-// would cost more than folding saves on a program with many addresses).
+// would cost more than folding saves on a program with many addresses); a
+// batch in which most folded pairs would need a name is sent unfolded.
 //
 // Single-threaded (drain thread). Memory is taken once, by Prepare().
 #pragma once
@@ -112,7 +113,8 @@ class TransientFolder {
   static constexpr size_t kPairSlots = 2 * kBatchEvents;  // load <= 1/2
   static constexpr size_t kSiteSlots = 2 * kMaxSites;
 
-  void Pair(bool name_addresses);
+  bool Pair(bool name_addresses);  // false: not worth it, nothing folded
+  void Unfold();
   uint32_t SiteFor(uint32_t stack);
   void PlaceAdjustments();
   bool Write(EventColumns* out);

@@ -189,11 +189,12 @@ TEST(TransientFolding, RandomStreamsWithLostFreesGiveTheSameFiguresFoldedOrNot) 
   ExpectRandomStreamsAgree(TransientFolder::Mode::kFoldAfterLoss, true);
 }
 
-// One pair, by hand, after a lost event: nothing is sent as an event; the
-// message says "one allocation of 100 B at stack 1, freed by the next
-// event". Adjustments: before the allocation, "replace what is live at
-// 0x5000" (the batch's first event there); after it, +100 B live (the
-// highest point); at the end, -100. Without a lost event, only the last two.
+// By hand. One pair: nothing is sent as an event; the message says "one
+// allocation of 100 B at stack 1, freed by the next event"; adjustments:
+// +100 B live after the allocation (the highest point), -100 at the end.
+// After a lost event, three pairs at one address: the first also gets an
+// adjustment before it, "replace what is live at 0x5000" (the batch's first
+// event there); the highest point is still after the first allocation.
 TEST(TransientFolding, APairBecomesASumAndItsAdjustments) {
   TransientFolder batch;
   ASSERT_TRUE(batch.Prepare());
@@ -211,10 +212,12 @@ TEST(TransientFolding, APairBecomesASumAndItsAdjustments) {
   EXPECT_EQ(std::vector<int64_t>(plain.events().adjust_bytes().begin(),
                                  plain.events().adjust_bytes().end()),
             (std::vector<int64_t>{100, -100}));
-  batch.AddAlloc(0x5000, 100, 1);
-  batch.AddFree(0x5000);
+  for (int i = 0; i < 3; ++i) {
+    batch.AddAlloc(0x5000, 100, 1);
+    batch.AddFree(0x5000);
+  }
   ASSERT_TRUE(batch.FlushInto(&columns, TransientFolder::Mode::kFoldAfterLoss));
-  EXPECT_EQ(columns.count(), 2u);
+  EXPECT_EQ(columns.count(), 6u);
   EXPECT_EQ(columns.sent(), 0u);
   preload::ByteBuffer msg;
   columns.EncodeAndClear(7, &msg);
@@ -224,9 +227,9 @@ TEST(TransientFolding, APairBecomesASumAndItsAdjustments) {
   EXPECT_EQ(e.size_plus_one_size(), 0);
   ASSERT_EQ(e.transient_stack_id_size(), 1);
   EXPECT_EQ(e.transient_stack_id(0), 1u);
-  EXPECT_EQ(e.transient_count(0), 1u);
-  EXPECT_EQ(e.transient_bytes(0), 100u);
-  EXPECT_EQ(e.transient_temporary(0), 1u);
+  EXPECT_EQ(e.transient_count(0), 3u);
+  EXPECT_EQ(e.transient_bytes(0), 300u);
+  EXPECT_EQ(e.transient_temporary(0), 3u);
   ASSERT_EQ(e.adjust_before_delta_size(), 3);
   EXPECT_EQ(std::vector<uint32_t>(e.adjust_before_delta().begin(), e.adjust_before_delta().end()),
             (std::vector<uint32_t>{0, 0, 0}));
@@ -238,6 +241,29 @@ TEST(TransientFolding, APairBecomesASumAndItsAdjustments) {
             (std::vector<uint32_t>{1, 1}));
   EXPECT_EQ(std::vector<int64_t>(e.adjust_bytes().begin(), e.adjust_bytes().end()),
             (std::vector<int64_t>{100, -100}));
+}
+
+// After a lost event, a batch whose pairs are each at a new address would
+// name every address: it goes out unfolded instead, with the same figures.
+TEST(TransientFolding, ABatchOfNewAddressesAfterALostEventGoesOutUnfolded) {
+  TransientFolder batch;
+  ASSERT_TRUE(batch.Prepare());
+  EventColumns folded_columns, plain_columns;
+  for (auto* columns : {&folded_columns, &plain_columns}) {
+    for (uint64_t i = 0; i < 100; ++i) {
+      batch.AddAlloc(0x10000 + 64 * i, 10 + i, 2);
+      batch.AddFree(0x10000 + 64 * i);
+    }
+    ASSERT_TRUE(batch.FlushInto(columns, columns == &folded_columns
+                                             ? TransientFolder::Mode::kFoldAfterLoss
+                                             : TransientFolder::Mode::kSendAll));
+  }
+  EXPECT_EQ(folded_columns.sent(), 200u);
+  Collector folded, plain;
+  folded.Send(&folded_columns, 9);
+  plain.Send(&plain_columns, 9);
+  ExpectSame(folded.state, plain.state);
+  EXPECT_EQ(FromFixed(folded.state.totals().peak_live_bytes_fp, kByteFracBits), 109u);
 }
 
 // The peak of a churn loop sits between two sent events: a leak of 1000 B,

@@ -88,6 +88,18 @@ class ForkInheritance : public testing::ServerFixture {
   }
   // Returns once the server has read everything written so far.
   void Barrier() { EXPECT_FALSE(server->WaitForReport(kNobody, 20s)); }
+  // The parent's stream is open without its marker; the child's whole stream
+  // has been read. Returns the parent's connection.
+  int ParentOpenChildHeld() {
+    const int parent = Connect(socket_path);
+    WriteAll(parent, ParentStart());
+    Barrier();
+    const int child = Connect(socket_path);
+    WriteAll(child, ChildStream());
+    close(child);
+    Barrier();
+    return parent;
+  }
   bool Reported(uint32_t pid) {
     std::lock_guard<std::mutex> lock(mu);
     return std::find(reported.begin(), reported.end(), pid) != reported.end();
@@ -160,13 +172,7 @@ TEST_F(ForkInheritance, TheMarkerReadFirstSeedsTheChild) {
 }
 
 TEST_F(ForkInheritance, AChildReadBeforeTheMarkerWaitsForIt) {
-  const int parent = Connect(socket_path);
-  WriteAll(parent, ParentStart());
-  Barrier();
-  const int child = Connect(socket_path);
-  WriteAll(child, ChildStream());
-  close(child);
-  Barrier();
+  const int parent = ParentOpenChildHeld();
   // Held: its whole stream has arrived, but nothing is applied or reported.
   EXPECT_FALSE(Reported(kChild));
   WriteAll(parent, Marker(1) + ParentEnd());
@@ -176,13 +182,7 @@ TEST_F(ForkInheritance, AChildReadBeforeTheMarkerWaitsForIt) {
 }
 
 TEST_F(ForkInheritance, WithoutAMarkerTheChildGoesOnInheritingNothing) {
-  const int parent = Connect(socket_path);
-  WriteAll(parent, ParentStart());
-  Barrier();
-  const int child = Connect(socket_path);
-  WriteAll(child, ChildStream());
-  close(child);
-  Barrier();
+  const int parent = ParentOpenChildHeld();
   EXPECT_FALSE(Reported(kChild));
   WriteAll(parent, ParentEnd());
   close(parent);

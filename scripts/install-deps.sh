@@ -57,7 +57,21 @@ as_root() {
   fi
 }
 
+# tests/security/ act as a hostile local user: a real second uid, with no
+# home and no shell. Created once; kept out of the way of real accounts.
+TEST_USER=leakscope-test
+ensure_test_user() {
+  id -u "$TEST_USER" >/dev/null 2>&1 && return 0
+  if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null; then
+    echo "install-deps: cannot create user $TEST_USER (not root): tests/security will say so" >&2
+    return 0
+  fi
+  as_root useradd --system --no-create-home --shell /usr/sbin/nologin "$TEST_USER" ||
+    echo "install-deps: useradd $TEST_USER failed: tests/security will say so" >&2
+}
+
 main() {
+  ensure_test_user
   local missing
   mapfile -t missing < <(missing_packages)
   # Debian's nodejs comes without npm (a separate package); NodeSource's has it

@@ -209,7 +209,7 @@ void OnConnected(Drain* d) {
   // starts afresh and claims nothing.
   if (!d->hello.fork_id) d->stacks.Clear();
   Modules().Reset();
-  Modules().Refresh(true);
+  Modules().TryRefresh(true);
   d->frame.Clear();
   EncodeStreamHeader(&d->frame);
   d->conn.Send(d->frame.data(), d->frame.size());
@@ -363,7 +363,7 @@ void MergeRings(Drain* d, uint64_t watermark) {
 void Pass(Drain* d, bool final, const char* goodbye) {
   const uint64_t now = MonotonicNs();
   if (d->conn.MaybeConnect(g_shim.config.socket_path, now)) OnConnected(d);
-  Modules().Refresh(false);
+  Modules().TryRefresh(false);
 #if defined(__x86_64__)
   _mm_lfence();  // the watermark is read before any ring position
   const uint64_t watermark = final ? ~0ull : EventClockNow();
@@ -378,6 +378,7 @@ void Pass(Drain* d, bool final, const char* goodbye) {
   if (stats) {
     d->last_stats_ns = now;
     d->rss_bytes = ReadRss();
+    ReleaseRingsOfGoneThreads(g_shim.owner_pid.load(std::memory_order_relaxed));
   }
   SendMessage(d, stats, goodbye);
 }
@@ -523,8 +524,11 @@ bool WaitForRingSpace(ThreadRing* r, size_t words) {
 }
 
 // The drain lock for a thread other than the drain thread, waiting at most
-// `seconds` (a stuck pass must not hang the program).
+// `seconds` (a stuck pass must not hang the program), and not at all if this
+// thread holds it already: an exit path that runs in a signal handler which
+// interrupted this thread's own pass (glibc records a mutex's owner).
 static bool LockFromOutside(Drain* d, int seconds) {
+  if (d->mu.__data.__owner == gettid()) return false;
   timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
   deadline.tv_sec += seconds;

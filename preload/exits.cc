@@ -11,22 +11,17 @@
 //     handler flushes, then re-raises with the default action.
 // SIGKILL cannot be caught: the collector then has everything up to the last
 // drain (at most one flush interval, 10 ms by default).
-#include <dlfcn.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "drain.h"
+#include "hooks.h"
 #include "shim.h"
 
 namespace leakscope::preload {
 namespace {
-
-template <typename F>
-F Next(const char* name) {
-  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
-}
 
 // Runs `fn` as the shim, not as the program: its allocations are not recorded.
 template <typename F>
@@ -101,23 +96,18 @@ extern "C" {
 __attribute__((visibility("default"))) int __libc_start_main(MainFn main, int argc, char** argv,
                                                              void (*init)(), void (*fini)(),
                                                              void (*rtld_fini)(), void* stack_end) {
-  using StartFn = int (*)(MainFn, int, char**, void (*)(), void (*)(), void (*)(), void*);
-  static StartFn real = Next<StartFn>("__libc_start_main");
   g_real_main = main;
-  return real(MainTrampoline, argc, argv, init, fini, rtld_fini, stack_end);
+  return Real().libc_start_main(MainTrampoline, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
 __attribute__((visibility("default"), noreturn)) void exit(int status) {
-  using ExitFn = void (*)(int);
-  static ExitFn real = Next<ExitFn>("exit");
   if (InOwnerProcess()) NoteExitStatus(status, "exit");
-  real(status);
+  Real().exit(status);
   __builtin_unreachable();
 }
 
 __attribute__((visibility("default"), noreturn)) void _exit(int status) {
-  using ExitFn = void (*)(int);
-  static ExitFn real = Next<ExitFn>("_exit");
+  const auto real = Real().exit_now;
   // A vfork() child whose exec failed leaves with _exit: the parent's stream
   // is not its to finish.
   if (g_shim.recording && InOwnerProcess()) AsShim([&] { FinishProcess(&status, "_exit"); });
@@ -131,32 +121,24 @@ __attribute__((visibility("default"), noreturn)) void _Exit(int status) {
 
 __attribute__((visibility("default"))) int execve(const char* path, char* const argv[],
                                                   char* const envp[]) {
-  using ExecFn = int (*)(const char*, char* const[], char* const[]);
-  static ExecFn real = Next<ExecFn>("execve");
   FlushBeforeExec();
-  return real(path, argv, envp);
+  return Real().execve(path, argv, envp);
 }
 
 __attribute__((visibility("default"))) int execv(const char* path, char* const argv[]) {
-  using ExecFn = int (*)(const char*, char* const[]);
-  static ExecFn real = Next<ExecFn>("execv");
   FlushBeforeExec();
-  return real(path, argv);
+  return Real().execv(path, argv);
 }
 
 __attribute__((visibility("default"))) int execvp(const char* file, char* const argv[]) {
-  using ExecFn = int (*)(const char*, char* const[]);
-  static ExecFn real = Next<ExecFn>("execvp");
   FlushBeforeExec();
-  return real(file, argv);
+  return Real().execvp(file, argv);
 }
 
 __attribute__((visibility("default"))) int execvpe(const char* file, char* const argv[],
                                                    char* const envp[]) {
-  using ExecFn = int (*)(const char*, char* const[], char* const[]);
-  static ExecFn real = Next<ExecFn>("execvpe");
   FlushBeforeExec();
-  return real(file, argv, envp);
+  return Real().execvpe(file, argv, envp);
 }
 
 // The variadic forms call execve inside libc, out of our reach: collect the

@@ -7,11 +7,13 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 
 #include "clock.h"
 #include "drain.h"
+#include "hooks.h"
 #include "module_map.h"
 #include "real_allocator.h"
 #include "shim.h"
@@ -21,7 +23,6 @@ namespace {
 
 std::atomic<int> g_init{0};  // 0 not started, 1 running, 2 done
 __thread bool t_initializing __attribute__((tls_model("initial-exec")));
-pthread_key_t g_thread_key;
 std::atomic<uint64_t> g_thread_index{0};
 
 // --- mimalloc for the program (LEAKSCOPE_ALLOCATOR=mimalloc) ---------------
@@ -99,11 +100,15 @@ void StopFollowingExec() {
   }
 }
 
-void ThreadExited(void*) {
-  ThreadState& t = t_thread;
-  if (t.ring) ReleaseThreadRing(t.ring);
-  t.ring = nullptr;
-  t.exited = true;
+// One line on stderr, without allocating.
+void WarnDeepbindDropped(const char* file) {
+  char line[512];
+  const char* name = file ? file : "(null)";
+  const int n = snprintf(line, sizeof line,
+                         "leakscope: dlopen(\"%.400s\") without RTLD_DEEPBIND, so that the "
+                         "library's malloc and free are traced\n",
+                         name);
+  if (n > 0) (void)!write(2, line, size_t(n) < sizeof line ? size_t(n) : sizeof line - 1);
 }
 
 void Initialize() {
@@ -112,7 +117,8 @@ void Initialize() {
   if (g_shim.config.no_follow) StopFollowingExec();
   const RealAllocator* sys = System();
   g_shim.alloc = *sys;
-  pthread_key_create(&g_thread_key, ThreadExited);
+  ResolveHooks();
+  Modules();  // constructed here, on one thread (no thread-safe statics)
   // Record from here on; the drain thread starts in the constructor and
   // sends what the rings buffered until then.
   g_shim.recording = g_shim.config.socket_path[0] != 0;
@@ -139,6 +145,9 @@ void AfterForkChild() {
     r->ring.ReleaseTo(r->ring.WritePos());
     if (r != t_thread.ring && r->state.load() == ThreadRing::kOwned) ReleaseThreadRing(r);
   }
+  // This thread is another kernel thread in the child.
+  if (ThreadRing* r = t_thread.ring; r && r->watch_tid.load(std::memory_order_relaxed))
+    r->watch_tid.store(gettid(), std::memory_order_relaxed);
   DrainAfterForkChild();
 }
 
@@ -161,25 +170,23 @@ bool EnsureInitialized() {
   return true;
 }
 
+// Allocates nothing and takes no lock: this may be the thread's first
+// recorded allocation, made from inside glibc (thread_start.cc).
 ThreadRing* AttachThread(ThreadState& t) {
-  t.ring = AcquireThreadRing(g_shim.config.ring_words);
-  pthread_attr_t attr;
-  if (g_shim.config.stack_cache && pthread_getattr_np(pthread_self(), &attr) == 0) {
-    void* base = nullptr;
-    size_t size = 0;
-    if (pthread_attr_getstack(&attr, &base, &size) == 0) {
-      t.stack_lo = reinterpret_cast<uint64_t>(base);
-      t.stack_hi = t.stack_lo + size;
-    }
-    pthread_attr_destroy(&attr);
+  ThreadRing* r = AcquireThreadRing(g_shim.config.ring_words);
+  if (!g_shim.config.stack_cache) {
+    t.stack_lo = t.stack_hi = 0;
+  } else if (!t.started_by_shim && !t.stack_hi) {
+    FindStackOfUnstartedThread(t);
   }
-  if (t.ring) {
-    // May allocate (glibc's second-level key array): we are busy, so that
-    // allocation passes through.
-    pthread_setspecific(g_thread_key, &t);
+  if (r) {
+    // The shim will not see the end of a thread it did not start: the drain
+    // releases the ring once the thread is gone.
+    r->watch_tid.store(t.started_by_shim ? 0 : gettid(), std::memory_order_relaxed);
     g_shim.threads_seen.fetch_add(1, std::memory_order_relaxed);
   }
-  return t.ring;
+  t.ring = r;
+  return r;
 }
 
 void InitSampler(ThreadState& t) {
@@ -228,9 +235,16 @@ __attribute__((destructor)) void LeakscopeStop() {
 
 extern "C" {
 
+// A library loaded RTLD_DEEPBIND would bind its own malloc and free to libc's
+// ahead of the shim's: its allocations unseen, the program's blocks it frees
+// reported as leaks. Recording, the flag is dropped, with a warning (as
+// heaptrack does).
 __attribute__((visibility("default"))) void* dlopen(const char* file, int mode) {
-  using DlopenFn = void* (*)(const char*, int);
-  static DlopenFn real = reinterpret_cast<DlopenFn>(dlsym(RTLD_NEXT, "dlopen"));
+  const auto real = Real().dlopen;
+  if ((mode & RTLD_DEEPBIND) && g_shim.recording) {
+    mode &= ~RTLD_DEEPBIND;
+    WarnDeepbindDropped(file);
+  }
   void* h = real(file, mode);
   Modules().NoteChange();
   return h;
@@ -238,13 +252,12 @@ __attribute__((visibility("default"))) void* dlopen(const char* file, int mode) 
 
 // The map is refreshed before the object goes, so its stacks still symbolize.
 __attribute__((visibility("default"))) int dlclose(void* handle) {
-  using DlcloseFn = int (*)(void*);
-  static DlcloseFn real = reinterpret_cast<DlcloseFn>(dlsym(RTLD_NEXT, "dlclose"));
+  const auto real = Real().dlclose;
   if (g_shim.recording) {
     const bool was_busy = t_thread.busy;
     t_thread.busy = true;
     Modules().NoteChange();
-    Modules().Refresh(false);
+    Modules().RefreshBeforeUnload();
     t_thread.busy = was_busy;
   }
   int rc = real(handle);

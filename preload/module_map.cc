@@ -80,18 +80,30 @@ int EncodeModule(dl_phdr_info* info, size_t, void* data) {
 
 }  // namespace
 
-void ModuleMap::Refresh(bool force) {
+void ModuleMap::RefreshLocked(bool force) {
   const uint64_t gen = generation_.load(std::memory_order_relaxed);
-  pthread_mutex_lock(&mu_);
+  if (reset_.exchange(false, std::memory_order_acq_rel)) force = true;
   if (force || gen != seen_generation_) {
     seen_generation_ = gen;
     dl_iterate_phdr(EncodeModule, &pending_);
   }
+}
+
+bool ModuleMap::TryRefresh(bool force) {
+  if (pthread_mutex_trylock(&mu_) != 0) return false;
+  RefreshLocked(force);
+  pthread_mutex_unlock(&mu_);
+  return true;
+}
+
+void ModuleMap::RefreshBeforeUnload() {
+  pthread_mutex_lock(&mu_);
+  RefreshLocked(false);
   pthread_mutex_unlock(&mu_);
 }
 
 bool ModuleMap::TakePending(ByteBuffer* out) {
-  pthread_mutex_lock(&mu_);
+  if (pthread_mutex_trylock(&mu_) != 0) return false;
   bool any = !pending_.empty();
   out->PutBytes(pending_.data(), pending_.size());
   pending_.Clear();
@@ -101,14 +113,6 @@ bool ModuleMap::TakePending(ByteBuffer* out) {
 
 void ModuleMap::SetMainProgram(const char* path) {
   std::strncpy(g_main_program, path, sizeof g_main_program - 1);
-}
-
-void ModuleMap::Reset() {
-  // Pending maps are kept: one may hold a library that was dlclose'd before
-  // the first connection, and duplicates cost the collector nothing.
-  pthread_mutex_lock(&mu_);
-  seen_generation_ = 0;
-  pthread_mutex_unlock(&mu_);
 }
 
 ModuleMap& Modules() {

@@ -20,10 +20,17 @@ class ModuleMap {
   // Called by the dlopen/dlclose wrappers: the set may have changed.
   void NoteChange() { generation_.fetch_add(1, std::memory_order_relaxed); }
 
-  // Re-reads the map if it changed since the last refresh (or if `force`).
-  void Refresh(bool force);
+  // Re-reads the map if it changed since the last refresh (or if `force`,
+  // or after Reset()), unless another thread is refreshing it right now
+  // (then false: the next pass does it). For the drain and the exit paths,
+  // which may run in a signal handler that interrupted a refresh.
+  bool TryRefresh(bool force);
+  // The same, waiting for a refresh in progress: dlclose(), before the
+  // library goes.
+  void RefreshBeforeUnload();
 
-  // Moves the pending encoded modules to the end of `out` (Message fields).
+  // Moves the pending encoded modules to the end of `out` (Message fields),
+  // unless a refresh holds them right now (they go with the next message).
   // Returns true if there were any.
   bool TakePending(ByteBuffer* out);
 
@@ -31,8 +38,10 @@ class ModuleMap {
   // main thread has left with pthread_exit, /proc/self/exe can't be read).
   void SetMainProgram(const char* path);
 
-  // A new stream: the next refresh sends the full map again.
-  void Reset();
+  // A new stream: the next refresh sends the full map again. Pending maps
+  // are kept: one may hold a library that was dlclose'd before the first
+  // connection, and duplicates cost the collector nothing.
+  void Reset() { reset_.store(true, std::memory_order_release); }
   // In a forked child: the lock may have been held by a thread that is gone.
   void AfterForkChild() {
     pthread_mutex_init(&mu_, nullptr);
@@ -40,12 +49,16 @@ class ModuleMap {
   }
 
  private:
+  void RefreshLocked(bool force);
+
   pthread_mutex_t mu_ = PTHREAD_MUTEX_INITIALIZER;
   std::atomic<uint64_t> generation_{1};
+  std::atomic<bool> reset_{false};
   uint64_t seen_generation_ = 0;
   ByteBuffer pending_;
 };
 
+// Constructed by the shim's initialization (the first call), never destroyed.
 ModuleMap& Modules();
 
 }  // namespace leakscope::preload

@@ -22,6 +22,7 @@ void Resolve(F*& slot, const char* name) {
 }  // namespace
 
 Mimalloc g_mi;
+__thread bool t_loading_mimalloc __attribute__((tls_model("initial-exec")));
 
 // 64 KiB is far more than dlsym ever asks for (glibc: one dlerror buffer).
 alignas(64) char g_bootstrap_arena[64 << 10];
@@ -86,7 +87,9 @@ const RealAllocator* System() {
 bool LoadMimalloc() {
   // RTLD_LOCAL: Debian's libmimalloc exports malloc and operator new; they must
   // not join the program's global symbol scope.
+  t_loading_mimalloc = true;
   void* h = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
+  t_loading_mimalloc = false;
   if (!h) return false;
   Mimalloc m;
   m.malloc = reinterpret_cast<void* (*)(size_t)>(dlsym(h, "mi_malloc"));

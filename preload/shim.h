@@ -50,8 +50,11 @@ struct ThreadState {
   Sampler sampler;
   uint64_t stack_lo, stack_hi;  // this thread's stack, for the stack cache (0: unknown)
   bool busy;                    // inside the shim: nested calls pass through unrecorded
-  bool exited;                  // its thread-exit destructor ran
-  uint32_t paused;              // leakscope_pause() depth: allocations are not recorded, frees are
+  // Started through the shim's pthread_create, and its start routine has not
+  // ended: the shim will see the thread end (thread_start.cc). Otherwise its
+  // ring is released once the drain finds the thread gone.
+  bool started_by_shim;
+  uint32_t paused;  // leakscope_pause() depth: allocations are not recorded, frees are
 };
 
 extern Shim g_shim;
@@ -70,6 +73,10 @@ void PublishHotPath();  // after g_shim.alloc, recording or the interval changed
 
 // exits.cc
 void InstallFatalSignalHandlers();
+
+// thread_start.cc: the stack of a thread the shim did not start (the main
+// thread; 0 when unknown), found without allocating.
+void FindStackOfUnstartedThread(ThreadState& t);
 
 // Records as if the program had called malloc/free (in-process API, custom allocators).
 void RecordExternalAlloc(void* p, size_t size);

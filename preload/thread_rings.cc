@@ -1,6 +1,9 @@
 #include "thread_rings.h"
 
+#include <errno.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <new>
 
@@ -44,7 +47,22 @@ ThreadRing* AcquireThreadRing(uint32_t words) {
 }
 
 void ReleaseThreadRing(ThreadRing* r) {
+  // Cleared first: the drain never checks a tid that belongs to no owner.
+  r->watch_tid.store(0, std::memory_order_relaxed);
   r->state.store(ThreadRing::kExited, std::memory_order_release);
+}
+
+void ReleaseRingsOfGoneThreads(int pid) {
+  for (ThreadRing* r = g_head.load(std::memory_order_acquire); r; r = r->next) {
+    if (r->state.load(std::memory_order_acquire) != ThreadRing::kOwned) continue;
+    const int tid = r->watch_tid.load(std::memory_order_relaxed);
+    // ESRCH: no such thread in this process any more. A reused tid only
+    // delays the release until that thread is gone too.
+    if (tid == 0 || syscall(SYS_tgkill, pid, tid, 0) == 0 || errno != ESRCH) continue;
+    uint32_t owned = ThreadRing::kOwned;
+    r->watch_tid.store(0, std::memory_order_relaxed);
+    r->state.compare_exchange_strong(owned, ThreadRing::kExited, std::memory_order_acq_rel);
+  }
 }
 
 void RecycleIfDrained(ThreadRing* r) {

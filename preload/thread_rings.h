@@ -20,6 +20,9 @@ struct ThreadRing {
   enum State : uint32_t { kFree = 0, kOwned = 1, kExited = 2 };
   RingBuffer ring;
   std::atomic<uint32_t> state{kOwned};
+  // The owner's kernel thread id when the shim will not see the owner end
+  // (see ShimThreads in thread_start.cc); 0 otherwise.
+  std::atomic<int> watch_tid{0};
   ThreadRing* next = nullptr;  // immutable once published
   size_t mapping_size = 0;
   StackCache stacks;  // owner thread only; cleared when the ring changes owner
@@ -41,6 +44,9 @@ ThreadRing* AcquireThreadRing(uint32_t words);
 void ReleaseThreadRing(ThreadRing* ring);
 // Drain thread: an exited ring it has emptied becomes reusable.
 void RecycleIfDrained(ThreadRing* ring);
+// Drain thread: releases the rings whose watched owner thread (watch_tid)
+// no longer exists in process `pid`.
+void ReleaseRingsOfGoneThreads(int pid);
 // Head of the registry (newest first).
 ThreadRing* FirstThreadRing();
 // Rings ever created (each costs its mapping).

@@ -1,0 +1,169 @@
+// Programs the shim must leave unharmed (tests/preload/unharmed_test.cc).
+// Every mode leaks 5 x 40 B from leak_five() first, so each report has one
+// known site.
+//   getattr_thread    a new thread's first allocation happens inside
+//                     pthread_getattr_np (glibc holds the thread's lock there)
+//   key_destructors   threads whose pthread key destructor frees their block,
+//                     after the start routine ended
+//   keys LIB          dlopens LIB, then creates pthread keys until refused;
+//                     prints how many it got and what the dlopen allocated
+//   deepbind LIB      a library loaded RTLD_DEEPBIND frees the program's
+//                     string and keeps its own allocations
+//   crash_in_refresh LIB
+//                     SIGSEGV while another thread is held inside the shim's
+//                     module map refresh (from dlclose)
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <libgen.h>
+#include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+
+static void* volatile g_keep[64];
+static int g_kept;
+static void Keep(void* p) {
+  g_keep[g_kept++ % 64] = p;
+}
+
+NOINLINE void leak_five(void) {
+  for (int i = 0; i < 5; ++i) Keep(malloc(40));
+}
+
+// --- getattr_thread -----------------------------------------------------------
+NOINLINE void attr_thread_leak(void) {
+  for (int i = 0; i < 3; ++i) Keep(malloc(77));
+}
+static void* AttrThread(void* unused) {
+  (void)unused;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return NULL;  // reallocs under its lock
+  pthread_attr_destroy(&attr);
+  attr_thread_leak();
+  return NULL;
+}
+static int GetattrThread(void) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, AttrThread, NULL) != 0) return 1;
+  pthread_join(t, NULL);
+  puts("joined");
+  return 0;
+}
+
+// --- key_destructors -------------------------------------------------------------
+#define KEY_THREADS 200
+static pthread_key_t g_key;
+NOINLINE void* key_value(void) {
+  return malloc(64);
+}
+static void FreeValue(void* p) {
+  free(p);
+}
+static void* KeyThread(void* unused) {
+  (void)unused;
+  pthread_setspecific(g_key, key_value());
+  return NULL;
+}
+static int KeyDestructors(void) {
+  if (pthread_key_create(&g_key, FreeValue) != 0) return 1;
+  for (int i = 0; i < KEY_THREADS; i += 8) {
+    pthread_t t[8];
+    for (int j = 0; j < 8; ++j)
+      if (pthread_create(&t[j], NULL, KeyThread, NULL) != 0) return 1;
+    for (int j = 0; j < 8; ++j) pthread_join(t[j], NULL);
+  }
+  printf("threads=%d\n", KEY_THREADS);
+  return 0;
+}
+
+// --- keys -------------------------------------------------------------------------
+static int Keys(const char* lib) {
+  struct mallinfo2 before = mallinfo2();
+  void* h = dlopen(lib, RTLD_NOW);
+  struct mallinfo2 after = mallinfo2();
+  if (!h) {
+    fprintf(stderr, "dlopen %s: %s\n", lib, dlerror());
+    return 1;
+  }
+  int keys = 0;
+  pthread_key_t k;
+  while (pthread_key_create(&k, NULL) == 0) ++keys;
+  printf("keys=%d dlopen_bytes=%zu\n", keys, after.uordblks - before.uordblks);
+  return 0;
+}
+
+// --- deepbind ---------------------------------------------------------------------
+static int Deepbind(const char* lib) {
+  void* h = dlopen(lib, RTLD_NOW | RTLD_DEEPBIND);
+  if (!h) {
+    fprintf(stderr, "dlopen %s: %s\n", lib, dlerror());
+    return 1;
+  }
+  void (*take)(char*) = (void (*)(char*))dlsym(h, "deep_take_and_free");
+  void (*keep)(void) = (void (*)(void))dlsym(h, "deep_keep");
+  if (!take || !keep) return 1;
+  // 35 bytes with the NUL: freed inside the library.
+  take(strdup("a string the library frees, 34 chr"));
+  keep();
+  puts("done");
+  return 0;
+}
+
+// --- crash_in_refresh -------------------------------------------------------------
+// The shim's module map refresh calls realpath() for a library loaded by a
+// relative path; this program's realpath comes first in the symbol search
+// order, and holds the dlclosing thread there for good.
+static pthread_t g_held_thread;
+static int g_hold;
+static sem_t g_inside;
+
+char* realpath(const char* path, char* resolved) {
+  static char* (*real)(const char*, char*);
+  if (g_hold && pthread_equal(pthread_self(), g_held_thread)) {
+    sem_post(&g_inside);
+    for (;;) pause();
+  }
+  if (!real) real = (char* (*)(const char*, char*))dlsym(RTLD_NEXT, "realpath");
+  return real(path, resolved);
+}
+
+static void* Dlclose(void* h) {
+  dlclose(h);
+  return NULL;
+}
+
+static int CrashInRefresh(const char* lib) {
+  realpath("/", NULL);  // resolves the real one while nothing is held
+  // Loaded by a relative path, from the library's directory.
+  char dir[PATH_MAX], name[PATH_MAX + 2];
+  snprintf(dir, sizeof dir, "%s", lib);
+  snprintf(name, sizeof name, "./%s", basename((char*)lib));
+  if (chdir(dirname(dir)) != 0) return 1;
+  void* h = dlopen(name, RTLD_NOW);
+  if (!h || sem_init(&g_inside, 0, 0) != 0) return 1;
+  g_hold = 1;
+  if (pthread_create(&g_held_thread, NULL, Dlclose, h) != 0) return 1;
+  while (sem_wait(&g_inside) != 0) {
+  }
+  *(volatile int*)0 = 1;  // SIGSEGV, with the other thread inside the refresh
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  leak_five();
+  if (argc < 2) return 2;
+  const char* mode = argv[1];
+  if (!strcmp(mode, "getattr_thread")) return GetattrThread();
+  if (!strcmp(mode, "key_destructors")) return KeyDestructors();
+  if (argc < 3) return 2;
+  if (!strcmp(mode, "keys")) return Keys(argv[2]);
+  if (!strcmp(mode, "deepbind")) return Deepbind(argv[2]);
+  if (!strcmp(mode, "crash_in_refresh")) return CrashInRefresh(argv[2]);
+  return 2;
+}

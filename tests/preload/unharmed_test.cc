@@ -1,0 +1,159 @@
+// The shim must not change what the traced program can do or see: threads
+// whose first allocation is inside glibc's own locks, every pthread key, the
+// loader's allocations, libraries loaded RTLD_DEEPBIND, a crash while the
+// shim is busy elsewhere. Each case runs tests/preload/programs/
+// unharmed_prog.c bare and under `leakscope run`.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "report_file.h"
+#include "run_process.h"
+
+namespace leakscope {
+namespace {
+
+using api_testing::FilesEndingWith;
+using api_testing::ProcessResult;
+using api_testing::RunProcess;
+using api_testing::ScratchDir;
+using report::Process;
+using report::Report;
+using report::Site;
+
+// A run that hangs is killed: the test then fails on its status instead of
+// hanging the suite.
+constexpr const char* kTimeout = "60";
+
+struct Traced {
+  ProcessResult result;
+  std::vector<Report> reports;
+};
+
+ProcessResult RunBare(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/timeout", "-s", "KILL", kTimeout, UNHARMED_PROG};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv);
+}
+
+Traced RunTraced(const std::vector<std::string>& args) {
+  ScratchDir dir;
+  Traced run;
+  std::vector<std::string> argv = {
+      "/usr/bin/timeout", "-s", "KILL",       kTimeout, LEAKSCOPE_BIN, "run", "-o",
+      dir.path(),         "--", UNHARMED_PROG};
+  argv.insert(argv.end(), args.begin(), args.end());
+  run.result = RunProcess(argv);
+  for (const std::string& name : FilesEndingWith(dir.path(), ".lsr")) {
+    Report r;
+    std::string error;
+    EXPECT_TRUE(report::ReadReportFile(dir.path() + "/" + name, &r, &error)) << error;
+    run.reports.push_back(r);
+  }
+  return run;
+}
+
+const Site* SiteOf(const Report& r, const std::string& function) {
+  for (const Site& s : r.sites())
+    if (s.frames_size() && r.frames(int(s.frames(0))).function() == function) return &s;
+  return nullptr;
+}
+
+void ExpectSite(const Report& r, const std::string& function, uint64_t bytes, uint64_t count) {
+  const Site* s = SiteOf(r, function);
+  ASSERT_NE(s, nullptr) << "no site at " << function;
+  EXPECT_EQ(s->live_bytes(), bytes) << function;
+  EXPECT_EQ(s->live_allocations(), count) << function;
+}
+
+// The JVM's threads call pthread_getattr_np first thing; glibc reallocs its
+// cpuset there while holding the thread's lock. The shim used to look up the
+// thread's stack with pthread_getattr_np at that very allocation: deadlock.
+TEST(Unharmed, AThreadWhoseFirstAllocationIsInsidePthreadGetattrNpRunsOn) {
+  const Traced run = RunTraced({"getattr_thread"});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  EXPECT_EQ(run.result.output.rfind("joined\n", 0), 0u) << run.result.output;  // then the summary
+  ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
+  ExpectSite(run.reports[0], "leak_five", 5 * 40, 5);
+  ExpectSite(run.reports[0], "attr_thread_leak", 3 * 77, 3);
+}
+
+// A thread's pthread key destructors run after its start routine ended, when
+// the shim has released its ring: their frees still count (the thread gets a
+// ring the drain releases once the thread is gone).
+TEST(Unharmed, FreesInAThreadsKeyDestructorsAreRecorded) {
+  const Traced run = RunTraced({"key_destructors"});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  EXPECT_EQ(run.result.output.rfind("threads=200\n", 0), 0u) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
+  const Report& r = run.reports[0];
+  const Site* s = SiteOf(r, "key_value");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->allocations(), 200u);
+  EXPECT_EQ(s->live_allocations(), 0u);
+  EXPECT_EQ(r.dropped_events(), 0u);
+}
+
+// The program's `keys=N dlopen_bytes=M` line.
+struct KeysLine {
+  int keys = -1;
+  long dlopen_bytes = -1;
+};
+KeysLine ParseKeys(const std::string& output) {
+  KeysLine k;
+  const size_t at = output.find("keys=");
+  if (at != std::string::npos)
+    std::sscanf(output.c_str() + at, "keys=%d dlopen_bytes=%ld", &k.keys, &k.dlopen_bytes);
+  return k;
+}
+
+// The shim used a pthread key to see threads end, and mimalloc (its own
+// heap) another: a program that creates keys until refused got two fewer.
+TEST(Unharmed, AProgramGetsAsManyPthreadKeysAsWithoutTheShim) {
+  const ProcessResult bare = RunBare({"keys", UNHARMED_LIB});
+  ASSERT_EQ(bare.exit_status, 0) << bare.output;
+  const KeysLine expected = ParseKeys(bare.output);
+  ASSERT_GT(expected.keys, 0) << bare.output;
+  const Traced run = RunTraced({"keys", UNHARMED_LIB});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  EXPECT_EQ(ParseKeys(run.result.output).keys, expected.keys) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
+  ExpectSite(run.reports[0], "leak_five", 5 * 40, 5);
+}
+
+// Loaded RTLD_DEEPBIND, the library's malloc and free bound to libc's: the
+// 35 B string it frees was reported as a leak, its own 4 x 50 B unseen.
+TEST(Unharmed, ALibraryLoadedWithDeepbindHasItsMallocAndFreeTraced) {
+  const Traced run = RunTraced({"deepbind", UNHARMED_LIB});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  // One warning line, then the program's own output.
+  EXPECT_EQ(run.result.output.find("leakscope: dlopen(\"" UNHARMED_LIB "\") without RTLD_DEEPBIND"),
+            0u)
+      << run.result.output;
+  EXPECT_NE(run.result.output.find("\ndone\n"), std::string::npos) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
+  const Report& r = run.reports[0];
+  ExpectSite(r, "deep_keep", 4 * 50, 4);
+  ExpectSite(r, "leak_five", 5 * 40, 5);
+  for (const Site& s : r.sites()) EXPECT_NE(s.live_bytes(), 35u) << "the freed string";
+}
+
+// A fatal signal while another thread is inside the module map refresh (held
+// there for good by the program's realpath): the drain's and the exit path's
+// refreshes used to wait for that thread forever, and the goodbye never came.
+TEST(Unharmed, ACrashWhileAnotherThreadRefreshesTheModuleMapStillEndsTheReport) {
+  const Traced run = RunTraced({"crash_in_refresh", UNHARMED_LIB});
+  EXPECT_EQ(run.result.exit_status, 128 + SIGSEGV) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
+  const Report& r = run.reports[0];
+  EXPECT_EQ(r.process().end(), Process::SIGNALED);
+  EXPECT_EQ(r.process().signal(), SIGSEGV);
+  EXPECT_EQ(r.process().how(), "signal SIGSEGV");  // said by the shim's goodbye
+  ExpectSite(r, "leak_five", 5 * 40, 5);
+}
+
+}  // namespace
+}  // namespace leakscope

@@ -25,7 +25,7 @@ PACKAGES=(
   prometheus         # collector/prometheus.* tests: a real server scrapes leakscoped; promtool checks the rules
   clang              # scripts/fuzz-decoder builds the libFuzzer target with it
   libclang-rt-14-dev # libFuzzer and the sanitizer runtimes for clang
-  nodejs             # node + npm: `npm ci` of viewer/html (d3, d3-flame-graph) at build time
+  nodejs             # node + npm: `npm ci` of viewer/html at build time; real_programs: worker threads
   chromium           # headless browser for the `leakscope html` page's end-to-end test
   libjemalloc2       # scripts/compare-peers: jemalloc's heap profiler (prof is compiled in)
   libgoogle-perftools4  # scripts/compare-peers: gperftools' heap profiler (libtcmalloc)
@@ -35,6 +35,7 @@ PACKAGES=(
   nginx              # tests/integration/real_programs: master + forked workers traced
   sqlite3            # tests/integration/real_programs: real work, same output traced
   git                # tests/integration/real_programs: init, commits (fork+exec children)
+  openjdk-17-jdk-headless  # tests/integration/real_programs: a JVM (threads, zlib, direct buffers)
 )
 
 missing_packages() {

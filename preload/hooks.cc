@@ -31,6 +31,7 @@ void ResolveHooks() {
   Next(h.pthread_create, "pthread_create");
   Next(h.pthread_key_create, "pthread_key_create");
   Next(h.pthread_setspecific, "pthread_setspecific");
+  Next(h.cxa_atexit, "__cxa_atexit");
   g_hooks = h;
   g_hooks_resolved.store(true, std::memory_order_release);
 }

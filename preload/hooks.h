@@ -25,6 +25,7 @@ struct Hooks {
   int (*pthread_create)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
   int (*pthread_key_create)(pthread_key_t*, void (*)(void*));
   int (*pthread_setspecific)(pthread_key_t, const void*);
+  int (*cxa_atexit)(void (*)(void*), void*, void*);
 };
 
 // Resolves every hook (idempotent). Called by the shim's initialization.

@@ -56,10 +56,10 @@ struct Mimalloc {
 bool LoadMimalloc();
 extern Mimalloc g_mi;
 // Set on the thread running LoadMimalloc's dlopen: mimalloc's initialization
-// asks for a pthread key then, and gets an emulated one (private_keys.cc).
+// asks for a pthread key then, and gets an emulated one (hidden_registrations.cc).
 extern __thread bool t_loading_mimalloc __attribute__((tls_model("initial-exec")));
 // The thread is ending: runs the destructors of the emulated keys of the
-// shim's own libraries with this thread's values (private_keys.cc).
+// shim's own libraries with this thread's values (hidden_registrations.cc).
 void RunPrivateKeyDestructors();
 inline const Mimalloc& Mi() {  // inline: MixedFree calls it on every free
   return g_mi;

@@ -5,8 +5,9 @@
 //                     pthread_getattr_np (glibc holds the thread's lock there)
 //   key_destructors   threads whose pthread key destructor frees their block,
 //                     after the start routine ended
-//   keys LIB          dlopens LIB, then creates pthread keys until refused;
-//                     prints how many it got and what the dlopen allocated
+//   keys LIB          dlopens LIB, then creates pthread keys until refused and
+//                     registers atexit handlers until one allocates; prints
+//                     how many it got of each and what the dlopen allocated
 //   deepbind LIB      a library loaded RTLD_DEEPBIND frees the program's
 //                     string and keeps its own allocations
 //   crash_in_refresh LIB
@@ -83,6 +84,7 @@ static int KeyDestructors(void) {
 }
 
 // --- keys -------------------------------------------------------------------------
+static void Nothing(void) {}
 static int Keys(const char* lib) {
   struct mallinfo2 before = mallinfo2();
   void* h = dlopen(lib, RTLD_NOW);
@@ -94,7 +96,15 @@ static int Keys(const char* lib) {
   int keys = 0;
   pthread_key_t k;
   while (pthread_key_create(&k, NULL) == 0) ++keys;
-  printf("keys=%d dlopen_bytes=%zu\n", keys, after.uordblks - before.uordblks);
+  // glibc keeps the first 32 atexit handlers in a static table.
+  int atexits = 0;
+  for (; atexits < 64; ++atexits) {
+    const size_t used = mallinfo2().uordblks;
+    if (atexit(Nothing) != 0) return 1;
+    if (mallinfo2().uordblks != used) break;
+  }
+  printf("keys=%d atexit_without_allocating=%d dlopen_bytes=%zu\n", keys, atexits,
+         after.uordblks - before.uordblks);
   return 0;
 }
 

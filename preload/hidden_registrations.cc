@@ -1,4 +1,7 @@
-// The pthread keys of the shim's own libraries, emulated. mimalloc (the
+// What the shim's own libraries would register in the program's process-wide
+// tables, kept out of them.
+//
+// Their pthread keys are emulated. mimalloc (the
 // shim's heap) creates a key when it is loaded, libunwind one at its first
 // backtrace, each for a destructor that hands a thread's memory back when the
 // thread ends. Real keys would be fewer for the program (PTHREAD_KEYS_MAX in
@@ -9,6 +12,10 @@
 // and the shim's thread-end hook (thread_start.cc) runs its destructor.
 // Every other call goes straight to glibc. (A thread the shim did not start
 // never runs them: the main thread's end is the process's.)
+//
+// mimalloc's atexit handler (mi_process_done: statistics, and its heap shut
+// down while the shim's destructor may still need it) is not registered: it
+// would take one of the program's 32 atexit slots that need no allocation.
 #include <limits.h>
 #include <pthread.h>
 
@@ -66,6 +73,11 @@ __attribute__((visibility("default"))) int pthread_key_create(pthread_key_t* key
     }
   }
   return Real().pthread_key_create(key, destructor);
+}
+
+__attribute__((visibility("default"))) int __cxa_atexit(void (*fn)(void*), void* arg, void* dso) {
+  if (t_loading_mimalloc) return 0;
+  return Real().cxa_atexit(fn, arg, dso);
 }
 
 __attribute__((visibility("default"))) int pthread_setspecific(pthread_key_t key,

@@ -18,6 +18,10 @@
 #include "real_allocator.h"
 #include "shim.h"
 
+// glibc's dlopen, for the trampoline (set before each jump to it).
+extern "C" void* leakscope_real_dlopen;
+void* leakscope_real_dlopen;
+
 namespace leakscope::preload {
 namespace {
 
@@ -235,19 +239,22 @@ __attribute__((destructor)) void LeakscopeStop() {
 
 extern "C" {
 
+// dlopen() is a jump to glibc's (dlopen_trampoline below), after this: glibc
+// resolves a name against the *calling* object's RUNPATH and $ORIGIN, which
+// it finds from its own return address, so no frame of the shim may come
+// in between. The module map sees the new library by the loader's count of
+// loads (ModuleMap::TryRefresh).
 // A library loaded RTLD_DEEPBIND would bind its own malloc and free to libc's
 // ahead of the shim's: its allocations unseen, the program's blocks it frees
 // reported as leaks. Recording, the flag is dropped, with a warning (as
-// heaptrack does).
-__attribute__((visibility("default"))) void* dlopen(const char* file, int mode) {
-  const auto real = Real().dlopen;
+// heaptrack does). Returns the mode to load with.
+int LeakscopeBeforeDlopen(const char* file, int mode) {
+  leakscope_real_dlopen = reinterpret_cast<void*>(Real().dlopen);
   if ((mode & RTLD_DEEPBIND) && g_shim.recording) {
     mode &= ~RTLD_DEEPBIND;
     WarnDeepbindDropped(file);
   }
-  void* h = real(file, mode);
-  Modules().NoteChange();
-  return h;
+  return mode;
 }
 
 // The map is refreshed before the object goes, so its stacks still symbolize.
@@ -266,3 +273,38 @@ __attribute__((visibility("default"))) int dlclose(void* handle) {
 }
 
 }  // extern "C"
+
+#if defined(__x86_64__)
+// void* dlopen(const char* file, int mode): mode = LeakscopeBeforeDlopen(file,
+// mode), then a tail jump to glibc's dlopen with the caller's return address.
+asm(R"(
+  .text
+  .globl dlopen
+  .type dlopen, @function
+dlopen:
+  .cfi_startproc
+  push %rdi
+  .cfi_adjust_cfa_offset 8
+  push %rsi
+  .cfi_adjust_cfa_offset 8
+  sub $8, %rsp
+  .cfi_adjust_cfa_offset 8
+  call LeakscopeBeforeDlopen
+  add $8, %rsp
+  .cfi_adjust_cfa_offset -8
+  pop %rsi
+  .cfi_adjust_cfa_offset -8
+  pop %rdi
+  .cfi_adjust_cfa_offset -8
+  mov %eax, %esi
+  jmp *leakscope_real_dlopen(%rip)
+  .cfi_endproc
+  .size dlopen, .-dlopen
+)");
+#else
+// Elsewhere, a tail call the compiler is trusted to make (-O2).
+extern "C" __attribute__((visibility("default"))) void* dlopen(const char* file, int mode) {
+  mode = LeakscopeBeforeDlopen(file, mode);
+  return reinterpret_cast<void* (*)(const char*, int)>(leakscope_real_dlopen)(file, mode);
+}
+#endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstring>
 #include <new>
 
@@ -78,13 +79,33 @@ int EncodeModule(dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
+struct LoaderCounts {
+  unsigned long long adds = 0, subs = 0;
+};
+
+// Only the first object's visit: the counts are the loader's, the same in all.
+int ReadLoaderCounts(dl_phdr_info* info, size_t size, void* data) {
+  auto* c = static_cast<LoaderCounts*>(data);
+  if (size >= offsetof(dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+    c->adds = info->dlpi_adds;
+    c->subs = info->dlpi_subs;
+  }
+  return 1;
+}
+
 }  // namespace
 
 void ModuleMap::RefreshLocked(bool force) {
   const uint64_t gen = generation_.load(std::memory_order_relaxed);
   if (reset_.exchange(false, std::memory_order_acq_rel)) force = true;
-  if (force || gen != seen_generation_) {
+  LoaderCounts counts;
+  dl_iterate_phdr(ReadLoaderCounts, &counts);
+  // A load that ends after the counts were read changes them again: the next
+  // refresh sees it.
+  if (force || gen != seen_generation_ || counts.adds != seen_adds_ || counts.subs != seen_subs_) {
     seen_generation_ = gen;
+    seen_adds_ = counts.adds;
+    seen_subs_ = counts.subs;
     dl_iterate_phdr(EncodeModule, &pending_);
   }
 }

@@ -1,9 +1,9 @@
 // The traced process's loaded ELF objects, for the collector to symbolize
 // against. Read with dl_iterate_phdr when the loader's object set changed
-// (dlopen/dlclose bump a generation counter in the shim); dlclose refreshes the
-// map *before* the object goes, so a library loaded and unloaded between two
-// drains is still known. Each refresh appends the whole current map, encoded
-// as wire Message.modules fields, to a pending buffer the drain thread sends.
+// (its counts of loads and unloads, or a generation counter the shim's
+// dlclose bumps); dlclose refreshes the map *before* the object goes, so a
+// library loaded and unloaded between two drains is still known. Each refresh appends the whole
+// current map, encoded as wire Message.modules fields, to a pending buffer the drain thread sends.
 #pragma once
 
 #include <pthread.h>
@@ -17,7 +17,7 @@ namespace leakscope::preload {
 
 class ModuleMap {
  public:
-  // Called by the dlopen/dlclose wrappers: the set may have changed.
+  // Called by the dlclose wrapper: the set is about to change.
   void NoteChange() { generation_.fetch_add(1, std::memory_order_relaxed); }
 
   // Re-reads the map if it changed since the last refresh (or if `force`,
@@ -55,6 +55,7 @@ class ModuleMap {
   std::atomic<uint64_t> generation_{1};
   std::atomic<bool> reset_{false};
   uint64_t seen_generation_ = 0;
+  unsigned long long seen_adds_ = 0, seen_subs_ = 0;  // the loader's counts
   ByteBuffer pending_;
 };
 

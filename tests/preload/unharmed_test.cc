@@ -145,6 +145,20 @@ TEST(Unharmed, ALibraryLoadedWithDeepbindHasItsMallocAndFreeTraced) {
   for (const Site& s : r.sites()) EXPECT_NE(s.live_bytes(), 35u) << "the freed string";
 }
 
+// glibc's dlopen finds a bare name through the RUNPATH of the object that
+// called it, which it learns from its return address: the shim's dlopen
+// wrapper made itself the caller, and the library's sibling was not found.
+TEST(Unharmed, ALibraryDlopensItsSiblingThroughItsOwnRunpath) {
+  const ProcessResult bare = RunBare({"runpath", UNHARMED_LOADER});
+  ASSERT_EQ(bare.exit_status, 0) << bare.output;
+  ASSERT_EQ(bare.output, "sibling=1\n");
+  const Traced run = RunTraced({"runpath", UNHARMED_LOADER});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  EXPECT_EQ(run.result.output.rfind("sibling=1\n", 0), 0u) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
+  ExpectSite(run.reports[0], "deep_keep", 4 * 50, 4);  // the map has the library
+}
+
 // A fatal signal while another thread is inside the module map refresh (held
 // there for good by the program's realpath): the drain's and the exit path's
 // refreshes used to wait for that thread forever, and the goodbye never came.

@@ -10,6 +10,8 @@
 //                     how many it got of each and what the dlopen allocated
 //   deepbind LIB      a library loaded RTLD_DEEPBIND frees the program's
 //                     string and keeps its own allocations
+//   runpath LOADER    dlopens LOADER, which dlopens its sibling library by
+//                     name through its own RUNPATH
 //   crash_in_refresh LIB
 //                     SIGSEGV while another thread is held inside the shim's
 //                     module map refresh (from dlclose)
@@ -125,6 +127,15 @@ static int Deepbind(const char* lib) {
   return 0;
 }
 
+// --- runpath ---------------------------------------------------------------------
+static int Runpath(const char* loader) {
+  void* h = dlopen(loader, RTLD_NOW);
+  int (*load)(void) = h ? (int (*)(void))dlsym(h, "load_sibling") : NULL;
+  if (!load) return 1;
+  printf("sibling=%d\n", load());
+  return 0;
+}
+
 // --- crash_in_refresh -------------------------------------------------------------
 // The shim's module map refresh calls realpath() for a library loaded by a
 // relative path; this program's realpath comes first in the symbol search
@@ -174,6 +185,7 @@ int main(int argc, char** argv) {
   if (argc < 3) return 2;
   if (!strcmp(mode, "keys")) return Keys(argv[2]);
   if (!strcmp(mode, "deepbind")) return Deepbind(argv[2]);
+  if (!strcmp(mode, "runpath")) return Runpath(argv[2]);
   if (!strcmp(mode, "crash_in_refresh")) return CrashInRefresh(argv[2]);
   return 2;
 }

@@ -124,6 +124,7 @@ extern "C" __attribute__((visibility("default"))) int pthread_create(pthread_t* 
                                                                      void* (*start)(void*),
                                                                      void* arg) {
   const auto real = Real().pthread_create;
+  if (!g_shim.recording) return real(thread, attr, start, arg);  // nothing to attach to
   ThreadState& t = t_thread;
   const bool was_busy = t.busy;
   t.busy = true;  // the shim's own work: not the program's allocations

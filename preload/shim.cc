@@ -12,7 +12,6 @@
 #include "shim.h"
 
 #include <errno.h>
-#include <libunwind.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "page_marks.h"
 #include "real_allocator.h"
 #include "sampled_set.h"
+#include "stack_unwind.h"
 
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -48,15 +48,6 @@ inline bool InShim(uint64_t pc) {
   return pc >= reinterpret_cast<uint64_t>(__ehdr_start) && pc < reinterpret_cast<uint64_t>(__etext);
 }
 
-// Unwinds into rec[kRecordHeaderWords...], skipping the shim's own frames.
-inline uint32_t Unwind(uint64_t* pcs) {
-  int n = unw_backtrace(reinterpret_cast<void**>(pcs), kMaxFrames);
-  int skip = 0;
-  while (skip < n && InShim(pcs[skip])) ++skip;
-  if (skip) std::memmove(pcs, pcs + skip, (n - skip) * sizeof(uint64_t));
-  return n > skip ? static_cast<uint32_t>(n - skip) : 0;
-}
-
 // The stack of the program's call, and the record's header. When the live
 // stack still matches an entry of the thread's stack cache (stack_cache.h),
 // the record only refers to it (kAllocCached, no frames: the drain has them).
@@ -65,10 +56,9 @@ inline uint32_t Unwind(uint64_t* pcs) {
 // `sp` is RecordAlloc's frame: the same for every call from one call path.
 inline uint64_t CaptureStack(uint64_t* rec, const ThreadState& t, ThreadRing* r, uint64_t sp) {
   if (uint32_t ref = r->stacks.Lookup(sp)) return kAllocCachedHeader | uint64_t{ref} << 32;
-  uint64_t* pcs = rec + kRecordHeaderWords;
-  const uint32_t n = Unwind(pcs);
-  uint32_t ref = 0;
-  if (n && sp >= t.stack_lo && sp < t.stack_hi) ref = r->stacks.Store(sp, t.stack_hi, pcs, n);
+  uint32_t ref;
+  const uint32_t n = UnwindAndCache(r->stacks, sp, t.stack_lo, t.stack_hi, rec + kRecordHeaderWords,
+                                    &ref, [](uint64_t pc) { return InShim(pc); });
   return AllocHeader(n) | uint64_t{ref} << 32;
 }
 

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -460,6 +461,27 @@ TEST(Lifecycle, ArgumentsThatAreNotUtf8KeepTheStreamWhole) {
   ASSERT_EQ(r.process().argv_size(), 3);
   EXPECT_EQ(r.process().argv(2), "\xff\xfe");
   ExpectSite(r, "leak_ten", 1000, 10);
+}
+
+// Two call chains reach malloc at the same depth and stack pointer; chain_a
+// leaves a copy of its return address where chain_b's frame does not write
+// (programs/stack_chains_prog.c). Each keeps its own site: the stack cache
+// must not give chain_b's allocation chain_a's stack.
+TEST(Lifecycle, CallChainsAtOneStackPointerKeepTheirOwnStacks) {
+  const Traced run = RunTraced("", "", "", STACK_CHAINS_PROG);
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u) << run.err;
+  const Report& r = run.reports[0];
+  std::map<std::string, std::pair<uint64_t, uint64_t>> by_caller;  // of leaf: bytes, count
+  for (const Site& s : r.sites()) {
+    if (s.frames_size() < 2 || r.frames(int(s.frames(0))).function() != "leaf") continue;
+    auto& [bytes, count] = by_caller[r.frames(int(s.frames(1))).function()];
+    bytes += s.live_bytes();
+    count += s.live_allocations();
+  }
+  EXPECT_EQ(by_caller["chain_a"], std::make_pair(uint64_t{3 * 24}, uint64_t{3}));
+  EXPECT_EQ(by_caller["chain_b"], std::make_pair(uint64_t{40}, uint64_t{1}));
+  EXPECT_EQ(by_caller.size(), 2u);
 }
 
 }  // namespace

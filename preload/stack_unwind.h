@@ -1,0 +1,103 @@
+// The recording path's unwinding: the program's stack when the thread's
+// stack cache (stack_cache.h) does not have it, and what the cache keeps.
+//
+// Two walks. unw_backtrace (libunwind's per-IP fast trace, ~150
+// instructions a frame) gives every miss its return addresses, but not
+// where on the stack each was read from. An entry of the cache needs those
+// slots exactly, and only a walk that computes each frame's CFA knows them:
+// a return address lives at the CFA of the frame it returns from, minus 8
+// (x86-64). That walk is libgcc's unwinder, linked into the shim static and
+// hidden (libunwind.so exports the same _Unwind_* names; its unw_step takes
+// a lock and makes two sigprocmask calls a frame): no lock, no syscall
+// (glibc's _dl_find_object finds the unwind tables), no allocation, but it
+// parses the unwind tables at every frame, ~10x the fast trace. So it runs
+// only to store an entry, when StackCache::WorthStoring says so.
+#pragma once
+
+#define UNW_LOCAL_ONLY  // the _UL* functions: this process only, no remote code
+#include <libunwind.h>
+#include <unwind.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "event_record.h"
+#include "stack_cache.h"
+
+namespace leakscope::preload {
+
+// Return addresses of the calling chain into pcs (kMaxFrames words),
+// innermost first, without the leading frames `own(pc)` says are the
+// caller's own (the shim's).
+template <class Own>
+inline uint32_t FastUnwind(uint64_t* pcs, Own own) {
+  int n = unw_backtrace(reinterpret_cast<void**>(pcs), kMaxFrames);
+  int skip = 0;
+  while (skip < n && own(pcs[skip])) ++skip;
+  if (skip) std::memmove(pcs, pcs + skip, (n - skip) * sizeof(uint64_t));
+  return n > skip ? static_cast<uint32_t>(n - skip) : 0;
+}
+
+// FindSlots' walk: one call per frame, innermost first.
+template <class Own>
+struct SlotWalk {
+  const uint64_t* pcs;
+  uint32_t n;
+  uint64_t* slots;
+  Own own;
+  uint32_t i = 0;
+  bool first = true;  // FindSlots' own frame
+  bool done = false;
+};
+
+template <class Own>
+_Unwind_Reason_Code SlotStep(_Unwind_Context* context, void* arg) {
+  SlotWalk<Own>& w = *static_cast<SlotWalk<Own>*>(arg);
+  if (w.first) {
+    w.first = false;
+    return _URC_NO_REASON;
+  }
+  int signal_frame;  // the pc was interrupted: it comes from the signal context, no slot
+  const uint64_t pc = _Unwind_GetIPInfo(context, &signal_frame);
+  if (signal_frame) return _URC_END_OF_STACK;
+  if (w.i == 0 && w.own(pc)) return _URC_NO_REASON;
+  if (pc != w.pcs[w.i]) return _URC_END_OF_STACK;
+  // libgcc's "CFA" of a frame is the CFA of the frame it returned from
+  // (its stack pointer after the return): the return address is just below.
+  w.slots[w.i] = _Unwind_GetCFA(context) - 8;
+  if (++w.i < w.n) return _URC_NO_REASON;
+  w.done = true;
+  return _URC_END_OF_STACK;
+}
+
+// The slot each of `pcs` (FastUnwind's `n` frames, taken just before in the
+// same function) was read from. False unless the walk finds those frames,
+// in order, below any signal frame.
+template <class Own>
+__attribute__((noinline)) bool FindSlots(const uint64_t* pcs, uint32_t n, uint64_t* slots,
+                                         Own own) {
+  SlotWalk<Own> w{pcs, n, slots, own};
+  _Unwind_Backtrace(SlotStep<Own>, &w);
+  return w.done;
+}
+
+// The stack of a call that missed the cache at frame `sp` (the same for
+// every call from one call path) into pcs; returns its frame count and sets
+// *ref to the cache entry the frames now are (0: none).
+template <class Own>
+inline uint32_t UnwindAndCache(StackCache& cache, uint64_t sp, uint64_t stack_lo, uint64_t stack_hi,
+                               uint64_t* pcs, uint32_t* ref, Own own) {
+  const uint32_t n = FastUnwind(pcs, own);
+  *ref = 0;
+  if (n && sp >= stack_lo && sp < stack_hi && cache.WorthStoring(sp, pcs, n)) {
+    uint64_t slots[kMaxFrames];
+    if (FindSlots(pcs, n, slots, own)) {
+      *ref = cache.Store(sp, stack_hi, pcs, slots, n);
+    } else {
+      cache.Unstorable(sp);
+    }
+  }
+  return n;
+}
+
+}  // namespace leakscope::preload

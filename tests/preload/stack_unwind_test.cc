@@ -1,0 +1,114 @@
+// The recording path's stack capture (stack_unwind.h) on real frames: a stack from
+// the cache must be exactly the stack an unwind gives, even when another
+// call chain at the same depth and stack pointer left a stale copy of one of
+// its return addresses on the stack.
+#include "stack_unwind.h"
+
+#include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <cstdint>
+
+namespace leakscope::preload {
+namespace {
+
+StackCache g_cache;  // large: not on the stack
+uint64_t g_stack_lo, g_stack_hi;
+
+struct Capture {
+  uint64_t sp = 0;           // the frame the cache is looked up from
+  bool hit = false;          // served by the cache
+  uint64_t leaf_caller = 0;  // Leaf's return address: into Caller<chain>
+  volatile uint64_t* spill = nullptr;
+  uint64_t spill_seen = 0;  // *spill when the stack was captured
+  uint32_t n = 0, truth_n = 0;
+  uint64_t pcs[kMaxFrames] = {}, truth[kMaxFrames] = {};
+};
+Capture g_got[4];
+
+// The shape of the shim's RecordAlloc: a frame, a lookup from it, and on a
+// miss the unwind that may store an entry. Also unwinds afresh: the truth.
+__attribute__((noinline)) void Record(Capture* out) {
+  const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  const uint64_t ra = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+  auto own = [ra](uint64_t pc) { return pc != ra; };  // frames below Leaf's
+  out->sp = sp;
+  out->spill_seen = *out->spill;
+  if (const uint32_t ref = g_cache.Lookup(sp)) {
+    out->hit = true;
+    out->n = g_cache.frames(ref);
+    for (uint32_t i = 0; i < out->n; ++i) out->pcs[i] = g_cache.pc(ref, i);
+  } else {
+    uint32_t stored;
+    out->n = UnwindAndCache(g_cache, sp, g_stack_lo, g_stack_hi, out->pcs, &stored, own);
+  }
+  out->truth_n = FastUnwind(out->truth, own);
+  asm volatile("" ::: "memory");  // no tail call: Leaf's frame stays
+}
+
+// Chain 0 keeps a copy of its return address in its frame (as a spilled
+// function pointer or a dead local would); chain 1 does not write that word,
+// so it still holds chain 0's return address when chain 1 records.
+__attribute__((noinline)) void Leaf(int chain, Capture* out) {
+  volatile uint64_t spill[2];
+  if (chain == 0) spill[0] = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+  out->spill = &spill[0];
+  out->leaf_caller = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+  Record(out);
+  asm volatile("" ::: "memory");
+}
+
+// Two callers of Leaf with frames of the same size (distinct code, so that
+// they are not folded into one function).
+template <int kChain>
+__attribute__((noinline)) void Caller(Capture* out) {
+  Leaf(kChain, out);
+  asm volatile("" ::: "memory");
+}
+
+// Chain 0 three times, then chain 1, from one call site (so that the two
+// chains differ only in Leaf's caller, and chain 0 is one call chain each
+// time). Through a volatile pointer: the call stays indirect.
+void (*volatile g_chains[2])(Capture*) = {Caller<0>, Caller<1>};
+__attribute__((noinline)) void RunChains() {
+  for (int i = 0; i < 4; ++i) {
+    g_chains[i < 3 ? 0 : 1](&g_got[i]);
+    asm volatile("" ::: "memory");
+  }
+}
+
+TEST(StackUnwind, ACachedStackIsNeverAnotherCallChainsLeftOnTheStack) {
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_getattr_np(pthread_self(), &attr), 0);
+  void* base;
+  size_t size;
+  ASSERT_EQ(pthread_attr_getstack(&attr, &base, &size), 0);
+  pthread_attr_destroy(&attr);
+  g_stack_lo = reinterpret_cast<uint64_t>(base);
+  g_stack_hi = g_stack_lo + size;
+  g_cache.Clear();
+
+  RunChains();
+
+  const Capture& a = g_got[0];
+  const Capture& b = g_got[3];
+  // The situation: both chains at one stack pointer, chain 0's return
+  // address left where chain 1's Leaf frame does not overwrite it.
+  ASSERT_EQ(b.sp, a.sp);
+  ASSERT_NE(b.leaf_caller, a.leaf_caller);
+  ASSERT_EQ(b.spill, a.spill);
+  ASSERT_EQ(b.spill_seen, a.leaf_caller);
+  // The cache serves chain 0 once it knows it.
+  EXPECT_TRUE(g_got[2].hit);
+  for (const Capture& c : g_got) {
+    ASSERT_GE(c.truth_n, 2u);
+    EXPECT_EQ(c.truth[1], c.leaf_caller);  // the truth is what it claims to be
+    ASSERT_EQ(c.n, c.truth_n) << "capture " << (&c - g_got);
+    for (uint32_t i = 0; i < c.n; ++i)
+      EXPECT_EQ(c.pcs[i], c.truth[i]) << "capture " << (&c - g_got) << " frame " << i;
+  }
+  EXPECT_FALSE(b.hit);  // chain 1's stack is not chain 0's
+}
+
+}  // namespace
+}  // namespace leakscope::preload

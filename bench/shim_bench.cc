@@ -1,11 +1,10 @@
 // Microbenchmarks of the shim's hot paths, piece by piece (ring push, stack
-// dedup, sampler, sampled set, event encoding, unwinding) and whole
+// dedup, sampler, sampled set, event encoding, unwinding, the stack cache) and whole
 // (BM_MallocFree*: the program's own malloc+free, which goes through the real
 // shim only when this binary runs under LD_PRELOAD=libleakscope.so).
 // scripts/compare-peers runs BM_MallocFree* bare and preloaded and reports
 // the difference; the pieces explain where that difference goes.
 #include <benchmark/benchmark.h>
-#include <libunwind.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +14,7 @@
 #include "sampled_set.h"
 #include "sampler.h"
 #include "stack_table.h"
+#include "stack_unwind.h"
 #include "transient_folder.h"
 #include "wire_writer.h"
 
@@ -52,6 +52,27 @@ void BM_MallocFreeDeep(benchmark::State& state) {
 }
 BENCHMARK(BM_MallocFreeDeep)->Arg(10)->Arg(30);
 
+// Two call chains at one stack pointer (malloc's callers differ, the rest is
+// one call site), switching every `state.range(0)` pairs: through the shim,
+// each switch misses the stack cache. 1: every pair misses and no chain is
+// ever stored (the miss path); 2: each chain misses twice, is stored, and is
+// replaced by the other (the worst case: a walk for slots every other pair);
+// 1000: a miss per 1000 pairs.
+template <int kChain>
+__attribute__((noinline)) void MallocFreeFrom(size_t size) {
+  void* p = std::malloc(size + kChain);  // kChain: distinct code, never folded into one
+  benchmark::DoNotOptimize(p);
+  std::free(p);
+}
+void (*volatile g_malloc_free_from[2])(size_t) = {MallocFreeFrom<0>, MallocFreeFrom<1>};
+void BM_MallocFreeSwitching(benchmark::State& state) {
+  const int64_t run = state.range(0);
+  int64_t i = 0;
+  for (auto _ : state) g_malloc_free_from[(i++ / run) & 1](64);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MallocFreeSwitching)->Arg(1)->Arg(2)->Arg(1000);
+
 // --- pieces -----------------------------------------------------------------
 
 // unw_backtrace alone, from `depth` frames down: the cost of a recorded
@@ -71,6 +92,45 @@ void BM_Unwind(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Unwind)->Arg(0)->Arg(10)->Arg(30);
+
+// The stack cache's pieces on a real stack `depth` frames down (stack_unwind.h):
+// the fast trace plus the walk for slots (a miss that stores an entry), and
+// a lookup that hits (every recorded allocation from a cached stack).
+enum class CachePart { kUnwindWithSlots, kLookupHit };
+__attribute__((noinline)) void CacheAt(int depth, CachePart part, benchmark::State& state) {
+  if (depth > 0) {
+    CacheAt(depth - 1, part, state);
+    asm volatile("");
+    return;
+  }
+  const uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  const uint64_t ra = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+  auto own = [ra](uint64_t pc) { return pc != ra; };  // from CacheAt's caller up
+  uint64_t pcs[kMaxFrames], slots[kMaxFrames];
+  static StackCache cache;  // large: not on the stack
+  cache.Clear();
+  if (part == CachePart::kUnwindWithSlots) {
+    for (auto _ : state) {
+      const uint32_t n = FastUnwind(pcs, own);
+      if (!FindSlots(pcs, n, slots, own)) return state.SkipWithError("no slots");
+    }
+    return;
+  }
+  const uint32_t n = FastUnwind(pcs, own);
+  if (!FindSlots(pcs, n, slots, own) || !cache.Store(sp, ~uint64_t{0}, pcs, slots, n))
+    return state.SkipWithError("not cached");
+  for (auto _ : state) benchmark::DoNotOptimize(cache.Lookup(sp));
+}
+void BM_UnwindWithSlots(benchmark::State& state) {
+  CacheAt(static_cast<int>(state.range(0)), CachePart::kUnwindWithSlots, state);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_UnwindWithSlots)->Arg(0)->Arg(10)->Arg(30);
+void BM_StackCacheHit(benchmark::State& state) {
+  CacheAt(static_cast<int>(state.range(0)), CachePart::kLookupHit, state);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StackCacheHit)->Arg(0)->Arg(10)->Arg(30);
 
 // One record of 4 header words + `frames` pcs; the consumer (same thread
 // here) releases everything when the ring is full, as the drain thread would.

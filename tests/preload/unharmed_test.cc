@@ -173,5 +173,17 @@ TEST(Unharmed, ACrashWhileAnotherThreadRefreshesTheModuleMapStillEndsTheReport) 
   ExpectSite(r, "leak_five", 5 * 40, 5);
 }
 
+// The same with _exit, which flushes on the same path.
+TEST(Unharmed, AnExitWhileAnotherThreadRefreshesTheModuleMapStillEndsTheReport) {
+  const Traced run = RunTraced({"exit_in_refresh", UNHARMED_LIB});
+  EXPECT_EQ(run.result.exit_status, 7) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
+  const Report& r = run.reports[0];
+  EXPECT_EQ(r.process().end(), Process::EXITED);
+  EXPECT_EQ(r.process().exit_status(), 7);
+  EXPECT_EQ(r.process().how(), "_exit");  // said by the shim's goodbye
+  ExpectSite(r, "leak_five", 5 * 40, 5);
+}
+
 }  // namespace
 }  // namespace leakscope

@@ -15,6 +15,8 @@
 //   crash_in_refresh LIB
 //                     SIGSEGV while another thread is held inside the shim's
 //                     module map refresh (from dlclose)
+//   exit_in_refresh LIB
+//                     _exit(7) in the same situation
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <libgen.h>
@@ -159,7 +161,7 @@ static void* Dlclose(void* h) {
   return NULL;
 }
 
-static int CrashInRefresh(const char* lib) {
+static int WhileRefreshing(const char* lib, int crash) {
   realpath("/", NULL);  // resolves the real one while nothing is held
   // Loaded by a relative path, from the library's directory.
   char dir[PATH_MAX], name[PATH_MAX + 2];
@@ -172,8 +174,8 @@ static int CrashInRefresh(const char* lib) {
   if (pthread_create(&g_held_thread, NULL, Dlclose, h) != 0) return 1;
   while (sem_wait(&g_inside) != 0) {
   }
-  *(volatile int*)0 = 1;  // SIGSEGV, with the other thread inside the refresh
-  return 0;
+  if (crash) *(volatile int*)0 = 1;  // SIGSEGV, with the other thread inside the refresh
+  _exit(7);
 }
 
 int main(int argc, char** argv) {
@@ -186,6 +188,7 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "keys")) return Keys(argv[2]);
   if (!strcmp(mode, "deepbind")) return Deepbind(argv[2]);
   if (!strcmp(mode, "runpath")) return Runpath(argv[2]);
-  if (!strcmp(mode, "crash_in_refresh")) return CrashInRefresh(argv[2]);
+  if (!strcmp(mode, "crash_in_refresh")) return WhileRefreshing(argv[2], 1);
+  if (!strcmp(mode, "exit_in_refresh")) return WhileRefreshing(argv[2], 0);
   return 2;
 }

@@ -72,7 +72,9 @@ _Unwind_Reason_Code SlotStep(_Unwind_Context* context, void* arg) {
 
 // The slot each of `pcs` (FastUnwind's `n` frames, taken just before in the
 // same function) was read from. False unless the walk finds those frames,
-// in order, below any signal frame.
+// in order, below any signal frame: a frame without unwind tables (JIT code,
+// which the fast trace follows by its frame pointer) ends libgcc's walk, so
+// such a chain is not cached.
 template <class Own>
 __attribute__((noinline)) bool FindSlots(const uint64_t* pcs, uint32_t n, uint64_t* slots,
                                          Own own) {

@@ -198,6 +198,7 @@ void ProcessState::ApplyTransients(const wire::Events& e) {
     totals_.allocated_bytes_fp += bytes_fp;
     totals_.freed_count_fp += count_fp;
     totals_.events += 2 * e.transient_count(k);
+    totals_.folded_allocations += e.transient_count(k);
     allocation_seq_ += e.transient_count(k);
   }
 }

@@ -49,6 +49,7 @@ struct ProcessTotals {
   uint64_t unmatched_frees = 0;       // frees of addresses not live
   uint64_t replaced_allocations = 0;  // allocations at an address already live
   uint64_t events = 0;                // as recorded (samples, in sampled mode)
+  uint64_t folded_allocations = 0;    // of those, folded by the shim (wire.Events.transient_count)
   // A forked child: live at the fork (inherited_*) and still live now
   // (inherited_live_*). Included in live_*, never in allocated_* (the parent
   // made them); the child's frees of them are in freed_count_fp.

@@ -192,6 +192,7 @@ void FillTotals(const ProcessState& state, report::Report* r) {
   out->set_peak_live_bytes(FromFixed(t.peak_live_bytes_fp, kByteFracBits));
   out->set_peak_time_ns(t.peak_time_ns);
   out->set_unmatched_frees(t.unmatched_frees);
+  out->set_folded_allocations(t.folded_allocations);
   out->set_inherited_bytes(FromFixed(t.inherited_bytes_fp, kByteFracBits));
   out->set_inherited_allocations(FromFixed(t.inherited_count_fp, kCountFracBits));
   out->set_inherited_live_bytes(FromFixed(t.inherited_live_bytes_fp, kByteFracBits));

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,10 +72,14 @@ struct alignas(64) Drain {
   bool fold = false;  // every allocation, losslessly: see TransientFolder
   EventColumns columns;
   ByteBuffer msg, frame, cmdline;
-  Cursor cursors[1024];  // a heap ordered by next timestamp
+  // One cursor per ring with records to take, however many threads the
+  // program runs (GrowCursors): a ring left out of a pass would let a later
+  // event of one thread overtake an earlier one of another.
+  Cursor* cursors = nullptr;  // a heap ordered by next timestamp
   size_t ncursors = 0;
-  Cursor done[1024];  // rings finished in this pass (their positions to release)
+  Cursor* done = nullptr;  // rings finished in this pass (their positions to release)
   size_t ndone = 0;
+  size_t cursor_capacity = 0;  // of each of the two arrays
   char exe[4096] = {};
   HelloInfo hello;
   bool hello_sent = false;
@@ -308,9 +313,34 @@ void FlushFullBatch(Drain* d) {
   SendMessage(d, false, nullptr);
 }
 
+// Room for `rings` cursors. From mmap, not the shim's heap: passes also run
+// in fatal-signal handlers. The old arrays' contents are kept.
+bool GrowCursors(Drain* d, size_t rings) {
+  if (rings <= d->cursor_capacity) return true;
+  size_t capacity = d->cursor_capacity ? d->cursor_capacity : 256;
+  while (capacity < rings) capacity *= 2;
+  const size_t bytes = 2 * capacity * sizeof(Cursor);
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return false;
+  Cursor* cursors = static_cast<Cursor*>(mem);
+  Cursor* done = cursors + capacity;
+  if (d->cursor_capacity) {
+    std::memcpy(cursors, d->cursors, d->ncursors * sizeof(Cursor));
+    std::memcpy(done, d->done, d->ndone * sizeof(Cursor));
+    munmap(d->cursors, 2 * d->cursor_capacity * sizeof(Cursor));
+  }
+  d->cursors = cursors;
+  d->done = done;
+  d->cursor_capacity = capacity;
+  return true;
+}
+
 void GatherCursors(Drain* d, uint64_t watermark) {
   d->ncursors = 0;
-  for (ThreadRing* r = FirstThreadRing(); r && d->ncursors < 1024; r = r->next) {
+  for (ThreadRing* r = FirstThreadRing(); r; r = r->next) {
+    // More rings than ever before: grow. Out of memory (a process at its
+    // limit), the rings left over wait for the next pass.
+    if (d->ncursors == d->cursor_capacity && !GrowCursors(d, d->ncursors + 1)) break;
     const uint64_t pos = r->ring.ReadPos(), end = r->ring.WritePos();
     if (pos == end) continue;
     const uint64_t ts = r->ring.WordAt(pos + 1);
@@ -471,6 +501,7 @@ bool StartDrain() {
   FillHello(d, false);
   d->stacks.Prepare();
   d->batch.Prepare();
+  GrowCursors(d, 1024);
   d->fold = g_shim.config.fold && g_shim.config.lossless && g_shim.config.sample_interval <= 1;
   d->columns.Reserve(kEventsReservedForTheEnd);
   d->msg.Reserve(kBytesReservedForTheEnd);

@@ -7,7 +7,8 @@
 // thread ends. Real keys would be fewer for the program (PTHREAD_KEYS_MAX in
 // all). Both libraries bind pthread_key_create and pthread_setspecific
 // through the global scope, where the shim comes first: a key created from
-// inside the shim (loading mimalloc, or `busy`: unwinding, the drain) is a
+// inside the shim (loading mimalloc, `recording`: unwinding, or `busy`: the
+// drain, the shim's other work) is a
 // value glibc never hands out, its per-thread value lives in the shim's TLS,
 // and the shim's thread-end hook (thread_start.cc) runs its destructor.
 // Every other call goes straight to glibc. (A thread the shim did not start
@@ -64,7 +65,7 @@ extern "C" {
 
 __attribute__((visibility("default"))) int pthread_key_create(pthread_key_t* key,
                                                               void (*destructor)(void*)) {
-  if (t_loading_mimalloc || t_thread.busy) {
+  if (t_loading_mimalloc || t_thread.busy || t_thread.recording) {
     const unsigned i = g_keys.fetch_add(1, std::memory_order_relaxed);
     if (i < kMaxKeys) {
       g_destructors[i] = destructor;

@@ -3,8 +3,9 @@
 // Each entry point calls the real allocator, then (allocations) or before
 // (frees) records the event into the calling thread's ring:
 //   - no lock, no syscall, no allocation on that path;
-//   - a thread-local `busy` flag makes a re-entered shim (its own unwinder, a
-//     signal handler that interrupted it) pass straight through;
+//   - thread-local flags make a re-entered shim pass straight through: `busy`
+//     (the shim's own work: silently) and `recording` (a signal handler that
+//     interrupted a recording: its event is lost, and counted);
 //   - frees are recorded before the real free and allocations after the real
 //     allocation, so an address is never seen reused before it was seen freed.
 // Everything else (init, threads, fork, exit) is in lifecycle.cc; the drain
@@ -83,20 +84,26 @@ __attribute__((noinline)) bool Push(ThreadRing* r, const uint64_t* rec, size_t w
   return false;
 }
 
+// A call that came in while this thread was inside the shim: if it was
+// recording, the program's own event is lost (a signal handler interrupted
+// the recording); if it was the shim's own work, the call was the shim's.
+__attribute__((noinline)) void PassThrough(const ThreadState& t) {
+  if (!t.busy) g_shim.reentrant_events.fetch_add(1, std::memory_order_relaxed);
+}
+
 // Enters the shim for recording; false if the thread is already inside it.
 inline bool Enter(ThreadState& t) {
-  if (UNLIKELY(t.busy)) {
-    g_shim.reentrant_events.fetch_add(1, std::memory_order_relaxed);
+  if (UNLIKELY(t.busy || t.recording)) {
+    PassThrough(t);
     return false;
   }
-  t.busy = true;
-  std::atomic_signal_fence(
-      std::memory_order_seq_cst);  // a handler sees busy before any ring access
+  t.recording = true;
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // a handler sees it before any ring access
   return true;
 }
 inline void Leave(ThreadState& t) {
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  t.busy = false;
+  t.recording = false;
 }
 
 inline void WriteAlloc(uint64_t* rec, uint64_t header, void* p, size_t size) {
@@ -107,7 +114,7 @@ inline void WriteAlloc(uint64_t* rec, uint64_t header, void* p, size_t size) {
 }
 
 // RecordAlloc when the ring is missing, ReserveFast said no, or the stack is
-// not cached. Entered (busy); leaves. Returns p.
+// not cached. Entered (recording); leaves. Returns p.
 __attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, void* p, size_t size) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (UNLIKELY(r == nullptr)) {
@@ -135,7 +142,7 @@ __attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, voi
 }
 
 // After a push that may have taken the ring past half full (Commit said so).
-// Entered (busy); leaves. Returns p.
+// Entered (recording); leaves. Returns p.
 __attribute__((noinline)) void* WakeIfHalfFullAndLeave(ThreadState& t, ThreadRing* r, void* p) {
   WakeIfHalfFull(r);
   Leave(t);
@@ -163,7 +170,7 @@ __attribute__((noinline)) void* RecordAlloc(void* p, size_t size) {
   return p;
 }
 
-// RecordFree when the ring is missing or ReserveFast said no. Entered (busy);
+// RecordFree when the ring is missing or ReserveFast said no. Entered (recording);
 // leaves.
 __attribute__((noinline)) void RecordFreeSlow(ThreadState& t, void* p) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
@@ -201,9 +208,13 @@ inline void RecordFree(void* p) {
 __attribute__((noinline)) void* SampledAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
   t.sampler.Decide(size);
-  // Paused, or the shim's own allocation (its unwinder, the drain thread): not
-  // in the sampled set, so its free is not recorded either.
-  if (UNLIKELY(t.paused || t.busy)) return p;
+  // Paused, the shim's own allocation (the drain thread), or a signal
+  // handler's while this thread records: not in the sampled set, so its free
+  // is not recorded either.
+  if (UNLIKELY(t.paused || t.busy || t.recording)) {
+    if (!t.paused) PassThrough(t);
+    return p;
+  }
   g_marks.Add(p);  // before the program has p: its free will look in the set
   if (!g_sampled.Insert(reinterpret_cast<uint64_t>(p))) {
     g_marks.Remove(p);

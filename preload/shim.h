@@ -37,6 +37,9 @@ struct Shim {
   // start-up, fork and exit.
   bool recording = false;
   std::atomic<uint64_t> dropped_events{0};
+  // The program's events that came while their thread was recording
+  // another one (signal handlers): lost. The shim's own allocations are not
+  // counted here (ThreadState::busy).
   std::atomic<uint64_t> reentrant_events{0};
   std::atomic<uint64_t> threads_seen{0};
   // The process the shim's state belongs to. A vfork() child (posix_spawn,
@@ -49,7 +52,15 @@ struct ThreadState {
   ThreadRing* ring;
   Sampler sampler;
   uint64_t stack_lo, stack_hi;  // this thread's stack, for the stack cache (0: unknown)
-  bool busy;                    // inside the shim: nested calls pass through unrecorded
+  // The shim's own work on this thread (start-up, attaching, a drain pass,
+  // the drain thread itself): its allocations pass through, neither recorded
+  // nor counted.
+  bool busy;
+  // Recording one of the program's events: a call that comes in meanwhile
+  // can only be a signal handler's (the recording path itself never
+  // allocates). It passes through unrecorded and counts as lost
+  // (Shim::reentrant_events).
+  bool recording;
   // Started through the shim's pthread_create, and its start routine has not
   // ended: the shim will see the thread end (thread_start.cc). Otherwise its
   // ring is released once the drain finds the thread gone.

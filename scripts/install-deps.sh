@@ -36,6 +36,8 @@ PACKAGES=(
   sqlite3            # tests/integration/real_programs: real work, same output traced
   git                # tests/integration/real_programs: init, commits (fork+exec children)
   openjdk-17-jdk-headless  # tests/integration/real_programs: a JVM (threads, zlib, direct buffers)
+  postgresql         # tests/integration/real_programs: initdb, postgres and pgbench traced
+  memcached          # tests/integration/real_programs: a threaded server under load
 )
 
 missing_packages() {

@@ -43,6 +43,7 @@ void WriteTotals(const report::Report& report, JsonWriter* w) {
   w->Field("live_bytes", t.live_bytes());
   w->Field("live_allocations", t.live_allocations());
   w->Field("peak_live_bytes", t.peak_live_bytes());
+  w->Field("folded_allocations", t.folded_allocations());
   if (report.process().inheritance() == report::Process::INHERITED) {
     w->Field("inherited_bytes", t.inherited_bytes());
     w->Field("inherited_allocations", t.inherited_allocations());
@@ -218,6 +219,7 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   w.Field("sampling_interval_bytes", SamplingInterval(report));
   WriteTotals(report, &w);
   w.Field("dropped_events", report.dropped_events());
+  w.Field("reentrant_events", report.reentrant_events());
   WriteAllSites(report, table, top, &w);
   WriteLeakSummary(table, &w);
   WriteRows(report, "internals", Limit(Surviving(table.internals), top), true, &w);

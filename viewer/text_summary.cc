@@ -1,5 +1,6 @@
 // The first thing the reader sees: what ran, how it ended, and how much
 // memory it held, with a loud warning when the figures are incomplete.
+#include <cstdio>
 #include <vector>
 
 #include "human_units.h"
@@ -17,6 +18,14 @@ std::string Line(const TextStyle& style, const char* label, const std::string& v
 
 std::string BytesFigure(uint64_t bytes) {
   return HumanBytes(bytes) + " (" + CountOf(bytes, "byte", "bytes") + ")";
+}
+
+// Allocations the shim sent as per-site sums (freed within its batch).
+std::string FoldedShare(const report::Totals& t) {
+  char share[32];
+  snprintf(share, sizeof share, "%.1f%%",
+           100.0 * double(t.folded_allocations()) / double(t.allocations()));
+  return std::string(share) + " of allocations (freed soon after: sent as per-site sums)";
 }
 
 std::string HowItEnded(const report::Process& p) {
@@ -95,6 +104,7 @@ std::string RenderProcessSummary(const report::Report& report, const TextStyle& 
   out += Line(style, "Allocations",
               WithThousands(t.allocations()) + " (" + HumanBytes(t.allocated_bytes()) + "), " +
                   CountOf(t.frees(), "free", "frees"));
+  if (t.folded_allocations() && t.allocations()) out += Line(style, "Folded", FoldedShare(t));
   if (p.inheritance() != report::Process::NOT_FORKED)
     out += Line(style, "Inherited", Inherited(p, t));
   out += Line(style, "Dropped", CountOf(report.dropped_events(), "event", "events"));

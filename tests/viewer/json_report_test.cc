@@ -34,9 +34,11 @@ TEST(JsonReport, TinyReportInFull) {
     "allocated_bytes": 300,
     "live_bytes": 100,
     "live_allocations": 1,
-    "peak_live_bytes": 300
+    "peak_live_bytes": 300,
+    "folded_allocations": 0
   },
   "dropped_events": 5,
+  "reentrant_events": 0,
   "sites": [
     {
       "live_bytes": 100,

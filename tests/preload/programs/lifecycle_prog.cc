@@ -1,7 +1,10 @@
 // One program, many ways to live and die under the shim. Every mode leaks
 // 10 x 100 B from leak_ten() first, so each report has one known site.
+#include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,38 +74,117 @@ static int ManyThreads(int n) {
   return 0;
 }
 
+// --- many threads allocating at once ----------------------------------------------
+// N threads, all alive together (a barrier), each PAIRS malloc/free pairs from
+// thread_churn; once every thread has, each keeps one 24 B block from
+// thread_keep, likely one that another thread freed. The drain thread, the
+// only other thread when they start, runs at idle priority: starved of CPU,
+// as among thousands of busy threads, it runs a pass only once they all
+// wait (yielding, never blocking) and finds every ring with records.
+static pthread_barrier_t g_all_started;
+static long g_pairs;
+static std::atomic<int> g_threads_churned{0}, g_threads_done{0};
+static int g_threads;
+static void YieldUntilAll(const std::atomic<int>& count) {
+  while (count.load() < g_threads) sched_yield();
+}
+extern "C" NOINLINE void thread_churn(long pairs) {
+  for (long i = 0; i < pairs; ++i) {
+    void* volatile p = malloc(16 + size_t(i % 64) * 8);
+    free(p);
+  }
+}
+extern "C" NOINLINE void thread_keep() {
+  Keep(malloc(24));
+}
+static void* AllocatingThread(void*) {
+  pthread_barrier_wait(&g_all_started);
+  thread_churn(g_pairs);
+  g_threads_churned.fetch_add(1);
+  YieldUntilAll(g_threads_churned);
+  thread_keep();
+  g_threads_done.fetch_add(1);
+  YieldUntilAll(g_threads_done);
+  return nullptr;
+}
+// Every thread of this process but the calling one to SCHED_IDLE; how many.
+static int IdleOtherThreads() {
+  int n = 0;
+  DIR* dir = opendir("/proc/self/task");
+  while (dirent* e = dir ? readdir(dir) : nullptr) {
+    const int tid = atoi(e->d_name);
+    if (tid <= 0 || tid == gettid()) continue;
+    sched_param param = {};
+    if (sched_setscheduler(tid, SCHED_IDLE, &param) == 0) ++n;
+  }
+  if (dir) closedir(dir);
+  return n;
+}
+static int AllocatingThreads(int n, long pairs) {
+  g_pairs = pairs;
+  g_threads = n;
+  printf("idle_threads=%d\n", IdleOtherThreads());
+  pthread_barrier_init(&g_all_started, nullptr, unsigned(n));
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);  // 2,000 default stacks would be 16 GiB
+  std::vector<pthread_t> threads(static_cast<size_t>(n));
+  for (pthread_t& t : threads) {
+    if (pthread_create(&t, &attr, AllocatingThread, nullptr) != 0) {
+      fprintf(stderr, "pthread_create failed\n");
+      return 1;
+    }
+  }
+  for (pthread_t t : threads) pthread_join(t, nullptr);
+  pthread_attr_destroy(&attr);
+  return 0;
+}
+
 // --- signals --------------------------------------------------------------------
+// kSignals queued real-time signals (none merged, unlike SIGUSR1) interrupt
+// the main thread while it allocates and frees flat out, the shim included.
+// Each handler makes exactly one allocation, from handler_leak, and keeps it:
+// recorded, or lost and counted if it interrupted a recording.
+constexpr int kSignals = 2000;
 static std::atomic<int> g_signals{0};
 extern "C" NOINLINE void handler_leak() {
   Keep(malloc(48));
 }
 static void OnSignal(int) {
-  free(malloc(16));
   handler_leak();
-  ++g_signals;
+  g_signals.fetch_add(1, std::memory_order_relaxed);
+}
+static void* QueueSignals(void* sent) {
+  sigset_t rt;
+  sigemptyset(&rt);
+  sigaddset(&rt, SIGRTMIN);
+  pthread_sigmask(SIG_BLOCK, &rt, nullptr);  // for the main thread only
+  const union sigval value = {0};
+  int n = 0;
+  while (n < kSignals) {
+    if (sigqueue(getpid(), SIGRTMIN, value) == 0)
+      ++n;
+    else if (errno == EAGAIN)
+      sched_yield();  // the queue is full (RLIMIT_SIGPENDING): let the main thread take some
+    else
+      break;
+  }
+  static_cast<std::atomic<int>*>(sent)->store(n);
+  return nullptr;
 }
 static int SignalStorm() {
-  signal(SIGUSR1, OnSignal);
-  pthread_t self = pthread_self();
-  std::atomic<bool> done{false};
-  pthread_t killer;
-  struct Args {
-    pthread_t target;
-    std::atomic<bool>* done;
-  } args{self, &done};
-  pthread_create(
-      &killer, nullptr,
-      [](void* a) -> void* {
-        auto* args = static_cast<Args*>(a);
-        for (int i = 0; i < 2000; ++i) pthread_kill(args->target, SIGUSR1);
-        args->done->store(true);
-        return nullptr;
-      },
-      &args);
-  while (!done.load()) free(malloc(200));  // the shim is interrupted mid-record
-  pthread_join(killer, nullptr);
-  while (g_signals.load() < 1) free(malloc(200));
-  printf("signals=%d\n", g_signals.load());
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGRTMIN, &sa, nullptr);
+  std::atomic<int> sent{-1};
+  pthread_t sender;
+  pthread_create(&sender, nullptr, QueueSignals, &sent);
+  // The shim is interrupted mid-record; each queued signal is delivered
+  // here, the only thread that does not block it.
+  while (sent.load() < 0 || g_signals.load() < sent.load()) free(malloc(200));
+  pthread_join(sender, nullptr);
+  printf("sent=%d delivered=%d\n", sent.load(), g_signals.load());
   return 0;
 }
 
@@ -281,6 +363,8 @@ int main(int argc, char** argv) {
     raise(SIGKILL);
   }
   if (!strcmp(mode, "threads")) return ManyThreads(argc > 2 ? atoi(argv[2]) : 2000);
+  if (!strcmp(mode, "allocating_threads") && argc > 3)
+    return AllocatingThreads(atoi(argv[2]), atol(argv[3]));
   if (!strcmp(mode, "signals")) return SignalStorm();
   if (!strcmp(mode, "fork")) return ForkFromThreads();
   if (!strcmp(mode, "daemonize")) return Daemonize();

@@ -151,6 +151,7 @@ TEST(JsonReport, ForkedChildCarriesWhatItInherited) {
             std::string::npos)
       << json;
   EXPECT_NE(json.find("    \"peak_live_bytes\": 300,\n"
+                      "    \"folded_allocations\": 0,\n"
                       "    \"inherited_bytes\": 1000,\n"
                       "    \"inherited_allocations\": 10,\n"
                       "    \"inherited_live_bytes\": 100,\n"

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -43,11 +44,18 @@ int ShellStatus(int status) {
   return -1;
 }
 
-// Child side of a fork: output to `out_fd`, then exec. Never returns.
-[[noreturn]] void Exec(std::vector<std::string> argv, std::vector<std::string> env, int out_fd) {
+// Child side of a fork: output to `out_fd`, then exec (as `uid`/`gid` if
+// given). Never returns.
+[[noreturn]] void Exec(std::vector<std::string> argv, std::vector<std::string> env, int out_fd,
+                       uid_t uid = uid_t(-1), gid_t gid = gid_t(-1)) {
   if (out_fd >= 0) {
     dup2(out_fd, 1);
     dup2(out_fd, 2);
+  }
+  if (uid != uid_t(-1) && (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
+    std::fprintf(stderr, "cannot become uid %u gid %u: %s\n", unsigned(uid), unsigned(gid),
+                 std::strerror(errno));
+    _exit(126);
   }
   std::vector<char*> args = Pointers(argv), envp = Pointers(env);
   execve(args[0], args.data(), envp.data());
@@ -59,12 +67,17 @@ int ShellStatus(int status) {
 
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env) {
+  return RunProcessAs(uid_t(-1), gid_t(-1), argv, env);
+}
+
+ProcessResult RunProcessAs(uid_t uid, gid_t gid, const std::vector<std::string>& argv,
+                           const std::vector<std::string>& env) {
   ProcessResult result;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return result;
   std::vector<std::string> merged = MergedEnvironment(env);
   const pid_t pid = fork();
-  if (pid == 0) Exec(argv, merged, fds[1]);
+  if (pid == 0) Exec(argv, merged, fds[1], uid, gid);
   close(fds[1]);
   char buf[4096];
   for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) != 0;) {
@@ -79,7 +92,9 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 }
 
 // Waits for the daemon's "listening" line on its stderr: the socket exists then.
-Daemon::Daemon(const std::string& leakscoped) {
+Daemon::Daemon(const std::string& leakscoped, const std::vector<std::string>& extra_args,
+               const std::string& socket_name)
+    : socket_name_(socket_name) {
   char tmpl[] = "/tmp/leakscope-daemon-XXXXXX";
   if (!mkdtemp(tmpl)) return;
   dir_ = tmpl;
@@ -89,14 +104,19 @@ Daemon::Daemon(const std::string& leakscoped) {
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(fds[1], 2);
-    Exec({leakscoped, "--socket", socket(), "--output", dir_}, merged, -1);
+    std::vector<std::string> args = {leakscoped, "--socket", socket(), "--output", dir_};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    Exec(args, merged, -1);
   }
   close(fds[1]);
-  std::string said;
   char c;
-  while (said.find("listening") == std::string::npos && read(fds[0], &c, 1) == 1) said += c;
+  while (said_.find("listening") == std::string::npos && read(fds[0], &c, 1) == 1) said_ += c;
   close(fds[0]);  // later lines go nowhere: leakscoped ignores EPIPE on stderr
-  if (said.find("listening") != std::string::npos) pid_ = pid;
+  if (said_.find("listening") != std::string::npos) {
+    pid_ = pid;
+  } else if (pid > 0) {
+    waitpid(pid, nullptr, 0);
+  }
 }
 
 void Daemon::Stop() {

@@ -2,6 +2,8 @@
 // drive real binaries (test suites under the shim, installed packages).
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -17,11 +19,19 @@ struct ProcessResult {
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {});
 
+// The same, as another user: the child drops its groups and takes `uid` and
+// `gid` before exec (the caller must be root). Exit status 126 with a line
+// saying why if it cannot.
+ProcessResult RunProcessAs(uid_t uid, gid_t gid, const std::vector<std::string>& argv,
+                           const std::vector<std::string>& env = {});
+
 // The collector daemon on a socket in a fresh directory, for LD_PRELOAD runs;
-// stopped (SIGTERM, waited for) by the destructor.
+// stopped (SIGTERM, waited for) by the destructor. `extra_args` follow
+// "--socket <dir>/<socket_name> --output <dir>" (a later --output wins).
 class Daemon {
  public:
-  explicit Daemon(const std::string& leakscoped);
+  explicit Daemon(const std::string& leakscoped, const std::vector<std::string>& extra_args = {},
+                  const std::string& socket_name = "socket");
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -29,10 +39,15 @@ class Daemon {
   // SIGTERM and wait: every open stream's report is written by then.
   void Stop();
   const std::string& dir() const { return dir_; }
-  std::string socket() const { return dir_ + "/socket"; }
+  std::string socket() const { return dir_ + "/" + socket_name_; }
+  pid_t pid() const { return pid_; }
+  // What it said on stderr up to its "listening" line (all of it if it never listened).
+  const std::string& said() const { return said_; }
 
  private:
   std::string dir_;
+  std::string socket_name_;
+  std::string said_;
   int pid_ = -1;
 };
 

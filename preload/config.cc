@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -18,11 +19,42 @@ uint64_t ParseU64(const char* s, uint64_t fallback) {
   return v;
 }
 
+// Appends the decimal digits of `v` at *p.
+void PutNumber(char** p, size_t v) {
+  char digits[20];
+  int n = 0;
+  do digits[n++] = char('0' + v % 10);
+  while ((v /= 10) != 0);
+  while (n > 0) *(*p)++ = digits[--n];
+}
+
+// One line on stderr, with write(2): nothing here may allocate.
+void WarnSocketTooLong(size_t length, size_t max) {
+  char line[160];
+  char* p = line;
+  const auto put = [&p](const char* s) {
+    while (*s) *p++ = *s++;
+  };
+  put("leakscope: LEAKSCOPE_SOCKET is ");
+  PutNumber(&p, length);
+  put(" bytes, longer than a Unix socket path allows (");
+  PutNumber(&p, max);
+  put("): not tracing\n");
+  if (write(2, line, size_t(p - line)) < 0) {
+    // Nowhere else to say it.
+  }
+}
+
 }  // namespace
 
 void LoadConfig(Config* c) {
   if (const char* s = getenv("LEAKSCOPE_SOCKET")) {
-    std::strncpy(c->socket_path, s, sizeof c->socket_path - 1);
+    if (std::strlen(s) < sizeof c->socket_path) {
+      std::memcpy(c->socket_path, s, std::strlen(s) + 1);
+    } else {
+      // Cut, it would name another socket: a collector the user never chose.
+      WarnSocketTooLong(std::strlen(s), sizeof c->socket_path - 1);
+    }
   }
   c->sample_interval = ParseU64(getenv("LEAKSCOPE_SAMPLE_INTERVAL"), kDefaultSampleInterval);
   if (c->sample_interval == 0) c->sample_interval = 1;

@@ -3,6 +3,7 @@
 // until SIGTERM or SIGINT (then it reports the streams still open). Optional:
 // periodic and on-demand (SIGUSR1) snapshots, a Prometheus /metrics endpoint.
 #include <google/protobuf/stubs/logging.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "metrics_http.h"
+#include "output_folder.h"
 #include "server.h"
 
 namespace {
@@ -21,7 +23,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: leakscoped --socket PATH --output DIR [options]\n"
     "  --socket PATH               Unix socket the traced processes connect to (LEAKSCOPE_SOCKET)\n"
-    "  --output DIR                directory for the reports, <exe>.<pid>.lsr\n"
+    "  --output DIR                directory for the reports, <exe>.<pid>.lsr (created 0700 if\n"
+    "                              missing; must be ours, not writable by others unless sticky)\n"
     "  --snapshot-interval SECONDS a snapshot of every process this often,\n"
     "                              <exe>.<pid>.snap-<unix seconds>.lsr (default: none)\n"
     "  --dump-above BYTES          a snapshot when a process's live heap first exceeds BYTES\n"
@@ -29,7 +32,7 @@ constexpr char kUsage[] =
     "  --metrics ADDR:PORT         serve Prometheus metrics on http://ADDR:PORT/metrics\n"
     "  --top-sites N               site series per process in /metrics (default 10, max 100)\n"
     "  --allow-uid UID             a uid allowed to connect (repeatable; default: our own)\n"
-    "  --socket-group NAME         make the socket 0660 and owned by group NAME (default 0600)\n"
+    "  --socket-group NAME         socket 0660 and reports 0640, of group NAME (default 0600)\n"
     "  --max-frame-bytes N         per stream: largest frame (default 16777216)\n"
     "  --max-stack-depth N         per stream: deepest stack (default 256)\n"
     "  --max-stacks N              per stream: distinct stacks (default 4194304)\n"
@@ -120,11 +123,6 @@ int ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
   return 0;
 }
 
-bool IsDirectory(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 // SIGTERM/SIGINT stop the server; SIGUSR1 asks for snapshots. Taken
 // synchronously by one thread: Stop() is not async-signal-safe.
 void HandleSignals(const sigset_t& signals, leakscope::collector::Server* server) {
@@ -150,11 +148,16 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!IsDirectory(flags.server.output_dir)) {
-    std::fprintf(stderr, "leakscoped: output directory '%s' does not exist\n",
-                 flags.server.output_dir.c_str());
+  std::string error;
+  if (!leakscope::collector::PrepareOutputFolder(flags.server.output_dir, &error)) {
+    std::fprintf(stderr, "leakscoped: %s\n", error.c_str());
     return 2;
   }
+  // Reports are as private as the socket: its group may read them.
+  flags.server.report_mode = flags.server.socket_group.empty() ? 0600 : 0640;
+  if (const group* g =
+          flags.server.socket_group.empty() ? nullptr : getgrnam(flags.server.socket_group.c_str()))
+    flags.server.report_group = g->gr_gid;  // no such group: Listen() says so
   // Blocked before any thread starts so that all inherit it.
   sigset_t signals;
   sigemptyset(&signals);
@@ -166,7 +169,6 @@ int main(int argc, char** argv) {
   google::protobuf::SetLogHandler(nullptr);
 
   leakscope::collector::Server server(flags.server);
-  std::string error;
   if (!server.Listen(&error)) {
     std::fprintf(stderr, "leakscoped: %s\n", error.c_str());
     return 1;

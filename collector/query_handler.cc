@@ -14,6 +14,7 @@
 #include "report_builder.h"
 #include "report_file.h"
 #include "sample_weight.h"
+#include "snapshot_files.h"
 
 namespace leakscope::collector {
 namespace {
@@ -135,32 +136,43 @@ void QueryHandler::LiveSince(const ProcessState& state, const wire::Query& query
 
 void QueryHandler::Snapshot(const ProcessState& state, const wire::Query& query,
                             wire::Reply* reply) {
-  std::string path = query.path();
-  if (path.empty()) {
-    const std::string exe = state.has_hello() ? state.hello().exe() : "unknown";
-    const std::string base =
-        exe.substr(exe.rfind('/') == std::string::npos ? 0 : exe.rfind('/') + 1);
-    path = output_dir_ + "/" + base + "." + std::to_string(state.hello().pid()) + ".snapshot-" +
-           std::to_string(++snapshots_) + ".lsr";
-  }
   ReportContext context;
   context.running = true;
   context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
   report::Report report = BuildReport(state, context);
   std::string error;
-  if (!report::WriteReportFile(path, report, &error)) {
-    reply->set_ok(false);
-    reply->set_error(error);
-    return;
+  if (query.send_report()) {
+    std::string bytes;
+    if (!report::EncodeReportFile(report, &bytes)) {
+      error = "cannot serialize the report";
+    } else if (bytes.size() > kMaxReportReplyBytes) {
+      error = "the report is " + std::to_string(bytes.size()) + " bytes, more than " +
+              std::to_string(kMaxReportReplyBytes) + " can be sent: ask for a file instead";
+    } else {
+      reply->set_report(std::move(bytes));
+      return;
+    }
+  } else {
+    // query.path() is ignored: a client never chooses where the collector writes.
+    const std::string exe = state.has_hello() ? state.hello().exe() : "unknown";
+    const std::string path = WriteNewReport(
+        AskedSnapshotNames(output_dir_, exe, state.hello().pid(), query.label(), ++snapshots_),
+        report, mode_, &error);
+    if (!path.empty()) {
+      reply->set_path(path);
+      return;
+    }
   }
-  reply->set_path(path);
+  reply->set_ok(false);
+  reply->set_error(error);
 }
 
 void QueryHandler::AnswerOn(int fd, const ProcessState& state, const wire::Query& query) {
   const std::string body = Answer(state, query).SerializeAsString();
   const uint32_t n = static_cast<uint32_t>(body.size());
   std::string bytes{char(n), char(n >> 8), char(n >> 16), char(n >> 24)};
-  WriteFully(fd, bytes + body, 1000);
+  // A report's bytes take longer to send: 1 s more per 64 MiB.
+  WriteFully(fd, bytes + body, 1000 + int(body.size() >> 16));
 }
 
 bool WriteFully(int fd, const std::string& bytes, int timeout_ms) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "process_state.h"
+#include "report_file.h"
 #include "symbolizer.h"
 #include "wire.pb.h"
 
@@ -18,8 +19,12 @@ namespace leakscope::collector {
 
 class QueryHandler {
  public:
-  // Where SNAPSHOT writes when the query names no path.
-  void set_output_dir(std::string dir) { output_dir_ = std::move(dir); }
+  // Where SNAPSHOT writes, and the files' mode. Only there, under names
+  // built by collector/snapshot_files.h: never where a client says.
+  void set_output(std::string dir, const report::FileMode& mode) {
+    output_dir_ = std::move(dir);
+    mode_ = mode;
+  }
 
   // The reply to `query` about `state`.
   wire::Reply Answer(const ProcessState& state, const wire::Query& query);
@@ -35,11 +40,15 @@ class QueryHandler {
   const std::vector<SymbolizedFrame>& Frames(const ProcessState& state, uint32_t site);
 
   std::string output_dir_ = ".";
+  report::FileMode mode_;
   std::unique_ptr<Symbolizer> symbolizer_;
   size_t modules_added_ = 0;
   std::vector<SymbolizedFrame> frames_;  // scratch for Frames()
   int snapshots_ = 0;
 };
+
+// The largest report sent back in a Reply (Query.send_report).
+inline constexpr size_t kMaxReportReplyBytes = 64u << 20;
 
 // Writes all of `bytes` to non-blocking `fd`, waiting at most `timeout_ms`.
 bool WriteFully(int fd, const std::string& bytes, int timeout_ms);

@@ -166,6 +166,7 @@ struct Server::Impl {
   void Snapshot(Connection* c, const char* why);
   void RenderMetrics();
   bool PeerAllowed(int fd, const ucred& cred, bool have_cred);
+  report::FileMode FileMode() const { return {options.report_mode, options.report_group}; }
 };
 
 Server::Server(ServerOptions options) : impl_(new Impl) {
@@ -326,7 +327,7 @@ void Server::Impl::AcceptAll() {
     }
     auto c = std::make_unique<Connection>();
     c->fd = fd;
-    c->queries.set_output_dir(options.output_dir);
+    c->queries.set_output(options.output_dir, FileMode());
     ucred cred{};
     socklen_t len = sizeof cred;
     const bool have_cred = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
@@ -532,8 +533,11 @@ FinishedProcess Server::Impl::Publish(const Connection* c, report::Report report
   }
   FinishedProcess& done = entry.done;
   done.pid = pid;
-  std::string path = FinalReportPath(options.output_dir, c->exe(), pid, &used_paths);
-  if (report::WriteReportFile(path, report, &done.error)) {
+  const std::string path =
+      WriteNewReport(FinalReportNames(options.output_dir, c->exe(), pid, &used_paths), report,
+                     FileMode(), &done.error);
+  if (!path.empty()) {
+    used_paths.insert(path);
     done.report_path = path;
   } else {
     std::fprintf(stderr, "leakscoped: %s\n", done.error.c_str());
@@ -587,7 +591,7 @@ void Server::Impl::RestoreOwnEnd(const Newest& n) {
     p->set_end(n.own_end.end());
     p->set_exit_status(n.own_end.exit_status());
     p->set_signal(n.own_end.signal());
-    if (report::WriteReportFile(n.done.report_path, report, &error)) return;
+    if (report::WriteReportFile(n.done.report_path, report, &error, FileMode())) return;
   }
   std::fprintf(stderr, "leakscoped: %s\n", error.c_str());
 }
@@ -599,7 +603,7 @@ void Server::Impl::RewriteWithExit(uint32_t pid, int status) {
   std::string error;
   if (report::ReadReportFile(path, &report, &error)) {
     ApplyWaitStatus(status, &report);
-    if (report::WriteReportFile(path, report, &error)) return;
+    if (report::WriteReportFile(path, report, &error, FileMode())) return;
   }
   std::fprintf(stderr, "leakscoped: cannot record exit status of pid %u: %s\n", pid, error.c_str());
 }
@@ -692,10 +696,11 @@ void Server::Impl::Snapshot(Connection* c, const char* why) {
   context.running = !c->state.has_goodbye();
   context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
   report::Report report = c->watch.Report(c->state, context);
-  const std::string path =
-      SnapshotPath(options.output_dir, c->exe(), c->pid(), context.written_unix_ns / 1'000'000'000);
   std::string error;
-  if (!report::WriteReportFile(path, report, &error)) {
+  const std::string path = WriteNewReport(SnapshotNames(options.output_dir, c->exe(), c->pid(),
+                                                        context.written_unix_ns / 1'000'000'000),
+                                          report, FileMode(), &error);
+  if (path.empty()) {
     std::fprintf(stderr, "leakscoped: snapshot (%s): %s\n", why, error.c_str());
     return;
   }

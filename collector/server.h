@@ -7,6 +7,8 @@
 // `leakscope run`.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -26,6 +28,10 @@ struct ServerOptions {
 
   std::string socket_path;  // created by Listen(); an existing socket file is replaced
   std::string output_dir = ".";
+  // Report files are exactly this mode (leakscoped: 0600, 0640 with
+  // --socket-group; 0: 0644 as the umask allows) and, unless -1, this group.
+  mode_t report_mode = 0;
+  gid_t report_group = static_cast<gid_t>(-1);
   // Report file name is "<exe basename>.<pid>.lsr" in output_dir; snapshots
   // are "<exe basename>.<pid>.snap-<unix seconds>.lsr" (collector/snapshot_files.h).
 

@@ -4,6 +4,7 @@
 // calling thread recorded; the answer is read from the same socket with a
 // deadline, so the program never waits long for an absent or stuck collector.
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,7 +23,9 @@
 namespace leakscope::preload {
 namespace {
 
-constexpr uint32_t kMaxReplySize = 1 << 20;
+// A reply with a report's bytes may be up to 64 MiB more
+// (collector/query_handler.h, kMaxReportReplyBytes).
+constexpr uint32_t kMaxReplySize = (1 << 20) + (64u << 20);
 constexpr int kDefaultTimeoutMs = 5000;
 
 std::atomic<uint32_t> g_next_query_id{1};
@@ -46,7 +49,7 @@ struct Await {
   uint32_t id = 0;
   int timeout_ms = 0;
   ReplyInfo* reply = nullptr;
-  ByteBuffer body;
+  ByteBuffer* body = nullptr;
   bool answered = false;
 };
 
@@ -78,12 +81,12 @@ void ReadReply(int fd, Await* a) {
     if (!ReadExactly(fd, reinterpret_cast<char*>(len), 4, deadline)) return;
     const uint32_t n = len[0] | len[1] << 8 | len[2] << 16 | uint32_t(len[3]) << 24;
     if (n > kMaxReplySize) return;
-    a->body.Clear();
-    a->body.Resize(n);
-    if (a->body.size() != n || !ReadExactly(fd, a->body.data(), n, deadline)) return;
+    a->body->Clear();
+    a->body->Resize(n);
+    if (a->body->size() != n || !ReadExactly(fd, a->body->data(), n, deadline)) return;
     ReplyInfo r = *a->reply;
     if (leakscope_live* live = r.live) live->site_count = 0;
-    if (!DecodeReply(a->body.data(), n, &r) || r.id != a->id) continue;
+    if (!DecodeReply(a->body->data(), n, &r) || r.id != a->id) continue;
     *a->reply = r;
     a->answered = true;
     return;
@@ -97,17 +100,20 @@ int StatusOf(ExchangeResult r, bool answered) {
 }
 
 // One question and its answer, as the shim: this thread's own allocations
-// meanwhile (there should be none) are not the program's.
-int Ask(QueryInfo q, ReplyInfo* reply) {
+// meanwhile (there should be none) are not the program's. The reply's bytes
+// stay in *body (a buffer of Ask's own if null) for the caller.
+int Ask(QueryInfo q, ReplyInfo* reply, ByteBuffer* body = nullptr) {
   if (!g_shim.recording) return LEAKSCOPE_NOT_ACTIVE;
   ThreadState& t = t_thread;
   const bool was_busy = t.busy;
   t.busy = true;
   q.id = g_next_query_id.fetch_add(1, std::memory_order_relaxed);
+  ByteBuffer own_body;
   Await a;
   a.id = q.id;
   a.timeout_ms = TimeoutMs();
   a.reply = reply;
+  a.body = body ? body : &own_body;
   ByteBuffer msg;
   EncodeQuery(q, &msg);
   ExchangeResult r = ExchangeResult::kBusy;
@@ -161,22 +167,40 @@ __attribute__((visibility("default"))) int leakscope_shim_live_since(
   return out->status = Ask(q, &reply);
 }
 
+// The collector never writes where a client says: with a path, it sends the
+// report's bytes and this process writes them there, with its own rights.
 __attribute__((visibility("default"))) int leakscope_shim_snapshot(const char* path) {
-  // The collector may run in another directory: a relative path is ours.
-  char absolute[4096];
-  if (path && *path && *path != '/' && getcwd(absolute, sizeof absolute)) {
-    const size_t n = strlen(absolute);
-    if (n + 1 + strlen(path) < sizeof absolute) {
-      absolute[n] = '/';
-      strcpy(absolute + n + 1, path);
-      path = absolute;
-    }
-  }
+  if (!path || !*path) return leakscope_shim_snapshot_labeled(nullptr, nullptr);
   QueryInfo q;
   q.kind = QueryKind::kSnapshot;
-  q.path = path;
+  q.send_report = true;
   ReplyInfo reply;
-  return Ask(q, &reply);
+  ByteBuffer body;
+  const int status = Ask(q, &reply, &body);
+  if (status != LEAKSCOPE_OK) return status;
+  if (!reply.report) return LEAKSCOPE_ERROR;  // an older collector: it sent no bytes
+  const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return LEAKSCOPE_ERROR;
+  bool ok = true;
+  for (size_t done = 0; ok && done < reply.report_size;) {
+    const ssize_t n = write(fd, reply.report + done, reply.report_size - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += size_t(n);
+  }
+  return close(fd) == 0 && ok ? LEAKSCOPE_OK : LEAKSCOPE_ERROR;
+}
+
+__attribute__((visibility("default"))) int leakscope_shim_snapshot_labeled(
+    const char* label, leakscope_snapshot_info* out) {
+  QueryInfo q;
+  q.kind = QueryKind::kSnapshot;
+  q.label = label;
+  ReplyInfo reply;
+  reply.snapshot = out;
+  const int status = Ask(q, &reply);
+  if (out) out->status = status;
+  return status;
 }
 
 __attribute__((visibility("default"))) void leakscope_shim_pause(void) {

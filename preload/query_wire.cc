@@ -66,6 +66,18 @@ bool DecodeSite(const char* data, size_t size, leakscope_site* s) {
 
 bool DecodeField(uint32_t field, uint64_t v, const char* b, ReplyInfo* out) {
   leakscope_live* live = out->live;
+  if (b && field == f::kReplyReport) {
+    out->report = b;
+    out->report_size = v;
+  }
+  if (leakscope_snapshot_info* s = out->snapshot; s && b) {
+    if (field == f::kReplyError) CopyText(s->error, b, v);
+    if (field == f::kReplyPath) {
+      const size_t n = v < LEAKSCOPE_PATH_SIZE ? v : 0;  // never a cut path
+      std::memcpy(s->path, b, n);
+      s->path[n] = 0;
+    }
+  }
   if (b == nullptr) {
     if (field == f::kReplyId) out->id = static_cast<uint32_t>(v);
     if (field == f::kReplyOk) out->ok = v != 0;
@@ -91,7 +103,8 @@ void EncodeQuery(const QueryInfo& q, ByteBuffer* msg) {
   b.PutVarintField(f::kId, q.id);
   b.PutVarintField(f::kKind, static_cast<uint32_t>(q.kind));
   if (q.mark) b.PutVarintField(f::kMark, q.mark);
-  if (q.path && *q.path) b.PutStringField(f::kPath, q.path);
+  if (q.label && *q.label) b.PutStringField(f::kLabel, q.label);
+  if (q.send_report) b.PutVarintField(f::kSendReport, 1);
   if (q.max_sites) b.PutVarintField(f::kMaxSites, q.max_sites);
   for (const char* const* a = q.allow_functions; a && *a; ++a) b.PutStringField(f::kAllow, *a);
   for (const char* const* a = q.stop_functions; a && *a; ++a) b.PutStringField(f::kStop, *a);

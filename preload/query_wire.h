@@ -15,10 +15,11 @@ namespace leakscope::preload {
 namespace query_field {
 inline constexpr uint32_t kMessageQuery = 7;
 inline constexpr uint32_t kId = 1, kKind = 2, kMark = 3, kPath = 4, kMaxSites = 5, kAllow = 6,
-                          kStop = 7;
+                          kStop = 7, kLabel = 8, kSendReport = 9;
 inline constexpr uint32_t kReplyId = 1, kReplyOk = 2, kReplyError = 3, kReplyMark = 4,
                           kReplyLiveBytes = 5, kReplyLiveAllocations = 6, kReplyEstimated = 7,
-                          kReplySites = 8, kReplyAllowedBytes = 9, kReplyPath = 10;
+                          kReplySites = 8, kReplyAllowedBytes = 9, kReplyPath = 10,
+                          kReplyReport = 11;
 inline constexpr uint32_t kSiteFunction = 1, kSiteFile = 2, kSiteLine = 3, kSiteBytes = 4,
                           kSiteAllocations = 5;
 }  // namespace query_field
@@ -29,7 +30,8 @@ struct QueryInfo {
   uint32_t id = 0;
   QueryKind kind = QueryKind::kMark;
   uint64_t mark = 0;
-  const char* path = nullptr;
+  const char* label = nullptr;  // SNAPSHOT: a word for the file name
+  bool send_report = false;     // SNAPSHOT: the report's bytes, not a file
   uint32_t max_sites = 0;
   const char* const* allow_functions = nullptr;  // NULL-terminated
   const char* const* stop_functions = nullptr;   // NULL-terminated
@@ -39,7 +41,10 @@ struct ReplyInfo {
   uint32_t id = 0;
   bool ok = false;
   uint64_t mark = 0;
-  leakscope_live* live = nullptr;  // LIVE_SINCE fills it (error included), if set
+  leakscope_live* live = nullptr;               // LIVE_SINCE fills it (error included), if set
+  leakscope_snapshot_info* snapshot = nullptr;  // SNAPSHOT fills path and error, if set
+  const char* report = nullptr;  // SNAPSHOT with send_report: the bytes, in the reply's buffer
+  size_t report_size = 0;
 };
 
 // Appends Message.query.

@@ -39,6 +39,7 @@ enum {
 
 #define LEAKSCOPE_MAX_SITES 16
 #define LEAKSCOPE_TEXT_SIZE 256
+#define LEAKSCOPE_PATH_SIZE 1024
 
 typedef struct leakscope_mark_t {
   uint64_t seq; /* allocation events before the mark */
@@ -75,12 +76,20 @@ typedef struct leakscope_live_options {
   uint32_t max_sites; /* 0: LEAKSCOPE_MAX_SITES */
 } leakscope_live_options;
 
+typedef struct leakscope_snapshot_info {
+  int status;
+  char path[LEAKSCOPE_PATH_SIZE]; /* the report, in the collector's output folder */
+  char error[LEAKSCOPE_TEXT_SIZE];
+} leakscope_snapshot_info;
+
 /* Exported by the shim. Call the wrappers below instead. */
 int leakscope_shim_active(void) __attribute__((weak));
 void leakscope_shim_mark(leakscope_mark_t* out) __attribute__((weak));
 int leakscope_shim_live_since(uint64_t seq, const leakscope_live_options* options,
                               leakscope_live* out) __attribute__((weak));
 int leakscope_shim_snapshot(const char* path) __attribute__((weak));
+int leakscope_shim_snapshot_labeled(const char* label, leakscope_snapshot_info* out)
+    __attribute__((weak));
 void leakscope_shim_pause(void) __attribute__((weak));
 void leakscope_shim_resume(void) __attribute__((weak));
 void leakscope_shim_report_alloc(void* ptr, size_t size) __attribute__((weak));
@@ -112,10 +121,26 @@ static inline int leakscope_live_since(leakscope_mark_t mark, const leakscope_li
                                    : out->status;
 }
 
-/* Asks the collector to write a report of the process now, to `path`
- * (NULL: next to the final report, "<exe>.<pid>.snapshot-<n>.lsr"). */
+/* A report of the process now. NULL: the collector writes it in its own
+ * output folder, "<exe>.<pid>.snapshot-<n>.lsr". A path: the collector sends
+ * the report's bytes (at most 64 MiB) and this process writes them to `path`
+ * with its own rights; the collector never writes where a client says. */
 static inline int leakscope_snapshot(const char* path) {
   return leakscope_shim_snapshot ? leakscope_shim_snapshot(path) : LEAKSCOPE_NOT_ACTIVE;
+}
+
+/* The collector writes a report of the process now in its own output folder,
+ * as "<exe>.<pid>.snapshot-<label>.lsr" (`label` sanitized to [A-Za-z0-9._-],
+ * at most 64 characters, never a path; NULL: a number), under a new name if
+ * that one is taken. out->path says where (readable by the collector's user).
+ * Returns out->status; `out` may be NULL. */
+static inline int leakscope_snapshot_labeled(const char* label, leakscope_snapshot_info* out) {
+  if (out) {
+    out->status = LEAKSCOPE_NOT_ACTIVE;
+    out->path[0] = out->error[0] = 0;
+  }
+  return leakscope_shim_snapshot_labeled ? leakscope_shim_snapshot_labeled(label, out)
+                                         : LEAKSCOPE_NOT_ACTIVE;
 }
 
 /* The calling thread's allocations are not recorded until resume; its frees

@@ -18,7 +18,8 @@ TEST(QueryWire, EncodesEveryField) {
   q.id = 9;
   q.kind = QueryKind::kLiveSince;
   q.mark = 1ull << 40;
-  q.path = "/tmp/x.lsr";
+  q.label = "before-teardown";
+  q.send_report = true;
   q.max_sites = 5;
   q.allow_functions = allow;
   q.stop_functions = stop;
@@ -30,7 +31,9 @@ TEST(QueryWire, EncodesEveryField) {
   EXPECT_EQ(m.query().id(), 9u);
   EXPECT_EQ(m.query().kind(), wire::Query::LIVE_SINCE);
   EXPECT_EQ(m.query().mark(), 1ull << 40);
-  EXPECT_EQ(m.query().path(), "/tmp/x.lsr");
+  EXPECT_EQ(m.query().path(), "");  // never sent: the collector chooses where it writes
+  EXPECT_EQ(m.query().label(), "before-teardown");
+  EXPECT_TRUE(m.query().send_report());
   EXPECT_EQ(m.query().max_sites(), 5u);
   ASSERT_EQ(m.query().allow_functions_size(), 2);
   EXPECT_EQ(m.query().allow_functions(1), "std::locale");
@@ -75,6 +78,28 @@ TEST(QueryWire, DecodesEveryField) {
   EXPECT_EQ(live.sites[0].bytes, 4000u);
   EXPECT_EQ(live.sites[0].allocations, 2u);
   EXPECT_EQ(std::string(live.sites[1].function), std::string(LEAKSCOPE_TEXT_SIZE - 1, 'f'));
+}
+
+TEST(QueryWire, DecodesASnapshotReply) {
+  wire::Reply r;
+  r.set_id(3);
+  r.set_ok(false);
+  r.set_error("disk full");
+  r.set_path("/var/lib/leakscope/srv.12.snapshot-1.lsr");
+  r.set_report(std::string("LSKR\0\1", 6));
+  const std::string bytes = r.SerializeAsString();
+  leakscope_snapshot_info info = {};
+  ReplyInfo out;
+  out.snapshot = &info;
+  ASSERT_TRUE(DecodeReply(bytes.data(), bytes.size(), &out));
+  EXPECT_STREQ(info.path, "/var/lib/leakscope/srv.12.snapshot-1.lsr");
+  EXPECT_STREQ(info.error, "disk full");
+  EXPECT_EQ(std::string(out.report, out.report_size), std::string("LSKR\0\1", 6));
+  // A path too long for the field is left out, never cut.
+  r.set_path(std::string(LEAKSCOPE_PATH_SIZE, 'p'));
+  const std::string longer = r.SerializeAsString();
+  ASSERT_TRUE(DecodeReply(longer.data(), longer.size(), &out));
+  EXPECT_STREQ(info.path, "");
 }
 
 TEST(QueryWire, MoreSitesThanFitAreDropped) {

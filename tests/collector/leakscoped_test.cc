@@ -103,7 +103,8 @@ TEST(Leakscoped, BadCommandLinesExit2WithOneLine) {
   EXPECT_EQ(r.err, "leakscoped: --max-stack-depth: '300' is not a number from 0 to 256\n");
   r = RunToEnd({"--socket", "/tmp/x.sock", "--output", "/nonexistent/dir"});
   EXPECT_EQ(r.code, 2);
-  EXPECT_EQ(r.err, "leakscoped: output directory '/nonexistent/dir' does not exist\n");
+  EXPECT_EQ(r.err,
+            "leakscoped: output folder '/nonexistent/dir': cannot create: No such file or directory\n");
 }
 
 class LeakscopedRunning : public ::testing::Test {

@@ -61,6 +61,21 @@ std::string Errno(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
 
+// True if a server accepts connections at `addr` (ECONNREFUSED: a stale
+// socket file that nobody listens on).
+bool SocketIsLive(const sockaddr_un& addr) {
+  // Non-blocking: a live server with a full backlog says EAGAIN, not wait.
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int r;
+  do {
+    r = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  } while (r != 0 && errno == EINTR);
+  const bool live = r == 0 || errno == EAGAIN;  // EAGAIN: live, its backlog full
+  close(fd);
+  return live;
+}
+
 }  // namespace
 
 // One traced process's stream. Owned by the Run() thread.
@@ -98,6 +113,8 @@ struct Server::Impl {
   ServerOptions options;
   int listen_fd = -1, epoll_fd = -1, wake_fd = -1, timer_fd = -1;
   bool socket_created = false;
+  dev_t socket_dev = 0;  // the socket file we bound: removed at exit only if it is still ours
+  ino_t socket_ino = 0;
   std::unordered_map<int, std::unique_ptr<Connection>> connections;  // Run() thread only
   std::vector<char> buffer = std::vector<char>(kReadChunk);
   ForkRegistry forks;  // Run() thread only
@@ -167,7 +184,19 @@ struct Server::Impl {
   void RenderMetrics();
   bool PeerAllowed(int fd, const ucred& cred, bool have_cred);
   report::FileMode FileMode() const { return {options.report_mode, options.report_group}; }
+  void RemoveOwnSocket();
 };
+
+// Another server may have replaced our socket file (after it was removed by
+// hand): its socket is not ours to remove.
+void Server::Impl::RemoveOwnSocket() {
+  struct stat st;
+  if (!socket_created) return;
+  socket_created = false;
+  if (lstat(options.socket_path.c_str(), &st) == 0 && st.st_dev == socket_dev &&
+      st.st_ino == socket_ino)
+    unlink(options.socket_path.c_str());
+}
 
 Server::Server(ServerOptions options) : impl_(new Impl) {
   impl_->options = std::move(options);
@@ -177,7 +206,7 @@ Server::~Server() {
   for (auto& [fd, c] : impl_->connections) close(fd);
   for (int fd : {impl_->listen_fd, impl_->epoll_fd, impl_->wake_fd, impl_->timer_fd})
     if (fd >= 0) close(fd);
-  if (impl_->socket_created && !impl_->loop_exited) unlink(impl_->options.socket_path.c_str());
+  if (!impl_->loop_exited) impl_->RemoveOwnSocket();
 }
 
 bool Server::Listen(std::string* error) {
@@ -192,9 +221,14 @@ bool Server::Listen(std::string* error) {
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   struct stat st;
   if (lstat(path.c_str(), &st) == 0) {
-    // Replace a stale socket, never some other file given by mistake.
+    // Replace a stale socket, never some other file given by mistake, nor
+    // the socket of a server still listening on it.
     if (!S_ISSOCK(st.st_mode)) {
       *error = path + ": exists and is not a socket";
+      return false;
+    }
+    if (SocketIsLive(addr)) {
+      *error = path + ": another leakscoped is listening on this socket";
       return false;
     }
     unlink(path.c_str());
@@ -203,7 +237,10 @@ bool Server::Listen(std::string* error) {
   if (d.listen_fd < 0) return *error = Errno("socket"), false;
   if (bind(d.listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     return *error = Errno(path), false;
+  if (lstat(path.c_str(), &st) != 0) return *error = Errno(path), false;
   d.socket_created = true;
+  d.socket_dev = st.st_dev;
+  d.socket_ino = st.st_ino;
   // Before listen(): until then nobody can connect, so the umask window is harmless.
   if (!SecureSocket(path, d.options.socket_group, error)) return false;
   if (listen(d.listen_fd, SOMAXCONN) != 0) return *error = Errno(path + ": listen"), false;
@@ -310,7 +347,7 @@ void Server::Impl::Shutdown() {
   for (Connection* c : open) Close(c, "", /*stopping=*/true);
   close(listen_fd);
   listen_fd = -1;
-  unlink(options.socket_path.c_str());
+  RemoveOwnSocket();
   std::lock_guard<std::mutex> lock(mu);
   loop_exited = true;
   changed.notify_all();

@@ -26,7 +26,9 @@ struct ServerOptions {
   ServerOptions(std::string socket, std::string output)
       : socket_path(std::move(socket)), output_dir(std::move(output)) {}
 
-  std::string socket_path;  // created by Listen(); an existing socket file is replaced
+  // Created by Listen(). A stale socket file (nobody listening) is replaced;
+  // a live one is an error: one server per socket.
+  std::string socket_path;
   std::string output_dir = ".";
   // Report files are exactly this mode (leakscoped: 0600, 0640 with
   // --socket-group; 0: 0644 as the umask allows) and, unless -1, this group.
@@ -61,7 +63,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens (socket mode 0600). False + one-line *error on failure.
+  // Binds and listens (socket mode 0600). False + one-line *error on failure,
+  // also when another server listens on the socket already.
   bool Listen(std::string* error);
 
   // Serves until Stop(). Call from one thread.

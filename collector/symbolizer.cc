@@ -149,6 +149,9 @@ const Dwfl_Callbacks* OfflineCallbacks() {
 
 std::string Demangle(const char* name) {
   if (name == nullptr) return {};
+  // Only Itanium-mangled names: __cxa_demangle also reads a bare type code,
+  // so a C function `f` would come back as "float".
+  if (strncmp(name, "_Z", 2) != 0) return name;
   int status = 0;
   char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
   if (status != 0 || demangled == nullptr) return name;

@@ -373,6 +373,34 @@ TEST(SymbolizerTest, StrippedLibraryNamesExportedFunctionFromDynsym) {
   EXPECT_EQ(frames[0].module, SYMTEST_STRIPPED_PATH);
 }
 
+// `f` and `Ss` are also Itanium type codes (float, std::string): a plain C
+// name from the symbol table is shown as it is, not demangled as a type.
+TEST(SymbolizerTest, PlainCNamesFromSymbolTableAreNotDemangledAsTypes) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  for (const char* name : {"f", "Ss"}) {
+    symtest::Site site = library.Call(name);
+    Symbolizer symbolizer;
+    symbolizer.AddModule(StrippedCopyOf(ModuleContaining(site.return_address)));
+    const auto& frames = symbolizer.Symbolize(CallPc(site));
+    ASSERT_EQ(frames.size(), 1u) << name;
+    ExpectFrame(frames[0], name, "", 0, false);
+  }
+}
+
+TEST(SymbolizerTest, PlainCNamesFromDwarfAreShownAsWritten) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  for (const char* name : {"f", "Ss"}) {
+    symtest::Site site = library.Call(name);
+    Symbolizer symbolizer;
+    symbolizer.AddModule(ModuleContaining(site.return_address));
+    const auto& frames = symbolizer.Symbolize(CallPc(site));
+    ASSERT_EQ(frames.size(), 1u) << name;
+    ExpectFrame(frames[0], name, "shared_library.cc", site.line, false);
+  }
+}
+
 TEST(SymbolizerTest, StrippedLibraryHiddenFunctionIsModuleOffset) {
   SharedLibrary library;
   ASSERT_TRUE(library.ok()) << dlerror();

@@ -11,4 +11,7 @@ void SymtestCallHidden(symtest::Site* site);
 // Hand-written assembly without a .size: an unsized symbol. Captures with
 // line 0.
 void SymtestUnsizedFunction(symtest::Site* site);
+// Plain C names that __cxa_demangle would read as type codes.
+void f(symtest::Site* site);
+void Ss(symtest::Site* site);
 }

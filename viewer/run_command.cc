@@ -3,10 +3,8 @@
 #include "run_command.h"
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +15,7 @@
 #include "child_environment.h"
 #include "child_process.h"
 #include "exit_codes.h"
+#include "output_dir.h"
 #include "private_dir.h"
 #include "report_file.h"
 #include "server.h"
@@ -37,18 +36,6 @@ constexpr std::chrono::milliseconds kDescendantGrace{300};
 
 void PrintError(const std::string& message) {
   std::fprintf(stderr, "leakscope run: %s\n", message.c_str());
-}
-
-bool CheckOutputDir(const std::string& dir, std::string* error) {
-  struct stat st;
-  if (stat(dir.c_str(), &st) != 0) {
-    *error = "output directory '" + dir + "': " + std::strerror(errno);
-  } else if (!S_ISDIR(st.st_mode)) {
-    *error = "output directory '" + dir + "' is not a directory";
-  } else if (access(dir.c_str(), W_OK | X_OK) != 0) {
-    *error = "output directory '" + dir + "' is not writable";
-  }
-  return error->empty();
 }
 
 void PrintReport(const collector::FinishedProcess& finished, size_t top) {
@@ -221,8 +208,9 @@ int RunCommand(const std::vector<std::string>& args) {
       break;
   }
   std::string shim;
-  if (!CheckOutputDir(parsed.output_dir, &error) ||
-      !LocateShim(CurrentShimSearch(), &shim, &error)) {
+  // The shim first: a run that cannot start leaves no new folder behind.
+  if (!LocateShim(CurrentShimSearch(), &shim, &error) ||
+      !EnsureOutputDir(parsed.output_dir, &error)) {
     PrintError(error);
     return kExitUsage;
   }

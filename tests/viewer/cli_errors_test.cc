@@ -2,6 +2,7 @@
 // status, never a crash.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <random>
@@ -141,10 +142,36 @@ TEST_F(CliTest, RunUnknownFlag) {
                 "leakscope run: unknown option '--bogus' (see 'leakscope run --help')\n");
 }
 
-TEST_F(CliTest, RunMissingOutputDirectory) {
-  const std::string missing = dir_.path() + "/no-such-dir";
+// A missing folder is created (run_end_to_end_test); one that cannot be is a
+// one-line error before the command starts. The fake shim is never loaded.
+TEST_F(CliTest, RunOutputDirectoryThatCannotBeCreated) {
+  const std::string fake_shim = dir_.path() + "/fake.so";
+  WriteFile(fake_shim, "");
+  const std::string under_file = fake_shim + "/reports";
+  ExpectFailure({"run", "-o", under_file, "--", "true"}, 2,
+                "leakscope run: output directory '" + under_file + "': Not a directory\n",
+                {"LEAKSCOPE_PRELOAD=" + fake_shim});
+  // A dangling symbolic link on the way: mkdir cannot go through it.
+  const std::string dangling = dir_.path() + "/gone";
+  ASSERT_EQ(symlink("/nonexistent/leakscope-test", dangling.c_str()), 0);
+  const std::string through = dangling + "/reports";
+  ExpectFailure({"run", "-o", through, "--", "true"}, 2,
+                "leakscope run: cannot create output directory '" + through +
+                    "': No such file or directory\n",
+                {"LEAKSCOPE_PRELOAD=" + fake_shim});
+  ExpectFailure({"run", "-o", fake_shim, "--", "true"}, 2,
+                "leakscope run: output directory '" + fake_shim + "' is not a directory\n",
+                {"LEAKSCOPE_PRELOAD=" + fake_shim});
+}
+
+// No shim, no run: and no folder made for it.
+TEST_F(CliTest, RunWithoutShimCreatesNoOutputDirectory) {
+  const std::string missing = dir_.path() + "/reports";
   ExpectFailure({"run", "-o", missing, "--", "true"}, 2,
-                "leakscope run: output directory '" + missing + "': No such file or directory\n");
+                "leakscope run: LEAKSCOPE_PRELOAD='/nonexistent/libleakscope.so' is not a "
+                "readable file\n",
+                {"LEAKSCOPE_PRELOAD=/nonexistent/libleakscope.so"});
+  EXPECT_TRUE(dir_.Files().empty());
 }
 
 TEST_F(CliTest, RunMissingShim) {

@@ -1,7 +1,9 @@
 // `leakscope run` for real: the shim preloaded into a small C program
 // (leaky_child.c) whose allocations are known, the collector on a thread.
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +76,35 @@ TEST(RunEndToEnd, ExitStatusAndLeakFiguresAreExact) {
 
   EXPECT_NE(r.err.find("    leak_hundreds  "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("\nReport: " + path + "\n"), std::string::npos) << r.err;
+}
+
+// The README's first example: `-o reports` names a folder that does not
+// exist yet. It is made (with a missing parent, as `mkdir -p`), private to us.
+TEST(RunEndToEnd, MissingOutputDirectoryIsCreatedPrivate) {
+  TempDir top;
+  const std::string parent = top.path() + "/new";
+  const std::string reports = parent + "/reports";
+  const CliResult r = RunLeakscope({"run", "-o", reports, "--", LEAKY_CHILD, "exit3"});
+  EXPECT_EQ(r.exit_status, 3) << r.err;
+  for (const std::string& dir : {parent, reports}) {
+    struct stat st;
+    ASSERT_EQ(stat(dir.c_str(), &st), 0) << dir;
+    EXPECT_TRUE(S_ISDIR(st.st_mode)) << dir;
+    EXPECT_EQ(st.st_mode & 07777, 0700u) << dir;
+  }
+  std::vector<std::string> files;
+  if (DIR* d = opendir(reports.c_str())) {
+    while (const dirent* e = readdir(d))
+      if (e->d_name[0] != '.') files.push_back(e->d_name);
+    closedir(d);
+  }
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].rfind("viewer_leaky_child.", 0), 0u) << files[0];
+  EXPECT_NE(r.err.find("\nReport: " + reports + "/" + files[0] + "\n"), std::string::npos) << r.err;
+  // TempDir removes files only.
+  EXPECT_EQ(unlink((reports + "/" + files[0]).c_str()), 0);
+  EXPECT_EQ(rmdir(reports.c_str()), 0);
+  EXPECT_EQ(rmdir(parent.c_str()), 0);
 }
 
 TEST(RunEndToEnd, JsonOfTheWrittenReport) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "byte_size.h"
 #include "metrics_http.h"
 #include "output_folder.h"
 #include "server.h"
@@ -27,13 +28,14 @@ constexpr char kUsage[] =
     "                              missing; must be ours, not writable by others unless sticky)\n"
     "  --snapshot-interval SECONDS a snapshot of every process this often,\n"
     "                              <exe>.<pid>.snap-<unix seconds>.lsr (default: none)\n"
-    "  --dump-above BYTES          a snapshot when a process's live heap first exceeds BYTES\n"
+    "  --dump-above SIZE           a snapshot when a process's live heap first exceeds SIZE\n"
+    "                              (bytes, or 512K, 64M, 2G: binary)\n"
     "  --keep N                    snapshots kept per process, the newest (default 10; 0 = all)\n"
     "  --metrics ADDR:PORT         serve Prometheus metrics on http://ADDR:PORT/metrics\n"
     "  --top-sites N               site series per process in /metrics (default 10, max 100)\n"
     "  --allow-uid UID             a uid allowed to connect (repeatable; default: our own)\n"
     "  --socket-group NAME         socket 0660 and reports 0640, of group NAME (default 0600)\n"
-    "  --max-frame-bytes N         per stream: largest frame (default 16777216)\n"
+    "  --max-frame-bytes SIZE      per stream: largest frame (default 16M)\n"
     "  --max-stack-depth N         per stream: deepest stack (default 256)\n"
     "  --max-stacks N              per stream: distinct stacks (default 4194304)\n"
     "  --max-live-allocations N    per stream: live allocations, its memory budget\n"
@@ -59,6 +61,19 @@ bool ParseNumber(const std::string& flag, const std::string& text, uint64_t max,
   return true;
 }
 
+// A size in bytes in the project's one syntax (byte_size.h: "64M").
+bool ParseSize(const std::string& flag, const std::string& text, uint64_t max, uint64_t* out) {
+  uint64_t v = 0;
+  if (!leakscope::ParseByteSize(text, &v) || v > max) {
+    std::fprintf(stderr, "leakscoped: %s: '%s' is not a size from 0 to %llu bytes (e.g. %s)\n",
+                 flag.c_str(), text.c_str(), static_cast<unsigned long long>(max),
+                 leakscope::kByteSizeExamples);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
 // One flag with its value. False (after a one-line error) if it is bad.
 bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, bool* known) {
   auto& o = flags->server;
@@ -70,7 +85,7 @@ bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, b
   if (arg == "--socket-group") return o.socket_group = value, true;
   if (arg == "--snapshot-interval")
     return ParseNumber(arg, value, 366ull * 86400, &o.snapshot_interval_s);
-  if (arg == "--dump-above") return ParseNumber(arg, value, UINT64_MAX, &o.dump_above_bytes);
+  if (arg == "--dump-above") return ParseSize(arg, value, UINT64_MAX, &o.dump_above_bytes);
   if (arg == "--max-live-allocations")
     return ParseNumber(arg, value, UINT64_MAX, &o.max_live_allocations);
   bool ok = true;
@@ -81,7 +96,7 @@ bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, b
   } else if (arg == "--allow-uid") {
     ok = ParseNumber(arg, value, UINT32_MAX - 1, &n), o.allowed_uids.push_back(uint32_t(n));
   } else if (arg == "--max-frame-bytes") {
-    ok = ParseNumber(arg, value, 16u << 20, &n), o.limits.max_frame_bytes = uint32_t(n);
+    ok = ParseSize(arg, value, 16u << 20, &n), o.limits.max_frame_bytes = uint32_t(n);
   } else if (arg == "--max-stack-depth") {
     ok = ParseNumber(arg, value, 256, &n), o.limits.max_stack_depth = int(n);
   } else if (arg == "--max-stacks") {

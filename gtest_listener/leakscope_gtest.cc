@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "byte_size.h"
+
 namespace leakscope::gtest {
 
 const char* const kDefaultAllowed[] = {
@@ -100,8 +102,15 @@ LeakListener* g_listener = nullptr;
 }  // namespace
 
 Options OptionsFromEnvironment(Options base) {
-  if (const char* b = std::getenv("LEAKSCOPE_GTEST_BUDGET"))
-    base.budget_bytes = std::strtoull(b, nullptr, 10);
+  if (const char* b = std::getenv("LEAKSCOPE_GTEST_BUDGET")) {
+    // A budget that cannot be read stops the run: any other value would
+    // pass or fail tests on a number nobody asked for.
+    if (!ParseByteSize(b, &base.budget_bytes)) {
+      std::fprintf(stderr, "leakscope: LEAKSCOPE_GTEST_BUDGET='%s' is not a size (e.g. %s)\n", b,
+                   kByteSizeExamples);
+      std::exit(2);
+    }
+  }
   if (const char* a = std::getenv("LEAKSCOPE_GTEST_ALLOW")) {
     std::istringstream in(a);
     for (std::string item; std::getline(in, item, ',');)

@@ -37,7 +37,9 @@ struct Options {
 extern const char* const kDefaultAllowed[];
 
 // Options from the environment, on top of `base`:
-//   LEAKSCOPE_GTEST_BUDGET=BYTES, LEAKSCOPE_GTEST_ALLOW=func1,func2
+//   LEAKSCOPE_GTEST_BUDGET=SIZE (4096, 512K, 64M: binary units),
+//   LEAKSCOPE_GTEST_ALLOW=func1,func2
+// A budget that cannot be read is a one-line error on stderr and exit(2).
 Options OptionsFromEnvironment(Options base = {});
 
 // Appends the listener to GoogleTest's (after InitGoogleTest). Returns false

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "../proto/byte_size.h"
+
 namespace leakscope::preload {
 namespace {
 
@@ -45,6 +47,37 @@ void WarnSocketTooLong(size_t length, size_t max) {
   }
 }
 
+// Appends `text` to buf[*len..size), truncating; no allocation.
+void Append(char* buf, size_t size, size_t* len, const char* text) {
+  while (*text != '\0' && *len < size) buf[(*len)++] = *text++;
+}
+
+// A size variable (proto/byte_size.h syntax). One that cannot be read is a
+// warning on stderr and the default, never a silently different value. Runs
+// at the first allocation: stack buffers and write(2), nothing else.
+uint64_t ReadSize(const char* name, uint64_t fallback) {
+  const char* text = getenv(name);
+  uint64_t value = fallback;
+  if (text == nullptr || ParseByteSize(text, &value)) return value;
+  char digits[21];
+  char* end = digits;
+  PutNumber(&end, fallback);
+  *end = '\0';
+  char shown[65] = {};  // at most 64 characters of the value, on one line
+  for (size_t i = 0; i < sizeof shown - 1 && text[i] != '\0'; ++i)
+    shown[i] = text[i] == '\n' || text[i] == '\r' ? ' ' : text[i];
+  char line[256];
+  size_t len = 0;
+  const char* const parts[] = {
+      "leakscope: ",     name,        "='",  shown, "' is not a size (e.g. ",
+      kByteSizeExamples, "); using ", digits};
+  for (const char* part : parts) Append(line, sizeof line - 1, &len, part);
+  line[len++] = '\n';
+  ssize_t ignored = write(STDERR_FILENO, line, len);
+  (void)ignored;
+  return fallback;
+}
+
 }  // namespace
 
 void LoadConfig(Config* c) {
@@ -56,7 +89,7 @@ void LoadConfig(Config* c) {
       WarnSocketTooLong(std::strlen(s), sizeof c->socket_path - 1);
     }
   }
-  c->sample_interval = ParseU64(getenv("LEAKSCOPE_SAMPLE_INTERVAL"), kDefaultSampleInterval);
+  c->sample_interval = ReadSize("LEAKSCOPE_SAMPLE_INTERVAL", kDefaultSampleInterval);
   if (c->sample_interval == 0) c->sample_interval = 1;
   c->seed = ParseU64(getenv("LEAKSCOPE_SEED"), 0);
   const char* lossless = getenv("LEAKSCOPE_LOSSLESS");

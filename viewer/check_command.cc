@@ -12,39 +12,13 @@ namespace {
 
 bool TakeSize(const std::vector<std::string>& args, size_t* i, const std::string& name,
               std::optional<uint64_t>* out, std::string* error) {
-  std::string text;
-  if (!TakeOptionValue(args, i, name, &text, error)) return false;
   uint64_t bytes = 0;
-  if (error->empty() && !ParseByteSize(text, &bytes)) {
-    *error = "option '" + name + "' needs a size in bytes (e.g. 4096, 64K, 2M), got '" + text + "'";
-  }
+  if (!TakeSizeOption(args, i, name, 0, &bytes, error)) return false;
   *out = bytes;
   return true;
 }
 
 }  // namespace
-
-bool ParseByteSize(const std::string& text, uint64_t* bytes) {
-  std::string digits = text;
-  uint64_t unit = 1;
-  for (const auto& [suffix, scale] : {std::pair<const char*, uint64_t>{"KiB", 1ull << 10},
-                                      {"MiB", 1ull << 20},
-                                      {"GiB", 1ull << 30},
-                                      {"K", 1ull << 10},
-                                      {"M", 1ull << 20},
-                                      {"G", 1ull << 30}}) {
-    const std::string s = suffix;
-    if (digits.size() > s.size() && digits.compare(digits.size() - s.size(), s.size(), s) == 0) {
-      digits.resize(digits.size() - s.size());
-      unit = scale;
-      break;
-    }
-  }
-  uint64_t n = 0;
-  if (!ParseUint(digits, &n) || n > UINT64_MAX / unit) return false;
-  *bytes = n * unit;
-  return true;
-}
 
 bool TakeCheckOption(const std::vector<std::string>& args, size_t* i, CheckOptions* out,
                      std::string* error) {

@@ -42,7 +42,4 @@ int RunGate(const report::Report& report, const CheckOptions& options, const std
 
 int CheckCommand(const std::vector<std::string>& args);
 
-// Whole numbers of bytes, or with a binary suffix: "64K" (or "64KiB") = 65536, "2M", "1G".
-bool ParseByteSize(const std::string& text, uint64_t* bytes);
-
 }  // namespace leakscope::viewer

@@ -1,5 +1,7 @@
 #include "cli_args.h"
 
+#include "byte_size.h"
+
 namespace leakscope::viewer {
 
 bool ParseUint(const std::string& text, uint64_t* value) {
@@ -41,6 +43,19 @@ bool TakeNumberOption(const std::vector<std::string>& args, size_t* i, const std
   if (!ParseUint(text, value) || *value < min_value) {
     *error = "option '" + name + "' needs a whole number >= " + std::to_string(min_value) +
              ", got '" + text + "'";
+  }
+  return true;
+}
+
+bool TakeSizeOption(const std::vector<std::string>& args, size_t* i, const std::string& name,
+                    uint64_t min_value, uint64_t* value, std::string* error) {
+  std::string text;
+  if (!TakeOptionValue(args, i, name, &text, error)) return false;
+  if (!error->empty()) return true;
+  if (!ParseByteSize(text, value) || *value < min_value) {
+    *error = "option '" + name + "' needs a size in bytes" +
+             (min_value > 0 ? " >= " + std::to_string(min_value) : std::string()) + " (e.g. " +
+             kByteSizeExamples + "), got '" + text + "'";
   }
   return true;
 }

@@ -23,6 +23,11 @@ bool TakeOptionValue(const std::vector<std::string>& args, size_t* i, const std:
 bool TakeNumberOption(const std::vector<std::string>& args, size_t* i, const std::string& name,
                       uint64_t min_value, uint64_t* value, std::string* error);
 
+// Matches option `name` and parses its value as a size in bytes >= min_value,
+// in the project's one syntax (proto/byte_size.h: "4096", "512K", "64M").
+bool TakeSizeOption(const std::vector<std::string>& args, size_t* i, const std::string& name,
+                    uint64_t min_value, uint64_t* value, std::string* error);
+
 bool IsHelpFlag(const std::string& arg);
 
 // A word that is not an option names the command's one report file; a second

@@ -16,7 +16,7 @@ ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, st
     if (TakeOptionValue(args, &i, "-o", &out->output_dir, error) ||
         TakeOptionValue(args, &i, "--output", &out->output_dir, error)) {
       if (error->empty() && out->output_dir.empty()) *error = "option '-o' needs a directory";
-    } else if (TakeNumberOption(args, &i, "--sample-interval", 1, &number, error)) {
+    } else if (TakeSizeOption(args, &i, "--sample-interval", 1, &number, error)) {
       out->sample_interval = number;
     } else if (TakeNumberOption(args, &i, "--top", 1, &number, error)) {
       out->top = static_cast<size_t>(number);

@@ -1,4 +1,4 @@
-// `leakscope run [-o DIR] [--sample-interval BYTES] [--top N] -- CMD [ARGS...]`.
+// `leakscope run [-o DIR] [--sample-interval SIZE] [--top N] -- CMD [ARGS...]`.
 #pragma once
 
 #include <cstddef>

@@ -24,7 +24,7 @@ namespace leakscope::viewer {
   "  --baseline OLD_REPORT  compare with an older report of the same program...\n"         \
   "  --max-growth SIZE      ...and fail if the total or any site grew by more than SIZE\n" \
   "                         since (default 0)\n"                                           \
-  "  SIZE is bytes, or with a K, M or G suffix (binary: 64K = 65536).\n"                   \
+  "  SIZE is bytes, or with a K, M, G or T suffix (binary: 64K = 65536).\n"                \
   "  Runtime internals (see 'leakscope report') and suppressed sites never count.\n"
 
 const char kMainUsage[] =
@@ -53,9 +53,11 @@ const char kRunUsage[] =
     "or 128+N if CMD was killed by signal N. SIGINT and SIGTERM are passed on to CMD.\n"
     "\n"
     "options:\n"
-    "  -o, --output DIR          directory for reports (default: current directory)\n"
-    "  --sample-interval BYTES   record one allocation per BYTES allocated on average\n"
-    "                            (default: every allocation)\n"
+    "  -o, --output DIR          directory for reports (default: current directory;\n"
+    "                            created, mode 0700, if it does not exist)\n"
+    "  --sample-interval SIZE    record one allocation per SIZE allocated on average\n"
+    "                            (bytes, or 64K, 512K, 2M: binary; default: every\n"
+    "                            allocation)\n"
     "  --top N                   call sites to print (default: 10)\n"
     "  --lossy                   drop events when a thread's buffer is full instead of\n"
     "                            making the thread wait (faster, figures may be incomplete)\n"

@@ -45,6 +45,28 @@ TEST_F(GtestListener, LeakingTestFailsNamingItsSite) {
       << r.output;
 }
 
+// LEAKSCOPE_GTEST_BUDGET takes the one size syntax: "1K" is 1024 bytes (it
+// used to read as 1), enough for Suite.Leaks' 48; "47" is not.
+TEST_F(GtestListener, BudgetFromEnvironmentTakesUnits) {
+  ProcessResult r = UnderShim("Suite.Leaks", {"LEAKSCOPE_GTEST_BUDGET=1K"});
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_EQ(LinesWith(r.output, "leakscope:"), std::vector<std::string>{}) << r.output;
+  r = UnderShim("Suite.Leaks", {"LEAKSCOPE_GTEST_BUDGET=47"});
+  EXPECT_EQ(r.exit_status, 1) << r.output;
+  EXPECT_EQ(LinesWith(r.output, "leakscope: this test leaked"),
+            std::vector<std::string>{
+                "leakscope: this test leaked 48 bytes in 1 allocation, budget 47 bytes"});
+}
+
+TEST_F(GtestListener, UnreadableBudgetIsAnErrorAtStart) {
+  ProcessResult r = UnderShim("Suite.Leaks", {"LEAKSCOPE_GTEST_BUDGET=64 KB"});
+  EXPECT_EQ(r.exit_status, 2) << r.output;
+  EXPECT_EQ(LinesWith(r.output, "LEAKSCOPE_GTEST_BUDGET"),
+            std::vector<std::string>{"leakscope: LEAKSCOPE_GTEST_BUDGET='64 KB' is not a size "
+                                     "(e.g. 4096, 512K, 64M, 2G)"});
+  EXPECT_EQ(LinesWith(r.output, "[ RUN      ]"), std::vector<std::string>{}) << r.output;
+}
+
 TEST_F(GtestListener, CleanTestPasses) {
   ProcessResult r = UnderShim("Suite.Clean");
   EXPECT_EQ(r.exit_status, 0) << r.output;

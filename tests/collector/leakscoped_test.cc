@@ -101,6 +101,17 @@ TEST(Leakscoped, BadCommandLinesExit2WithOneLine) {
   r = RunToEnd({"--socket", "/tmp/x.sock", "--output", "/tmp", "--max-stack-depth", "300"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, "leakscoped: --max-stack-depth: '300' is not a number from 0 to 256\n");
+  r = RunToEnd({"--socket", "/tmp/x.sock", "--output", "/tmp", "--dump-above", "64KB"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "leakscoped: --dump-above: '64KB' is not a size from 0 to 18446744073709551615 bytes "
+            "(e.g. 4096, 512K, 64M, 2G)\n");
+  // Binary units: 17M is 17 x 2^20, over the 16 MiB cap (16M is not: below).
+  r = RunToEnd({"--socket", "/tmp/x.sock", "--output", "/tmp", "--max-frame-bytes", "17M"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "leakscoped: --max-frame-bytes: '17M' is not a size from 0 to 16777216 bytes "
+            "(e.g. 4096, 512K, 64M, 2G)\n");
   r = RunToEnd({"--socket", "/tmp/x.sock", "--output", "/nonexistent/dir"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err,
@@ -123,6 +134,18 @@ TEST_F(LeakscopedRunning, SocketPathTakenByAFile) {
   Result r = RunToEnd({"--socket", dir + "/file", "--output", dir});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "leakscoped: " + dir + "/file: exists and is not a socket\n");
+}
+
+// Sizes take the same syntax as everywhere else (byte_size.h).
+TEST_F(LeakscopedRunning, SizeFlagsTakeUnits) {
+  const std::string sock = dir + "/s.sock";
+  Daemon d = Start(
+      {"--socket", sock, "--output", dir, "--dump-above", "512K", "--max-frame-bytes", "16M"});
+  EXPECT_EQ(ReadLine(d.err), "leakscoped: listening on " + sock);
+  kill(d.pid, SIGTERM);
+  EXPECT_EQ(ReadAll(d.err), "");
+  EXPECT_EQ(Wait(d.pid), 0);
+  close(d.out);
 }
 
 TEST_F(LeakscopedRunning, SigtermReportsOpenStreams) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "byte_size.h"
 #include "report_command.h"
 #include "run_command.h"
 
@@ -38,6 +39,43 @@ TEST(ParseRunArgs, OptionsThenCommand) {
   EXPECT_EQ(args.command, (Args{"ls", "-l", "--", "x"}));
 }
 
+// The one size syntax (proto/byte_size.h), for every flag and variable.
+TEST(ParseByteSize, DigitsAndBinaryUnits) {
+  const std::pair<const char*, uint64_t> good[] = {
+      {"0", 0},
+      {"4096", 4096},
+      {"512K", 512ull << 10},
+      {"512k", 512ull << 10},
+      {"512KiB", 512ull << 10},
+      {"64M", 64ull << 20},
+      {"64MiB", 64ull << 20},
+      {"2G", 2ull << 30},
+      {"2g", 2ull << 30},
+      {"3T", 3ull << 40},
+      {"18446744073709551615", UINT64_MAX},
+      {"16777215T", 16777215ull << 40},
+  };
+  for (const auto& [text, bytes] : good) {
+    uint64_t v = 7;
+    EXPECT_TRUE(leakscope::ParseByteSize(text, &v)) << text;
+    EXPECT_EQ(v, bytes) << text;
+  }
+  for (const char* bad : {"", "K", "-1", " 1", "1 ", "1.5M", "64KB", "64Kib", "64X", "1KK",
+                          "18446744073709551616", "16777216T", "0x10"}) {
+    uint64_t v = 7;
+    EXPECT_FALSE(leakscope::ParseByteSize(bad, &v)) << bad;
+    EXPECT_EQ(v, 7u) << bad;
+  }
+}
+
+TEST(ParseRunArgs, SampleIntervalTakesUnits) {
+  RunArgs args;
+  std::string error;
+  ASSERT_EQ(ParseRunArgs({"--sample-interval", "512K", "ls"}, &args, &error), ParseOutcome::kOk)
+      << error;
+  EXPECT_EQ(args.sample_interval, 512u * 1024);
+}
+
 TEST(ParseRunArgs, CommandWithoutDoubleDashAndDefaults) {
   RunArgs args;
   std::string error;
@@ -56,8 +94,12 @@ TEST(ParseRunArgs, Errors) {
       {{"--frobnicate", "--", "ls"}, "unknown option '--frobnicate' (see 'leakscope run --help')"},
       {{"-o"}, "option '-o' needs a value"},
       {{"--top", "0", "ls"}, "option '--top' needs a whole number >= 1, got '0'"},
-      {{"--sample-interval", "4k", "ls"},
-       "option '--sample-interval' needs a whole number >= 1, got '4k'"},
+      {{"--sample-interval", "4kb", "ls"},
+       "option '--sample-interval' needs a size in bytes >= 1 (e.g. 4096, 512K, 64M, 2G), got "
+       "'4kb'"},
+      {{"--sample-interval", "0K", "ls"},
+       "option '--sample-interval' needs a size in bytes >= 1 (e.g. 4096, 512K, 64M, 2G), got "
+       "'0K'"},
   };
   for (const auto& [argv, message] : cases) {
     RunArgs args;

@@ -46,8 +46,8 @@ TEST_F(CommandsTest, CheckExitsZeroWithinBudgetOneOverItTwoOnBadInput) {
   r = RunLeakscope({"check", path, "--max-leaked", "lots"});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_EQ(r.err,
-            "leakscope check: option '--max-leaked' needs a size in bytes (e.g. 4096, 64K, 2M), "
-            "got 'lots'\n");
+            "leakscope check: option '--max-leaked' needs a size in bytes (e.g. 4096, 512K, 64M, "
+            "2G), got 'lots'\n");
   r = RunLeakscope({"check", path, "--max-growth", "0"});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_EQ(r.err, "leakscope check: option '--max-growth' needs '--baseline OLD_REPORT'\n");

@@ -223,6 +223,27 @@ TEST(RunEndToEnd, SampleIntervalReachesTheShimAndPrivateDirIsRemoved) {
   EXPECT_EQ(tmp.Files(), std::vector<std::string>{});  // the socket's directory is gone
 }
 
+// One size syntax for the flag and the shim's variable (proto/byte_size.h).
+TEST(RunEndToEnd, SampleIntervalTakesUnitsInTheFlagAndTheVariable) {
+  {
+    TempDir out;
+    const CliResult r = RunLeakscope(
+        {"run", "-o", out.path(), "--sample-interval", "4K", "--", LEAKY_CHILD, "exit3"});
+    EXPECT_EQ(r.exit_status, 3) << r.err;
+    std::string path;
+    EXPECT_EQ(OnlyReport(out, &path).sampling_interval_bytes(), 4096u);
+  }
+  {
+    TempDir out;
+    const CliResult r = RunLeakscope({"run", "-o", out.path(), "--", LEAKY_CHILD, "exit3"},
+                                     {"LEAKSCOPE_SAMPLE_INTERVAL=8K"});
+    EXPECT_EQ(r.exit_status, 3) << r.err;
+    EXPECT_EQ(r.err.find("LEAKSCOPE_SAMPLE_INTERVAL"), std::string::npos) << r.err;
+    std::string path;
+    EXPECT_EQ(OnlyReport(out, &path).sampling_interval_bytes(), 8192u);
+  }
+}
+
 TEST(RunEndToEnd, ChildInheritsNoCollectorDescriptor) {
   TempDir out;
   const CliResult r = RunLeakscope({"run", "-o", out.path(), "--", LEAKY_CHILD, "check-fds"});

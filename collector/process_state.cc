@@ -271,7 +271,9 @@ LS_HOT void ProcessState::DoFree(uint64_t address) {
   const SampleWeight w = weights_.For(a->size);
   RemoveLive(*a, w);
   totals_.freed_count_fp += w.count_fp;
-  if (follows_its_allocation) sites_[a->site].temporary_count_fp += w.count_fp;
+  // Sampled: the events between two sampled ones are not seen, so "freed
+  // before the thread allocated again" cannot be told (viewer: not shown).
+  if (follows_its_allocation && weights_.exact()) sites_[a->site].temporary_count_fp += w.count_fp;
 }
 
 LS_HOT void ProcessState::RemoveLive(const LiveAllocation& a, const SampleWeight& w) {

@@ -65,9 +65,12 @@ void WriteSummary(const report::Report& report, const SiteTable& table, JsonWrit
       {"Peak live", HumanBytes(t.peak_live_bytes())},
       {"Live at end", HumanBytes(t.live_bytes()) + " in " +
                           CountOf(t.live_allocations(), "allocation", "allocations")},
-      {"Leaked", HumanBytes(LiveBytesOf(table.program)) + " (" +
-                     WithThousands(LiveBytesOf(table.program)) + " bytes) in " +
-                     CountOf(Surviving(table.program).size(), "site", "sites")},
+      {"Leaked", EndedByExec(report)
+                     ? "nothing: exec replaced this image, which released the " +
+                           HumanBytes(LiveBytesOf(table.program)) + " it held"
+                     : HumanBytes(LiveBytesOf(table.program)) + " (" +
+                           WithThousands(LiveBytesOf(table.program)) + " bytes) in " +
+                           CountOf(Surviving(table.program).size(), "site", "sites")},
       {"Runtime internals", HumanBytes(LiveBytesOf(table.internals)) + ", not counted as leaks"},
       {"Dropped events", WithThousands(report.dropped_events())},
       {"Sampling", SamplingInterval(report) <= 1
@@ -93,9 +96,10 @@ struct Column {
 };
 
 void WriteTable(const report::Report& report, const char* id, const std::vector<Column>& columns,
-                std::vector<const SiteRow*> rows, JsonWriter* w) {
+                std::vector<const SiteRow*> rows, JsonWriter* w, const char* note = nullptr) {
   w->BeginObject();
   w->Field("id", id);
+  if (note != nullptr) w->Field("note", note);  // shown instead of the rows
   w->Key("columns");
   w->BeginArray();
   for (const Column& c : columns) {
@@ -204,8 +208,14 @@ void WriteTables(const report::Report& report, const SiteTable& table, JsonWrite
              Ranked(table.program, [](const SiteRow& r) { return r.peak_live_bytes; }), w);
   WriteTable(report, "allocations", {call_site, source, calls, allocated},
              Ranked(table.program, [](const SiteRow& r) { return r.allocations; }), w);
-  WriteTable(report, "temporary", {call_site, source, temporary, calls},
-             Ranked(table.program, [](const SiteRow& r) { return r.temporary_allocations; }), w);
+  if (TemporariesCounted(report)) {
+    WriteTable(report, "temporary", {call_site, source, temporary, calls},
+               Ranked(table.program, [](const SiteRow& r) { return r.temporary_allocations; }), w);
+  } else {
+    WriteTable(report, "temporary", {}, {}, w,
+               "Not counted in sampled mode: a sample does not show the allocations made "
+               "between it and its free.");
+  }
   WriteTable(report, "internals", {call_site, source, live, live_n},
              Ranked(table.internals, [](const SiteRow& r) { return r.live_bytes; }), w);
   w->EndArray();

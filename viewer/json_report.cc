@@ -60,7 +60,7 @@ void WriteRow(const report::Report& report, const SiteRow& s, bool internal, Jso
   w->Field("allocated_bytes", s.allocated_bytes);
   w->Field("allocations", s.allocations);
   w->Field("peak_live_bytes", s.peak_live_bytes);
-  w->Field("temporary_allocations", s.temporary_allocations);
+  if (TemporariesCounted(report)) w->Field("temporary_allocations", s.temporary_allocations);
   if (report.process().inheritance() == report::Process::INHERITED) {
     w->Field("inherited_live_bytes", s.inherited_live_bytes);
     w->Field("inherited_live_allocations", s.inherited_live_allocations);
@@ -119,7 +119,7 @@ void WriteRanking(const report::Report& report, const char* name, const RowList&
     w->Field("allocated_bytes", r->allocated_bytes);
     w->Field("allocations", r->allocations);
     w->Field("peak_live_bytes", r->peak_live_bytes);
-    w->Field("temporary_allocations", r->temporary_allocations);
+    if (TemporariesCounted(report)) w->Field("temporary_allocations", r->temporary_allocations);
     const int call = CallFrame(report, r->frames);
     if (call >= 0) {
       w->Key("call_site");
@@ -146,15 +146,19 @@ void WriteAllSites(const report::Report& report, const SiteTable& table, size_t 
   w->EndArray();
 }
 
-void WriteLeakSummary(const SiteTable& table, JsonWriter* w) {
+// An image replaced by exec leaked nothing (its memory went with it), as the
+// text and `check` say: what it held is `released_by_exec_bytes`.
+void WriteLeakSummary(const report::Report& report, const SiteTable& table, JsonWriter* w) {
   const RowList surviving = Surviving(table.program);
   uint64_t allocations = 0;
   for (const SiteRow* r : surviving) allocations += r->live_allocations;
+  const bool exec = EndedByExec(report);
   w->Key("leaks");
   w->BeginObject();
-  w->Field("live_bytes", LiveBytesOf(table.program));
-  w->Field("live_allocations", allocations);
-  w->Field("sites", uint64_t{surviving.size()});
+  w->Field("live_bytes", exec ? 0 : LiveBytesOf(table.program));
+  w->Field("live_allocations", exec ? 0 : allocations);
+  w->Field("sites", exec ? 0 : uint64_t{surviving.size()});
+  if (exec) w->Field("released_by_exec_bytes", LiveBytesOf(table.program));
   w->Field("internal_live_bytes", LiveBytesOf(table.internals));
   w->Field("suppressed_sites", uint64_t{table.suppressed_sites});
   w->Field("suppressed_live_bytes", table.suppressed_bytes);
@@ -221,7 +225,7 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   w.Field("dropped_events", report.dropped_events());
   w.Field("reentrant_events", report.reentrant_events());
   WriteAllSites(report, table, top, &w);
-  WriteLeakSummary(table, &w);
+  WriteLeakSummary(report, table, &w);
   WriteRows(report, "internals", Limit(Surviving(table.internals), top), true, &w);
   WriteGrowthSuspects(report, table, top, &w);
   const auto by_peak = [](const SiteRow& r) { return r.peak_live_bytes; };
@@ -229,7 +233,9 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   const auto by_temporary = [](const SiteRow& r) { return r.temporary_allocations; };
   WriteRanking(report, "peak_consumers", RankedBy(table.program, by_peak, top), &w);
   WriteRanking(report, "most_allocations", RankedBy(table.program, by_calls, top), &w);
-  WriteRanking(report, "temporary_allocations", RankedBy(table.program, by_temporary, top), &w);
+  // Sampled: not counted (TemporariesCounted), so not shown as "none".
+  if (TemporariesCounted(report))
+    WriteRanking(report, "temporary_allocations", RankedBy(table.program, by_temporary, top), &w);
   WriteTimeline(report, &w);
   w.EndObject();
   return out;

@@ -43,6 +43,10 @@ uint64_t SamplingInterval(const report::Report& report) {
   return report.sampling_interval_bytes() == 0 ? 1 : report.sampling_interval_bytes();
 }
 
+bool TemporariesCounted(const report::Report& report) {
+  return SamplingInterval(report) == 1;
+}
+
 bool EndedByExec(const report::Report& report) {
   return report.process().end() == report::Process::ENDED && report.process().how() == "exec";
 }

@@ -25,6 +25,12 @@ std::string SignalName(int signal);
 // The sampling interval, with 0 (an unset field) read as 1: every allocation.
 uint64_t SamplingInterval(const report::Report& report);
 
+// Whether the report counts temporary allocations (freed before their thread
+// allocated again): only when every allocation is recorded. A sampled stream
+// does not see the allocations between two sampled events, so nearly every
+// sampled block would look temporary.
+bool TemporariesCounted(const report::Report& report);
+
 // The image was replaced by exec: the kernel released all it held, so none of
 // it is a leak.
 bool EndedByExec(const report::Report& report);

@@ -114,6 +114,7 @@ std::string RenderRankings(const report::Report& report, const SiteTable& table,
                HumanBytes(r.allocated_bytes);
       },
       options, style));
+  if (!TemporariesCounted(report)) return out;
   add(Ranking(
       report, rows, "Temporary allocations, freed before their thread allocated again",
       [](const SiteRow& r) { return r.temporary_allocations; },

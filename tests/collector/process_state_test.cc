@@ -219,6 +219,22 @@ TEST(ProcessState, SampledFreeSubtractsExactlyWhatItsAllocationAdded) {
   EXPECT_EQ(state.totals().live_bytes_fp, 0u);
 }
 
+// Sampled, the allocations between a sample and its free are not seen: an
+// allocation followed by its free says nothing about "temporary".
+TEST(ProcessState, SampledModeCountsNoTemporaries) {
+  for (const uint64_t interval : {uint64_t{1}, uint64_t{4096}}) {
+    ProcessState state;
+    wire::Message m = HelloMessage(1, "/bin/x", interval);
+    AddStack(&m, 1, {0xa1});
+    state.Apply(m);
+    for (uint64_t i = 0; i < 100; ++i) {
+      state.Allocate(0x1000, 64, 0, 1);
+      state.Free(0x1000);
+    }
+    EXPECT_EQ(Count(state.site(0).temporary_count_fp), interval == 1 ? 100u : 0u) << interval;
+  }
+}
+
 TEST(ProcessState, SampledIntervalLowBoundClampsAtZero) {
   ProcessState state;
   wire::Message m = HelloMessage(1, "/bin/x", 4096);

@@ -36,5 +36,29 @@ TEST(HtmlData, GrowthSuspectsTableAndScriptSafeStrings) {
   EXPECT_EQ(data.find("</"), std::string::npos);
 }
 
+TEST(HtmlData, AnImageReplacedByExecLeakedNothing) {
+  report::Report r = testing::ServerReport();
+  r.mutable_process()->set_end(report::Process::ENDED);
+  r.mutable_process()->set_how("exec");
+  const std::string data = HtmlPageData(r, SiteFilter{});
+  EXPECT_NE(data.find("\"Leaked\",\n      \"nothing: exec replaced this image, which released the "
+                      "1.5 MiB it held\""),
+            std::string::npos)
+      << data;
+}
+
+TEST(HtmlData, TemporaryTableOnlyWhenEveryAllocationIsRecorded) {
+  report::Report r = testing::ServerReport();
+  r.mutable_sites(1)->set_temporary_allocations(700);
+  const std::string exact = HtmlPageData(r, SiteFilter{});
+  EXPECT_NE(exact.find("\"id\": \"temporary\",\n      \"columns\""), std::string::npos) << exact;
+  r.set_sampling_interval_bytes(4096);
+  const std::string sampled = HtmlPageData(r, SiteFilter{});
+  EXPECT_NE(sampled.find("\"id\": \"temporary\",\n      \"note\": \"Not counted in sampled mode: "),
+            std::string::npos)
+      << sampled;
+  EXPECT_EQ(sampled.find("700"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace leakscope::viewer

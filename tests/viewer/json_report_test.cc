@@ -124,13 +124,40 @@ TEST(JsonReport, SampledSitesCarryConfidenceInterval) {
   r.mutable_sites(0)->set_live_bytes_ci_high(2048);
   const std::string json = RenderJsonReport(r, 0);
   EXPECT_NE(json.find("  \"sampling_interval_bytes\": 512,\n"), std::string::npos);
-  EXPECT_NE(json.find("      \"temporary_allocations\": 0,\n"
+  EXPECT_NE(json.find("      \"peak_live_bytes\": 0,\n"
                       "      \"live_samples\": 1,\n"
                       "      \"live_bytes_ci_low\": 3,\n"
                       "      \"live_bytes_ci_high\": 2048,\n"
                       "      \"internal\": false,\n"),
             std::string::npos);
   EXPECT_EQ(RenderJsonReport(TinyReport(), 0).find("live_samples"), std::string::npos);
+}
+
+// Sampled mode does not count temporary allocations: no per-site figure and
+// no ranking, rather than a ranking that says "none" or "all".
+TEST(JsonReport, TemporaryAllocationsOnlyWhenEveryAllocationIsRecorded) {
+  report::Report r = TinyReport();
+  EXPECT_NE(RenderJsonReport(r, 0).find("\n  \"temporary_allocations\": [],\n"), std::string::npos);
+  r.set_sampling_interval_bytes(512);
+  EXPECT_EQ(RenderJsonReport(r, 0).find("temporary"), std::string::npos) << RenderJsonReport(r, 0);
+}
+
+// exec released the image's memory: the JSON says nothing leaked, as the
+// text and `check` do, and what it held is released_by_exec_bytes.
+TEST(JsonReport, AnImageReplacedByExecLeakedNothing) {
+  report::Report r = ServerReport();
+  r.mutable_process()->set_end(report::Process::ENDED);
+  r.mutable_process()->set_how("exec");
+  const std::string json = RenderJsonReport(r, 0);
+  EXPECT_NE(json.find("  \"leaks\": {\n"
+                      "    \"live_bytes\": 0,\n"
+                      "    \"live_allocations\": 0,\n"
+                      "    \"sites\": 0,\n"
+                      "    \"released_by_exec_bytes\": 1573864,\n"),
+            std::string::npos)
+      << json;
+  r.mutable_process()->set_how("_exit");
+  EXPECT_EQ(RenderJsonReport(r, 0).find("released_by_exec"), std::string::npos);
 }
 
 TEST(JsonReport, ForkedChildCarriesWhatItInherited) {

@@ -152,6 +152,20 @@ TEST(TextReport, SampledFiguresAreMarkedAsEstimates) {
             std::string::npos);
 }
 
+// Sampled, the collector cannot tell what came between a sample and its
+// free: "temporary" is not counted, so not shown (it would read ~100%).
+TEST(TextReport, TemporaryAllocationsOnlyWhenEveryAllocationIsRecorded) {
+  report::Report r = ServerReport();
+  r.mutable_sites(1)->set_temporary_allocations(700);
+  const std::string heading = "Temporary allocations, freed before their thread allocated again";
+  const std::string exact = RenderTextReport(r, TextOptions{});
+  EXPECT_NE(exact.find(heading + " (1 of 1 site):\n  #1  700 of 1,400 calls"), std::string::npos)
+      << exact;
+  r.set_sampling_interval_bytes(4096);
+  const std::string sampled = RenderTextReport(r, TextOptions{});
+  EXPECT_EQ(sampled.find("Temporary allocations"), std::string::npos) << sampled;
+}
+
 TEST(TextReport, LongStacksAreCut) {
   report::Report r = ServerReport();
   report::Site* site = r.mutable_sites(0);

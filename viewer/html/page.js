@@ -75,6 +75,10 @@
   // A sortable table: click a header to sort by it, again to reverse.
   function renderTable(section) {
     const box = document.getElementById(section.id);
+    if (section.note) {
+      box.appendChild(el('p', {class: 'empty'}, section.note));
+      return;
+    }
     if (section.rows.length === 0) {
       box.appendChild(el('p', {class: 'empty'}, 'None.'));
       return;

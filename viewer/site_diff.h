@@ -1,6 +1,10 @@
 // Matching the call sites of two reports of the same program. Addresses
 // differ from run to run (ASLR, rebuilds), so a site is matched by what its
-// frames say: function, file, line and module name, outermost to innermost.
+// frames say: function, file and module name. Line numbers move when code
+// above a site is edited, so they only break ties: among look-alike sites
+// (same functions, files and modules, other lines) the nearest lines pair
+// first. Grouped (--by function|file|module), a row is matched by what it was
+// grouped by.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +15,6 @@
 #include "site_table.h"
 
 namespace leakscope::viewer {
-
-// The identity of a stack across reports.
-std::string StackKey(const report::Report& report, const std::vector<uint32_t>& frames);
 
 struct SiteChange {
   enum class Kind { kNew, kVanished, kChanged, kSame };
@@ -28,9 +29,10 @@ struct SiteChange {
   int64_t GrowthAllocations() const;
 };
 
-// The program's sites (runtime internals and the filter's suppressions left
-// out) of both reports, matched by StackKey, sorted by growth in live bytes,
-// largest first; sites holding nothing in either report are left out.
+// The program's rows (runtime internals and the filter's suppressions left
+// out, grouped as filter.by says) of both reports, matched as above, sorted
+// by growth in live bytes, largest first; rows holding nothing in either
+// report are left out.
 std::vector<SiteChange> DiffSites(const report::Report& base, const report::Report& now,
                                   const SiteFilter& filter);
 

@@ -154,5 +154,87 @@ TEST(SiteDiff, SortedByGrowthWithNewAndVanishedMarked) {
   EXPECT_STREQ(ChangeMark(c[2].kind), "GONE");
 }
 
+// A report of one function leaking at two lines called from main: `lines`
+// are the two malloc calls' lines, `bytes` what each holds (0: none).
+report::Report TwoLeaksIn(const char* function, uint32_t main_line,
+                          std::vector<std::pair<uint32_t, uint64_t>> sites) {
+  report::Report r;
+  r.set_sampling_interval_bytes(1);
+  for (const auto& [line, bytes] : sites) {
+    report::Frame* leaf = r.add_frames();
+    leaf->set_function(function);
+    leaf->set_file("/src/svc.c");
+    leaf->set_line(line);
+    leaf->set_module("/usr/bin/svc");
+    report::Frame* caller = r.add_frames();
+    caller->set_function("main");
+    caller->set_file("/src/svc.c");
+    caller->set_line(main_line);
+    caller->set_module("/usr/bin/svc");
+    report::Site* s = r.add_sites();
+    s->set_live_bytes(bytes);
+    s->set_live_allocations(bytes > 0 ? 1 : 0);
+    s->set_allocations(1);
+    s->add_frames(static_cast<uint32_t>(r.frames_size() - 2));
+    s->add_frames(static_cast<uint32_t>(r.frames_size() - 1));
+  }
+  return r;
+}
+
+// A comment added above known leaks moves their lines (and main's): the
+// same sites, nothing new, and the gate passes.
+TEST(SiteDiff, LinesShiftedByAnEditStillMatch) {
+  const report::Report base = TwoLeaksIn("leak_twice", 40, {{10, 100}, {11, 200}});
+  const report::Report now = TwoLeaksIn("leak_twice", 43, {{13, 100}, {14, 200}});
+  const std::vector<SiteChange> c = DiffSites(base, now, SiteFilter{});
+  ASSERT_EQ(c.size(), 2u);
+  for (const SiteChange& change : c) EXPECT_EQ(change.kind, SiteChange::Kind::kSame);
+  GateLimits limits;
+  limits.max_growth = 0;
+  const GateVerdict v = EvaluateGate(now, &base, limits);
+  EXPECT_TRUE(v.pass) << v.explanation;
+}
+
+// Among look-alike sites (same function, file and module), the nearest
+// lines pair: a site added between two known ones is the new one.
+TEST(SiteDiff, LinesBreakTiesBetweenLookAlikeSites) {
+  const report::Report base = TwoLeaksIn("leak_twice", 40, {{10, 100}, {20, 200}});
+  const report::Report now = TwoLeaksIn("leak_twice", 42, {{12, 100}, {15, 300}, {22, 200}});
+  const std::vector<SiteChange> c = DiffSites(base, now, SiteFilter{});
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].kind, SiteChange::Kind::kNew);
+  EXPECT_EQ(c[0].GrowthBytes(), 300);
+  EXPECT_EQ(now.frames(static_cast<int>(c[0].frames[0])).line(), 15u);
+  EXPECT_EQ(c[1].kind, SiteChange::Kind::kSame);
+  EXPECT_EQ(c[2].kind, SiteChange::Kind::kSame);
+  GateLimits limits;
+  limits.max_growth = 299;
+  const GateVerdict v = EvaluateGate(now, &base, limits);
+  EXPECT_FALSE(v.pass);
+  EXPECT_TRUE(Mentions(v, "    +300 B (300 bytes) (new site) at leak_twice  /src/svc.c:15"))
+      << v.explanation;
+}
+
+// --by function: the leak moved from one line of the function to another
+// caller's path; per function nothing grew. Per stack, one site is new.
+TEST(SiteDiff, GroupedByFunctionMatchesByFunction) {
+  report::Report base = TwoLeaksIn("leak_twice", 40, {{10, 100}, {20, 0}});
+  report::Report now = TwoLeaksIn("leak_twice", 40, {{10, 0}, {20, 100}});
+  now.mutable_frames(3)->set_function("worker");  // the second site's caller
+  SiteFilter by_function;
+  by_function.by = GroupBy::kFunction;
+  const std::vector<SiteChange> grouped = DiffSites(base, now, by_function);
+  ASSERT_EQ(grouped.size(), 1u);
+  EXPECT_EQ(grouped[0].kind, SiteChange::Kind::kSame);
+  EXPECT_EQ(grouped[0].frames.size(), 1u);  // the call frame: leak_twice
+
+  GateLimits limits;
+  limits.max_growth = 0;
+  EXPECT_FALSE(EvaluateGate(now, &base, limits).pass);
+  limits.filter.by = GroupBy::kFunction;
+  const GateVerdict v = EvaluateGate(now, &base, limits);
+  EXPECT_TRUE(v.pass) << v.explanation;
+}
+
 }  // namespace
 }  // namespace leakscope::viewer

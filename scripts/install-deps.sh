@@ -38,6 +38,7 @@ PACKAGES=(
   openjdk-17-jdk-headless  # tests/integration/real_programs: a JVM (threads, zlib, direct buffers)
   postgresql         # tests/integration/real_programs: initdb, postgres and pgbench traced
   memcached          # tests/integration/real_programs: a threaded server under load
+  libmemcached-tools # scripts/bench-real-programs: memcaslap drives memcached
 )
 
 missing_packages() {

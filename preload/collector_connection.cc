@@ -1,6 +1,7 @@
 #include "collector_connection.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -42,6 +43,12 @@ bool CollectorConnection::Send(const char* data, size_t size) {
     size -= static_cast<size_t>(n);
   }
   return fd_ >= 0;
+}
+
+bool CollectorConnection::Backlogged() const {
+  if (fd_ < 0) return false;
+  pollfd p = {fd_, POLLOUT, 0};
+  return poll(&p, 1, 0) == 0;
 }
 
 void CollectorConnection::Close() {

@@ -16,6 +16,9 @@ class CollectorConnection {
   bool MaybeConnect(const char* socket_path, uint64_t now_ns);
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }  // for the in-process API's replies (drain.cc)
+  // True if the collector is behind: what it has not read yet fills over a
+  // quarter of the socket's send buffer (the kernel's test for writable).
+  bool Backlogged() const;
   // False (and disconnected) if the collector is gone or stuck.
   bool Send(const char* data, size_t size);
   void Close();

@@ -413,14 +413,16 @@ void Pass(Drain* d, bool final, const char* goodbye) {
   SendMessage(d, stats, goodbye);
 }
 
-void SleepUntilWoken(Drain* d) {
+// True if woken (a ring past half full, a waiter), false if the flush
+// interval passed.
+bool SleepUntilWoken(Drain* d) {
   const uint32_t ms = g_shim.config.flush_interval_ms;
   timespec timeout = {0, long(ms) * 1000000L};
   d->sleeping.store(true, std::memory_order_seq_cst);
   if (d->wake.load(std::memory_order_acquire) == 0)
     Futex(&d->wake, FUTEX_WAIT_PRIVATE, 0, &timeout);
   d->sleeping.store(false, std::memory_order_relaxed);
-  d->wake.store(0, std::memory_order_relaxed);
+  return d->wake.exchange(0, std::memory_order_relaxed) != 0;
 }
 
 // True when the drain thread is all that is left of the program: the other
@@ -456,14 +458,23 @@ void ExitIfLastThread() {
 void* DrainMain(void* arg) {
   Drain* d = static_cast<Drain*>(arg);
   t_thread.busy = true;  // allocations made by this thread are the shim's
+  bool timed_out = false;
   while (!d->stop.load(std::memory_order_acquire)) {
     pthread_mutex_lock(&d->mu);
     const bool check_threads = MonotonicNs() - d->last_stats_ns >= kStatsIntervalNs;
-    if (!d->finished.load(std::memory_order_acquire)) Pass(d, false, nullptr);
+    // A pass due to the timer alone waits while the collector is not reading
+    // (busy writing another process's report): each small frame would take
+    // ~1 KiB of the socket's buffer until a send timed out and cut the
+    // stream. The events wait in the rings; a ring past half full wakes
+    // this thread, and that pass sends.
+    const bool wait = timed_out && d->conn.Backlogged();
+    if (wait) d->pass_events = 0;
+    if (!wait && !d->finished.load(std::memory_order_acquire)) Pass(d, false, nullptr);
     pthread_mutex_unlock(&d->mu);
     if (check_threads) ExitIfLastThread();
+    timed_out = false;
     if (d->pass_events < kBusyPassEvents || d->lock_waiters.load(std::memory_order_relaxed))
-      SleepUntilWoken(d);
+      timed_out = !SleepUntilWoken(d);
   }
   d->running.store(false, std::memory_order_release);
   return nullptr;

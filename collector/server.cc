@@ -92,7 +92,10 @@ struct Connection {
   // decoded messages wait here, and the socket is not read meanwhile.
   bool held = false;
   std::vector<wire::Message> held_messages;
-  uint64_t last_fork_marker = 0;  // the latest ForkMarker.fork_id read from this stream
+  uint64_t last_fork_marker = 0;   // the latest ForkMarker.fork_id read from this stream
+  uint64_t last_data_mono_ns = 0;  // when bytes last arrived
+  // Set when the stream ends without a goodbye: report.Totals.possibly_missing_ms.
+  uint64_t possibly_missing_ms = 0;
 
   // Applies one message; `inherited` only matters for a forked child's Hello.
   void Deliver(const wire::Message& m, ForkSnapshot* inherited) {
@@ -399,6 +402,21 @@ void Server::Impl::ReadAll() {
     for (Connection* c : released) Read(c, QueuedBytes(c->fd) + 1);
 }
 
+// The process behind `c` is gone without a goodbye (killed, or its last
+// flush failed): the events it recorded after its last drain pass are lost.
+// That pass was at most one flush interval before it died. When the end is
+// read on a wake-up of its own, the collector was waiting for more, so the
+// last bytes came when they were sent and the time since then is a closer
+// bound; when it comes behind queued bytes, only the interval is known.
+static void NoteAbruptEnd(Connection* c, bool behind_queued_bytes) {
+  if (c->state.has_goodbye()) return;
+  const uint32_t said = c->state.has_hello() ? c->state.hello().flush_interval_ms() : 0;
+  uint64_t window_ns = uint64_t{said ? said : 10} * 1'000'000;
+  if (!behind_queued_bytes && c->last_data_mono_ns)
+    window_ns = std::min(window_ns, NowMonoNs() - c->last_data_mono_ns);
+  c->possibly_missing_ms = std::max<uint64_t>(1, (window_ns + 999'999) / 1'000'000);
+}
+
 // Reads until EAGAIN or `budget` bytes; closes the stream on EOF or error.
 void Server::Impl::Read(Connection* c, size_t budget) {
   size_t total = 0;
@@ -406,8 +424,15 @@ void Server::Impl::Read(Connection* c, size_t budget) {
     ssize_t n = read(c->fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n < 0) return Close(c, Errno("read"), false);
-    if (n == 0) return Close(c, c->decoder.Finish() ? "" : c->decoder.error(), false);
+    if (n < 0) {
+      NoteAbruptEnd(c, total > 0);
+      return Close(c, Errno("read"), false);
+    }
+    if (n == 0) {
+      NoteAbruptEnd(c, total > 0);
+      return Close(c, c->decoder.Finish() ? "" : c->decoder.error(), false);
+    }
+    c->last_data_mono_ns = NowMonoNs();
     total += static_cast<size_t>(n);
     bool ok = c->decoder.Feed(buffer.data(), static_cast<size_t>(n));
     if (!c->pid_registered && (c->state.has_hello() || c->held)) Register(c);
@@ -548,6 +573,7 @@ report::Report Server::Impl::FinalReport(Connection* c, bool stopping) {
   context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
   report::Report report = c->watch.Report(c->state, context);
   if (!c->state.has_hello()) report.mutable_process()->set_pid(c->pid());
+  if (!context.running) report.mutable_totals()->set_possibly_missing_ms(c->possibly_missing_ms);
   return report;
 }
 

@@ -39,6 +39,7 @@ void EncodeHello(const HelloInfo& h, ByteBuffer* msg) {
     if (h.fork_id) b.PutVarintField(f::kHelloForkId, h.fork_id);
   }
   if (h.fork_markers_sent) b.PutVarintField(f::kHelloForkMarkersSent, h.fork_markers_sent);
+  if (h.flush_interval_ms) b.PutVarintField(f::kHelloFlushInterval, h.flush_interval_ms);
   msg->PutMessageField(f::kMessageHello, b);
 }
 

@@ -24,6 +24,7 @@ struct HelloInfo {
   uint64_t parent_start_time_unix_ns = 0;
   uint64_t fork_id = 0;            // 0: no ForkMarker was sent, nothing is inherited
   uint64_t fork_markers_sent = 0;  // before this stream began
+  uint32_t flush_interval_ms = 0;
 };
 
 struct StatsInfo {

@@ -43,6 +43,7 @@ TEST(WireWriter, HelloAndGoodbyeDecode) {
   h.parent_start_time_unix_ns = 1699999999000000001ull;
   h.fork_id = 3;
   h.fork_markers_sent = 2;
+  h.flush_interval_ms = 40;
   EncodeHello(h, &msg);
   EncodeForkMarker(9, &msg);
   EncodeGoodbye(true, -3, "exit", &msg);
@@ -65,6 +66,7 @@ TEST(WireWriter, HelloAndGoodbyeDecode) {
   EXPECT_EQ(m.hello().parent_start_time_unix_ns(), 1699999999000000001ull);
   EXPECT_EQ(m.hello().fork_id(), 3u);
   EXPECT_EQ(m.hello().fork_markers_sent(), 2u);
+  EXPECT_EQ(m.hello().flush_interval_ms(), 40u);
   EXPECT_EQ(m.fork_marker().fork_id(), 9u);
   EXPECT_TRUE(m.goodbye().has_exit_status());
   EXPECT_EQ(m.goodbye().exit_status(), -3);

@@ -581,6 +581,28 @@ static bool LockFromOutside(Drain* d, int seconds) {
   return locked;
 }
 
+// The same from a signal handler: only ever tries the lock (no futex wait
+// inside a handler), again and again with short naps until `ms` pass. The
+// holder is another thread (a pass of the drain thread, a fork): it goes on
+// while this one waits.
+static bool TryLockFromSignalHandler(Drain* d, int ms) {
+  if (d->mu.__data.__owner == gettid()) return false;
+  timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  d->lock_waiters.fetch_add(1, std::memory_order_relaxed);
+  bool locked = false;
+  for (;;) {
+    if ((locked = pthread_mutex_trylock(&d->mu) == 0)) break;
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >= ms) break;
+    timespec nap = {0, 100 * 1000};
+    nanosleep(&nap, nullptr);
+  }
+  d->lock_waiters.fetch_sub(1, std::memory_order_relaxed);
+  return locked;
+}
+
 void NoteExitStatus(int status, const char* how) {
   if (Drain* d = g_drain) {
     d->has_exit_status = true;
@@ -595,6 +617,19 @@ void FinishProcess(const int* status, const char* how) {
   if (status) NoteExitStatus(*status, how);
   if (!LockFromOutside(d, 3)) return;  // a stuck pass: give up
   Pass(d, true, d->has_exit_status ? d->how : how);
+  g_shim.recording = false;
+  d->stop.store(true, std::memory_order_release);
+  pthread_mutex_unlock(&d->mu);
+  WakeDrain();
+}
+
+void FinishFromSignalHandler(const char* how) {
+  Drain* d = g_drain;
+  if (!d || d->finished.exchange(true)) return;
+  if (!TryLockFromSignalHandler(d, 3000)) return;  // a stuck pass: give up
+  // Dying by the signal, whatever exit status the program meant to leave with.
+  d->has_exit_status = false;
+  Pass(d, true, how);
   g_shim.recording = false;
   d->stop.store(true, std::memory_order_release);
   pthread_mutex_unlock(&d->mu);

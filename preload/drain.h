@@ -21,6 +21,10 @@ void NoteExitStatus(int status, const char* how);
 // collector. `status` may be null (unknown). Idempotent.
 void FinishProcess(const int* status, const char* how);
 
+// The same from a signal handler that ends the process: the drain lock is
+// only ever tried (bounded), never waited for.
+void FinishFromSignalHandler(const char* how);
+
 // Before exec replaces the image: everything so far, and a goodbye ("exec").
 // If exec fails, recording simply goes on.
 void FlushForExec();

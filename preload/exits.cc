@@ -7,10 +7,12 @@
 //   - _exit/_Exit: flush here, nothing else will run;
 //   - exec*: flush before the image is replaced (the new image, preloaded
 //     again, opens its own stream); if exec fails tracing simply goes on;
-//   - fatal signals (SIGSEGV, SIGABRT from an uncaught exception, ...): a
-//     handler flushes, then re-raises with the default action.
+//   - signals left at their default action, fatal (SIGSEGV, SIGABRT from an
+//     uncaught exception...) or not (SIGTERM, SIGINT...): a handler flushes,
+//     then re-raises with the default action (signal_deaths.cc).
 // SIGKILL cannot be caught: the collector then has everything up to the last
-// drain (at most one flush interval, 10 ms by default).
+// drain (at most one flush interval, 10 ms by default), and the report says
+// how many milliseconds may be missing.
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -42,44 +44,7 @@ int MainTrampoline(int argc, char** argv, char** envp) {
   return status;
 }
 
-constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
-
-void OnFatalSignal(int sig) {
-  // Best effort, and bounded: FinishProcess gives up on a lock it cannot get
-  // within its deadline (the signal may have hit the drain pass itself).
-  static const char* const kNames[] = {"",
-                                       "",
-                                       "",
-                                       "",
-                                       "signal SIGILL",
-                                       "signal SIGTRAP",
-                                       "signal SIGABRT",
-                                       "signal SIGBUS",
-                                       "signal SIGFPE",
-                                       "",
-                                       "",
-                                       "signal SIGSEGV"};
-  const char* how = sig < 12 && kNames[sig][0] ? kNames[sig] : "fatal signal";
-  t_thread.busy = true;
-  if (InOwnerProcess()) FinishProcess(nullptr, how);
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
 }  // namespace
-
-void InstallFatalSignalHandlers() {
-  for (int sig : kFatalSignals) {
-    struct sigaction old;
-    if (sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = OnFatalSignal;
-    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, nullptr);
-  }
-}
 
 // Not in a vfork() child: the stream and its lock are the parent's, and the
 // parent is suspended until we exec (it flushes its own events).

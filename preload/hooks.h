@@ -6,6 +6,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <signal.h>
 
 #include <atomic>
 
@@ -26,6 +27,9 @@ struct Hooks {
   int (*pthread_key_create)(pthread_key_t*, void (*)(void*));
   int (*pthread_setspecific)(pthread_key_t, const void*);
   int (*cxa_atexit)(void (*)(void*), void*, void*);
+  int (*sigaction)(int, const struct sigaction*, struct sigaction*);
+  __sighandler_t (*signal)(int, __sighandler_t);       // BSD semantics (also bsd_signal, ssignal)
+  __sighandler_t (*sysv_signal)(int, __sighandler_t);  // System V semantics
 };
 
 // Resolves every hook (idempotent). Called by the shim's initialization.

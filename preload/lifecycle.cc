@@ -219,7 +219,7 @@ __attribute__((constructor)) void LeakscopeStart() {
   if (mi && g_shim.config.use_mimalloc) UseMimallocForProgram();
   if (g_shim.recording) {
     pthread_atfork(BeforeFork, AfterForkParent, AfterForkChild);
-    InstallFatalSignalHandlers();
+    InstallDeathSignalHandlers();
     if (!StartDrain()) {
       g_shim.recording = false;
       PublishHotPath();

@@ -82,8 +82,9 @@ ThreadRing* AttachThread(ThreadState& t);
 void InitSampler(ThreadState& t);
 void PublishHotPath();  // after g_shim.alloc, recording or the interval changed
 
-// exits.cc
-void InstallFatalSignalHandlers();
+// signal_deaths.cc: a flushing handler for every signal the program leaves
+// at a default action that ends the process.
+void InstallDeathSignalHandlers();
 
 // thread_start.cc: the stack of a thread the shim did not start (the main
 // thread; 0 when unknown), found without allocating.

@@ -140,10 +140,16 @@ void WaitForDescendants(collector::Server* server) {
 
 // Runs the collector while the command runs, then until its report and
 // those of the processes it started are out.
-Outcome Supervise(collector::Server* server, pid_t pid, bool wait_for_descendants) {
+Outcome Supervise(collector::Server* server, pid_t pid, bool wait_for_descendants,
+                  SignalForwarding* forwarding) {
+  // The collector's thread never takes the signals meant for the command.
+  const sigset_t forwarded = ForwardedSignals();
+  sigset_t mask;
+  pthread_sigmask(SIG_BLOCK, &forwarded, &mask);
   std::thread collector_thread([server] { server->Run(); });
+  pthread_sigmask(SIG_SETMASK, &mask, nullptr);
   Outcome outcome;
-  outcome.wait_status = WaitForwardingSignals(pid);
+  outcome.wait_status = WaitForwardingSignals(pid, forwarding);
   server->RecordExit(static_cast<uint32_t>(pid), outcome.wait_status);
   outcome.main_report = server->WaitForReport(static_cast<uint32_t>(pid), kReportTimeout);
   if (wait_for_descendants) WaitForDescendants(server);
@@ -170,6 +176,7 @@ int Trace(const RunArgs& args, const std::string& shim) {
 
   const TraceSettings settings{shim, options.socket_path, args.sample_interval, !args.lossy,
                                args.no_follow};
+  SignalForwarding forwarding;  // from before the command exists until its report is out
   Spawned child;
   // Fork before the collector thread exists: see SpawnCommand.
   if (!SpawnCommand(args.command, BuildChildEnvironment(environ, settings), &child, &error)) {
@@ -179,7 +186,7 @@ int Trace(const RunArgs& args, const std::string& shim) {
     return Fail("cannot execute '" + args.command[0] + "': " + std::strerror(child.exec_errno),
                 kExitCannotExec);
   }
-  const Outcome outcome = Supervise(&server, child.pid, !args.no_wait);
+  const Outcome outcome = Supervise(&server, child.pid, !args.no_wait, &forwarding);
   if (outcome.main_report) {
     PrintReport(*outcome.main_report, args.top);
   } else {

@@ -29,6 +29,7 @@ TEST(SpawnCommand, ReportsExecFailureThroughThePipe) {
 }
 
 TEST(SpawnCommand, RunsWithExactlyTheGivenEnvironment) {
+  SignalForwarding forwarding;
   Spawned spawned;
   std::string error;
   // Exits 0 only if FOO is exactly "bar" and HOME is not inherited.
@@ -36,7 +37,7 @@ TEST(SpawnCommand, RunsWithExactlyTheGivenEnvironment) {
                            {"FOO=bar"}, &spawned, &error))
       << error;
   ASSERT_EQ(spawned.exec_errno, 0);
-  EXPECT_EQ(ShellExitStatus(WaitForwardingSignals(spawned.pid)), 0);
+  EXPECT_EQ(ShellExitStatus(WaitForwardingSignals(spawned.pid, &forwarding)), 0);
 }
 
 TEST(PrivateDir, OnlyOwnerCanEnterAndItIsRemovedWithItsFiles) {

@@ -30,6 +30,7 @@
 #include <utility>
 
 #include "debug_cache.h"
+#include "source_path.h"
 
 namespace leakscope::collector {
 namespace {
@@ -344,11 +345,12 @@ std::vector<Dwarf_Die> ScopesIn(Dwarf_Die function, Dwarf_Addr pc) {
   return chain;
 }
 
-// Joins a relative DWARF path with its compilation directory.
+// Joins a relative DWARF path with its compilation directory, cleaned of
+// "dir/.." (libdw may have joined it already).
 std::string Absolute(const char* file, const char* comp_dir) {
   if (file == nullptr) return {};
-  if (file[0] == '/' || comp_dir == nullptr || comp_dir[0] == '\0') return file;
-  return std::string(comp_dir) + "/" + file;
+  if (file[0] == '/' || comp_dir == nullptr || comp_dir[0] == '\0') return CleanSourcePath(file);
+  return CleanSourcePath(std::string(comp_dir) + "/" + file);
 }
 
 const char* CompDir(Dwarf_Die* die) {

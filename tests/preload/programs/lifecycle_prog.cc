@@ -201,6 +201,22 @@ extern "C" NOINLINE void child_leak() {
 extern "C" NOINLINE void daemon_leak() {
   for (int i = 0; i < 3; ++i) Keep(malloc(100));
 }
+// Polls the file behind our own stderr until it holds `text`, for at most
+// `seconds`: the test's side of a handshake with `leakscope run`.
+static void WaitForStderrToSay(const char* text, int seconds) {
+  for (int ms = 0; ms < seconds * 1000; ++ms) {
+    FILE* err = fopen("/proc/self/fd/2", "r");
+    if (!err) return;
+    char buf[4096];
+    const size_t n = fread(buf, 1, sizeof buf - 1, err);
+    fclose(err);
+    buf[n] = 0;
+    if (strstr(buf, text)) return;
+    timespec tick = {0, 1000 * 1000};
+    nanosleep(&tick, nullptr);
+  }
+}
+
 static int Daemonize() {
   const pid_t parent = getpid();
   const pid_t pid = fork();
@@ -210,8 +226,10 @@ static int Daemonize() {
     timespec ts = {0, 1000 * 1000};
     nanosleep(&ts, nullptr);
   }
-  timespec work = {0, 500 * 1000 * 1000};  // a daemon outlives its launcher: the scenario
-  nanosleep(&work, nullptr);
+  // A daemon outlives its launcher: the scenario. It lives on until
+  // `leakscope run` has said it waits for it (its stderr is the test's file),
+  // so that the outcome does not depend on how loaded the machine is.
+  WaitForStderrToSay("still traced", 30);
   daemon_leak();
   exit(0);
 }

@@ -1,22 +1,19 @@
 // What the shim's own libraries would register in the program's process-wide
-// tables, kept out of them.
+// tables, kept out of them: their pthread keys are emulated.
 //
-// Their pthread keys are emulated. mimalloc (the
-// shim's heap) creates a key when it is loaded, libunwind one at its first
-// backtrace, each for a destructor that hands a thread's memory back when the
-// thread ends. Real keys would be fewer for the program (PTHREAD_KEYS_MAX in
-// all). Both libraries bind pthread_key_create and pthread_setspecific
-// through the global scope, where the shim comes first: a key created from
-// inside the shim (loading mimalloc, `recording`: unwinding, or `busy`: the
-// drain, the shim's other work) is a
-// value glibc never hands out, its per-thread value lives in the shim's TLS,
-// and the shim's thread-end hook (thread_start.cc) runs its destructor.
+// mimalloc (the shim's heap) creates a key when it is loaded, libunwind one
+// at its first backtrace, each for a destructor that hands a thread's memory
+// back when the thread ends. Real keys would be fewer for the program
+// (PTHREAD_KEYS_MAX in all). mimalloc's imports bind to PrivateKeyCreate and
+// PrivateSetSpecific (private_mimalloc.cc); libunwind binds pthread_key_create
+// and pthread_setspecific through the global scope, where the shim comes
+// first, and a key created from inside the shim (`recording`: unwinding, or
+// `busy`: the drain, the shim's other work) is emulated too. An emulated key
+// is a value glibc never hands out, its per-thread value lives in the shim's
+// TLS, and the shim's thread-end hook (thread_start.cc) runs its destructor.
 // Every other call goes straight to glibc. (A thread the shim did not start
 // never runs them: the main thread's end is the process's.)
-//
-// mimalloc's atexit handler (mi_process_done: statistics, and its heap shut
-// down while the shim's destructor may still need it) is not registered: it
-// would take one of the program's 32 atexit slots that need no allocation.
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 
@@ -42,6 +39,20 @@ inline bool Emulated(pthread_key_t key) {
 
 }  // namespace
 
+int PrivateKeyCreate(pthread_key_t* key, void (*destructor)(void*)) {
+  const unsigned i = g_keys.fetch_add(1, std::memory_order_relaxed);
+  if (i >= kMaxKeys) return EAGAIN;
+  g_destructors[i] = destructor;
+  *key = kFirstKey + i;
+  return 0;
+}
+
+int PrivateSetSpecific(pthread_key_t key, const void* value) {
+  if (!Emulated(key)) return Real().pthread_setspecific(key, value);
+  t_values[key - kFirstKey] = const_cast<void*>(value);
+  return 0;
+}
+
 void RunPrivateKeyDestructors() {
   // As glibc does: values set again by a destructor get more rounds.
   for (int round = 0; round < PTHREAD_DESTRUCTOR_ITERATIONS; ++round) {
@@ -65,29 +76,13 @@ extern "C" {
 
 __attribute__((visibility("default"))) int pthread_key_create(pthread_key_t* key,
                                                               void (*destructor)(void*)) {
-  if (t_loading_mimalloc || t_thread.busy || t_thread.recording) {
-    const unsigned i = g_keys.fetch_add(1, std::memory_order_relaxed);
-    if (i < kMaxKeys) {
-      g_destructors[i] = destructor;
-      *key = kFirstKey + i;
-      return 0;
-    }
-  }
+  if ((t_thread.busy || t_thread.recording) && PrivateKeyCreate(key, destructor) == 0) return 0;
   return Real().pthread_key_create(key, destructor);
-}
-
-__attribute__((visibility("default"))) int __cxa_atexit(void (*fn)(void*), void* arg, void* dso) {
-  if (t_loading_mimalloc) return 0;
-  return Real().cxa_atexit(fn, arg, dso);
 }
 
 __attribute__((visibility("default"))) int pthread_setspecific(pthread_key_t key,
                                                                const void* value) {
-  if (Emulated(key)) {
-    t_values[key - kFirstKey] = const_cast<void*>(value);
-    return 0;
-  }
-  return Real().pthread_setspecific(key, value);
+  return PrivateSetSpecific(key, value);
 }
 
 }  // extern "C"

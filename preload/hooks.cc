@@ -31,7 +31,6 @@ void ResolveHooks() {
   Next(h.pthread_create, "pthread_create");
   Next(h.pthread_key_create, "pthread_key_create");
   Next(h.pthread_setspecific, "pthread_setspecific");
-  Next(h.cxa_atexit, "__cxa_atexit");
   Next(h.sigaction, "sigaction");
   Next(h.signal, "signal");
   Next(h.sysv_signal, "__sysv_signal");

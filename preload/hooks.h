@@ -26,7 +26,6 @@ struct Hooks {
   int (*pthread_create)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
   int (*pthread_key_create)(pthread_key_t*, void (*)(void*));
   int (*pthread_setspecific)(pthread_key_t, const void*);
-  int (*cxa_atexit)(void (*)(void*), void*, void*);
   int (*sigaction)(int, const struct sigaction*, struct sigaction*);
   __sighandler_t (*signal)(int, __sighandler_t);       // BSD semantics (also bsd_signal, ssignal)
   __sighandler_t (*sysv_signal)(int, __sighandler_t);  // System V semantics

@@ -217,6 +217,12 @@ __attribute__((constructor)) void LeakscopeStart() {
   t.busy = true;  // our own allocations here are not the program's
   const bool mi = LoadMimalloc();
   if (mi && g_shim.config.use_mimalloc) UseMimallocForProgram();
+  if (!mi && g_shim.config.use_mimalloc) {
+    static const char kNoMimalloc[] =
+        "leakscope: LEAKSCOPE_ALLOCATOR=mimalloc: mimalloc could not be loaded; the program keeps "
+        "its allocator\n";
+    (void)!write(2, kNoMimalloc, sizeof kNoMimalloc - 1);
+  }
   if (g_shim.recording) {
     pthread_atfork(BeforeFork, AfterForkParent, AfterForkChild);
     InstallDeathSignalHandlers();

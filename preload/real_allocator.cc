@@ -22,7 +22,6 @@ void Resolve(F*& slot, const char* name) {
 }  // namespace
 
 Mimalloc g_mi;
-__thread bool t_loading_mimalloc __attribute__((tls_model("initial-exec")));
 
 // 64 KiB is far more than dlsym ever asks for (glibc: one dlerror buffer).
 alignas(64) char g_bootstrap_arena[64 << 10];
@@ -82,29 +81,6 @@ const RealAllocator* System() {
     }
   }
   return &g_system;
-}
-
-bool LoadMimalloc() {
-  // RTLD_LOCAL: Debian's libmimalloc exports malloc and operator new; they must
-  // not join the program's global symbol scope.
-  t_loading_mimalloc = true;
-  void* h = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
-  t_loading_mimalloc = false;
-  if (!h) return false;
-  Mimalloc m;
-  m.malloc = reinterpret_cast<void* (*)(size_t)>(dlsym(h, "mi_malloc"));
-  m.free = reinterpret_cast<void (*)(void*)>(dlsym(h, "mi_free"));
-  m.calloc = reinterpret_cast<void* (*)(size_t, size_t)>(dlsym(h, "mi_calloc"));
-  m.realloc = reinterpret_cast<void* (*)(void*, size_t)>(dlsym(h, "mi_realloc"));
-  m.malloc_aligned = reinterpret_cast<void* (*)(size_t, size_t)>(dlsym(h, "mi_malloc_aligned"));
-  m.usable_size = reinterpret_cast<size_t (*)(const void*)>(dlsym(h, "mi_usable_size"));
-  m.is_in_heap_region = reinterpret_cast<bool (*)(const void*)>(dlsym(h, "mi_is_in_heap_region"));
-  m.thread_done = reinterpret_cast<void (*)()>(dlsym(h, "mi_thread_done"));
-  if (!m.malloc || !m.free || !m.calloc || !m.realloc || !m.malloc_aligned || !m.usable_size ||
-      !m.is_in_heap_region)
-    return false;
-  g_mi = m;
-  return true;
 }
 
 }  // namespace leakscope::preload

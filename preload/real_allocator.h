@@ -7,6 +7,8 @@
 // freeing arena memory is a no-op (it is not heap memory, so nothing leaks).
 #pragma once
 
+#include <pthread.h>
+
 #include <cstddef>
 
 namespace leakscope::preload {
@@ -41,8 +43,9 @@ inline bool InBootstrapArena(const void* p) {
 }
 size_t BootstrapUsableSize(const void* p);
 
-// mimalloc, loaded RTLD_LOCAL by LoadMimalloc() (from the shim's constructor,
-// not from inside malloc). Null members until then or if it is not installed.
+// mimalloc, loaded out of the program's view by LoadMimalloc()
+// (private_mimalloc.cc), from the shim's constructor, not from inside malloc.
+// Null members until then or if it could not be loaded.
 struct Mimalloc {
   void* (*malloc)(size_t);
   void (*free)(void*);
@@ -51,15 +54,20 @@ struct Mimalloc {
   void* (*malloc_aligned)(size_t, size_t);
   size_t (*usable_size)(const void*);
   bool (*is_in_heap_region)(const void*);
-  void (*thread_done)();
 };
 bool LoadMimalloc();
 extern Mimalloc g_mi;
-// Set on the thread running LoadMimalloc's dlopen: mimalloc's initialization
-// asks for a pthread key then, and gets an emulated one (hidden_registrations.cc).
-extern __thread bool t_loading_mimalloc __attribute__((tls_model("initial-exec")));
-// The thread is ending: runs the destructors of the emulated keys of the
-// shim's own libraries with this thread's values (hidden_registrations.cc).
+// Every member is set once malloc is (a release store: threads that existed
+// before the load may be allocating meanwhile).
+inline bool MimallocLoaded() {
+  return __atomic_load_n(&g_mi.malloc, __ATOMIC_ACQUIRE) != nullptr;
+}
+// The pthread keys of the shim's own libraries, emulated (hidden_registrations.cc):
+// mimalloc's functions bind to these.
+int PrivateKeyCreate(pthread_key_t* key, void (*destructor)(void*));
+int PrivateSetSpecific(pthread_key_t key, const void* value);
+// The thread is ending: runs the destructors of the emulated keys with this
+// thread's values.
 void RunPrivateKeyDestructors();
 inline const Mimalloc& Mi() {  // inline: MixedFree calls it on every free
   return g_mi;

@@ -52,30 +52,64 @@ void Append(char* buf, size_t size, size_t* len, const char* text) {
   while (*text != '\0' && *len < size) buf[(*len)++] = *text++;
 }
 
-// A size variable (proto/byte_size.h syntax). One that cannot be read is a
-// warning on stderr and the default, never a silently different value. Runs
-// at the first allocation: stack buffers and write(2), nothing else.
-uint64_t ReadSize(const char* name, uint64_t fallback) {
-  const char* text = getenv(name);
-  uint64_t value = fallback;
-  if (text == nullptr || ParseByteSize(text, &value)) return value;
+// One line on stderr: `name`='`text`' is not `what`; using `fallback`.
+// At most 64 characters of the value, on one line. Runs at the first
+// allocation: stack buffers and write(2), nothing else.
+void WarnUnreadable(const char* name, const char* text, const char* what, uint64_t fallback) {
   char digits[21];
   char* end = digits;
   PutNumber(&end, fallback);
   *end = '\0';
-  char shown[65] = {};  // at most 64 characters of the value, on one line
+  char shown[65] = {};
   for (size_t i = 0; i < sizeof shown - 1 && text[i] != '\0'; ++i)
     shown[i] = text[i] == '\n' || text[i] == '\r' ? ' ' : text[i];
   char line[256];
   size_t len = 0;
-  const char* const parts[] = {
-      "leakscope: ",     name,        "='",  shown, "' is not a size (e.g. ",
-      kByteSizeExamples, "); using ", digits};
+  const char* const parts[] = {"leakscope: ", name, "='",       shown,
+                               "' is not ",   what, "; using ", digits};
   for (const char* part : parts) Append(line, sizeof line - 1, &len, part);
   line[len++] = '\n';
   ssize_t ignored = write(STDERR_FILENO, line, len);
   (void)ignored;
+}
+
+// A size variable (proto/byte_size.h syntax). One that cannot be read is a
+// warning on stderr and the default, never a silently different value.
+uint64_t ReadSize(const char* name, uint64_t fallback) {
+  const char* text = getenv(name);
+  uint64_t value = fallback;
+  if (text == nullptr || ParseByteSize(text, &value)) return value;
+  char what[64] = {};
+  size_t len = 0;
+  const char* const parts[] = {"a size (e.g. ", kByteSizeExamples, ")"};
+  for (const char* part : parts) Append(what, sizeof what - 1, &len, part);
+  WarnUnreadable(name, text, what, fallback);
   return fallback;
+}
+
+// Bytes per thread ring. LEAKSCOPE_RING_SIZE is a size like every other;
+// LEAKSCOPE_RING_KB, its older name, keeps meaning a number of KiB (so
+// "512" is not silently 512 bytes) and yields to LEAKSCOPE_RING_SIZE.
+uint64_t ReadRingBytes() {
+  const char* kb_text = getenv("LEAKSCOPE_RING_KB");
+  if (getenv("LEAKSCOPE_RING_SIZE") != nullptr || kb_text == nullptr) {
+    if (kb_text != nullptr) {
+      static const char kIgnored[] =
+          "leakscope: LEAKSCOPE_RING_KB ignored: LEAKSCOPE_RING_SIZE is set\n";
+      ssize_t ignored = write(STDERR_FILENO, kIgnored, sizeof kIgnored - 1);
+      (void)ignored;
+    }
+    return ReadSize("LEAKSCOPE_RING_SIZE", kDefaultRingBytes);
+  }
+  bool digits = *kb_text != '\0';
+  for (const char* p = kb_text; *p != '\0'; ++p) digits = digits && *p >= '0' && *p <= '9';
+  uint64_t kb = 0;
+  if (!digits || !ParseByteSize(kb_text, &kb) || kb > (UINT64_MAX >> 10)) {
+    WarnUnreadable("LEAKSCOPE_RING_KB", kb_text,
+                   "a number of KiB (LEAKSCOPE_RING_SIZE takes 512K, 4M)", kDefaultRingBytes >> 10);
+    return kDefaultRingBytes;
+  }
+  return kb << 10;
 }
 
 }  // namespace
@@ -96,10 +130,7 @@ void LoadConfig(Config* c) {
   c->lossless = lossless && lossless[0] == '1';
   const char* alloc = getenv("LEAKSCOPE_ALLOCATOR");
   c->use_mimalloc = alloc && std::strcmp(alloc, "mimalloc") == 0;
-  uint64_t kb = ParseU64(getenv("LEAKSCOPE_RING_KB"), 512);
-  uint64_t words = 1024;
-  while (words * 8 < kb * 1024 && words < (1u << 24)) words *= 2;
-  c->ring_words = static_cast<uint32_t>(words);
+  c->ring_words = RingWords(ReadRingBytes());
   const char* cache = getenv("LEAKSCOPE_STACK_CACHE");
   c->stack_cache = !(cache && cache[0] == '0');
   const char* no_follow = getenv("LEAKSCOPE_NO_FOLLOW");

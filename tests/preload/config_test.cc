@@ -1,6 +1,8 @@
-// The shim's settings from the environment: LEAKSCOPE_SAMPLE_INTERVAL takes
-// the one size syntax (proto/byte_size.h); a value it cannot read is a
-// one-line warning on stderr and the default, never a different number.
+// The shim's settings from the environment: LEAKSCOPE_SAMPLE_INTERVAL and
+// LEAKSCOPE_RING_SIZE take the one size syntax (proto/byte_size.h);
+// LEAKSCOPE_RING_KB, the ring's older name, still means KiB. A value it
+// cannot read is a one-line warning on stderr and the default, never a
+// different number.
 #include "config.h"
 
 #include <gtest/gtest.h>
@@ -63,6 +65,82 @@ TEST(Config, AnUnreadableValueIsQuotedOnOneShortLine) {
   EXPECT_EQ(loaded.err, "leakscope: LEAKSCOPE_SAMPLE_INTERVAL='1 " + std::string(62, 'x') +
                             "' is not a size (e.g. 4096, 512K, 64M, 2G); using " +
                             std::to_string(kDefaultSampleInterval) + "\n");
+}
+
+struct Ring {
+  uint32_t words = 0;
+  std::string err;
+};
+
+// LoadConfig with LEAKSCOPE_RING_SIZE and LEAKSCOPE_RING_KB as given
+// (nullptr: unset).
+Ring RingWith(const char* size, const char* kb) {
+  const std::pair<const char*, const char*> vars[] = {{"LEAKSCOPE_RING_SIZE", size},
+                                                      {"LEAKSCOPE_RING_KB", kb}};
+  for (const auto& [name, value] : vars) {
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  Config config;
+  ::testing::internal::CaptureStderr();
+  LoadConfig(&config);
+  Ring ring{config.ring_words, ::testing::internal::GetCapturedStderr()};
+  for (const auto& var : vars) unsetenv(var.first);
+  return ring;
+}
+
+TEST(Config, RingSizeTakesUnitsAndRoundsUpToAPowerOfTwo) {
+  const std::pair<const char*, uint32_t> cases[] = {
+      {"512K", 65536}, {"524288", 65536}, {"4M", 524288}, {"4MiB", 524288},
+      {"8K", 1024},    {"1", 1024},       {"0", 1024},    {"100K", 16384},  // 128 KiB
+      {"1G", 1u << 24}};                                                    // at most 128 MiB
+  for (const auto& [text, words] : cases) {
+    const Ring ring = RingWith(text, nullptr);
+    EXPECT_EQ(ring.words, words) << text;
+    EXPECT_EQ(ring.err, "") << text;
+  }
+}
+
+TEST(Config, UnsetRingIsTheDefaultSilently) {
+  const Ring ring = RingWith(nullptr, nullptr);
+  EXPECT_EQ(ring.words, kDefaultRingBytes / 8);
+  EXPECT_EQ(ring.err, "");
+}
+
+TEST(Config, UnreadableRingSizeWarnsAndUsesTheDefault) {
+  for (const char* text : {"4MB", "big", "-8K", ""}) {
+    const Ring ring = RingWith(text, nullptr);
+    EXPECT_EQ(ring.words, kDefaultRingBytes / 8) << text;
+    EXPECT_EQ(ring.err, "leakscope: LEAKSCOPE_RING_SIZE='" + std::string(text) +
+                            "' is not a size (e.g. 4096, 512K, 64M, 2G); using 524288\n");
+  }
+}
+
+// As documented before LEAKSCOPE_RING_SIZE: a plain number of KiB.
+TEST(Config, RingKbStillMeansKiB) {
+  const Ring eight = RingWith(nullptr, "8");
+  EXPECT_EQ(eight.words, 1024u);
+  EXPECT_EQ(eight.err, "");
+  EXPECT_EQ(RingWith(nullptr, "4096").words, 524288u);  // 4 MiB, not 4096 bytes
+}
+
+TEST(Config, UnreadableRingKbWarnsAndUsesTheDefault) {
+  for (const char* text : {"4M", "512K", "lots", "", "99999999999999999999"}) {
+    const Ring ring = RingWith(nullptr, text);
+    EXPECT_EQ(ring.words, kDefaultRingBytes / 8) << text;
+    EXPECT_EQ(ring.err, "leakscope: LEAKSCOPE_RING_KB='" + std::string(text) +
+                            "' is not a number of KiB (LEAKSCOPE_RING_SIZE takes 512K, 4M); "
+                            "using 512\n");
+  }
+}
+
+TEST(Config, RingSizeWinsOverRingKbAndSaysSo) {
+  const Ring ring = RingWith("8K", "4096");
+  EXPECT_EQ(ring.words, 1024u);
+  EXPECT_EQ(ring.err, "leakscope: LEAKSCOPE_RING_KB ignored: LEAKSCOPE_RING_SIZE is set\n");
 }
 
 }  // namespace

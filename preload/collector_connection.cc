@@ -12,9 +12,10 @@
 namespace leakscope::preload {
 
 bool CollectorConnection::MaybeConnect(const char* path, uint64_t now_ns) {
-  if (fd_ >= 0) return false;
-  if (ever_attempted_ && now_ns - last_attempt_ns_ < 1000000000ull) return false;
+  if (sock_.valid()) return false;
+  if (ever_attempted_ && !retry_now_ && now_ns - last_attempt_ns_ < 1000000000ull) return false;
   ever_attempted_ = true;
+  retry_now_ = false;
   last_attempt_ns_ = now_ns;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
@@ -27,13 +28,21 @@ bool CollectorConnection::MaybeConnect(const char* path, uint64_t now_ns) {
     close(fd);
     return false;
   }
-  fd_ = fd;
-  return true;
+  return sock_.Adopt(fd);
+}
+
+bool CollectorConnection::Verify() {
+  if (!sock_.valid()) return false;
+  if (sock_.Verify()) return true;
+  ++taken_;
+  retry_now_ = true;
+  return false;
 }
 
 bool CollectorConnection::Send(const char* data, size_t size) {
-  while (fd_ >= 0 && size > 0) {
-    ssize_t n = send(fd_, data, size, MSG_NOSIGNAL);
+  if (!Verify()) return false;
+  while (size > 0) {
+    ssize_t n = send(sock_.get(), data, size, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       Close();
@@ -42,18 +51,17 @@ bool CollectorConnection::Send(const char* data, size_t size) {
     data += n;
     size -= static_cast<size_t>(n);
   }
-  return fd_ >= 0;
+  return true;
 }
 
-bool CollectorConnection::Backlogged() const {
-  if (fd_ < 0) return false;
-  pollfd p = {fd_, POLLOUT, 0};
+bool CollectorConnection::Backlogged() {
+  if (!Verify()) return false;  // poll only our own socket
+  pollfd p = {sock_.get(), POLLOUT, 0};
   return poll(&p, 1, 0) == 0;
 }
 
 void CollectorConnection::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
+  sock_.Close();
 }
 
 }  // namespace leakscope::preload

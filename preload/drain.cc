@@ -36,6 +36,8 @@
 #include "collector_connection.h"
 #include "event_record.h"
 #include "module_map.h"
+#include "owned_fd.h"
+#include "sandbox.h"
 #include "shim.h"
 #include "stack_table.h"
 #include "transient_folder.h"
@@ -67,6 +69,10 @@ struct alignas(64) Drain {
   std::atomic<bool> stop{false};
   std::atomic<bool> finished{false};
   CollectorConnection conn;
+  // /proc/self/stat, opened once and read with pread (each read is fresh):
+  // no open every 100 ms, and still readable once the program is in seccomp
+  // mode. Reopened if the program closed it, unless it is in seccomp mode.
+  OwnedFd proc_stat;
   StackTable stacks;
   TransientFolder batch;
   bool fold = false;  // every allocation, losslessly: see TransientFolder
@@ -118,20 +124,38 @@ long Futex(std::atomic<uint32_t>* word, int op, uint32_t val, const timespec* ti
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, val, timeout, nullptr, 0);
 }
 
-uint64_t ReadRss() {
-  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[128];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
+// /proc/self/stat into buf (NUL-terminated); false if it cannot be read.
+bool ReadProcStat(Drain* d, char* buf, size_t size) {
+  if (!d->proc_stat.Verify()) {
+    if (Sandboxed()) return false;
+    if (!d->proc_stat.Adopt(open("/proc/self/stat", O_RDONLY | O_CLOEXEC))) return false;
+  }
+  const ssize_t n = pread(d->proc_stat.get(), buf, size - 1, 0);
+  if (n <= 0) return false;
   buf[n] = 0;
-  uint64_t resident = 0;
-  const char* p = buf;
-  while (*p && *p != ' ') ++p;  // skip "size"
-  while (*p == ' ') ++p;
-  for (; *p >= '0' && *p <= '9'; ++p) resident = resident * 10 + uint64_t(*p - '0');
-  return resident * uint64_t(sysconf(_SC_PAGESIZE));
+  return true;
+}
+
+// Field `field` (1-based, as in proc(5)) of a /proc/self/stat line, or null.
+const char* StatField(const char* line, int field) {
+  const char* p = strrchr(line, ')');  // the command name (field 2) may hold spaces
+  if (!p || p[1] != ' ') return nullptr;
+  ++p;  // at the space before field 3
+  for (int at = 2; at < field; ++at) {
+    if (*p != ' ') return nullptr;
+    ++p;
+    if (at + 1 == field) return p;
+    while (*p && *p != ' ') ++p;
+  }
+  return nullptr;
+}
+
+uint64_t ReadRss(Drain* d) {
+  char buf[1024];
+  if (!ReadProcStat(d, buf, sizeof buf)) return d->rss_bytes;  // the last known
+  const char* rss = StatField(buf, 24);                        // resident pages
+  if (!rss) return d->rss_bytes;
+  return uint64_t(strtoull(rss, nullptr, 10)) * uint64_t(sysconf(_SC_PAGESIZE));
 }
 
 void ReadCmdline(ByteBuffer* out) {
@@ -144,10 +168,13 @@ void ReadCmdline(ByteBuffer* out) {
 }
 
 void FillHello(Drain* d, bool forked) {
-  ssize_t n = readlink("/proc/self/exe", d->exe, sizeof d->exe - 1);
-  d->exe[n > 0 ? n : 0] = 0;
-  Modules().SetMainProgram(d->exe);
-  ReadCmdline(&d->cmdline);
+  // A child forked in seccomp mode keeps its parent's: no readlink, no open.
+  if (!forked || !Sandboxed()) {
+    ssize_t n = readlink("/proc/self/exe", d->exe, sizeof d->exe - 1);
+    d->exe[n > 0 ? n : 0] = 0;
+    Modules().SetMainProgram(d->exe);
+    ReadCmdline(&d->cmdline);
+  }
   d->hello.pid = uint32_t(getpid());
   d->hello.ppid = uint32_t(getppid());
   d->hello.exe = d->exe;
@@ -393,7 +420,12 @@ void MergeRings(Drain* d, uint64_t watermark) {
 // One pass; `final` takes everything, whatever its timestamp.
 void Pass(Drain* d, bool final, const char* goodbye) {
   const uint64_t now = MonotonicNs();
-  if (d->conn.MaybeConnect(g_shim.config.socket_path, now)) OnConnected(d);
+  // Once a pass, not per event: is the socket still ours (owned_fd.h)?
+  d->conn.Verify();
+  if (!d->conn.connected() && Sandboxed())
+    NoteOutage(g_shim.dropped_events.load(std::memory_order_relaxed));
+  else if (d->conn.MaybeConnect(g_shim.config.socket_path, now))
+    OnConnected(d);
   Modules().TryRefresh(false);
 #if defined(__x86_64__)
   _mm_lfence();  // the watermark is read before any ring position
@@ -408,7 +440,7 @@ void Pass(Drain* d, bool final, const char* goodbye) {
   const bool stats = final || now - d->last_stats_ns >= kStatsIntervalNs;
   if (stats) {
     d->last_stats_ns = now;
-    d->rss_bytes = ReadRss();
+    d->rss_bytes = ReadRss(d);
     ReleaseRingsOfGoneThreads(g_shim.owner_pid.load(std::memory_order_relaxed));
   }
   SendMessage(d, stats, goodbye);
@@ -430,27 +462,19 @@ bool SleepUntilWoken(Drain* d) {
 // threads are gone, and the main thread, if it left with pthread_exit, is a
 // zombie (the kernel still counts it until the process ends). Reads
 // /proc/self/stat (state: field 3, threads: field 20) without allocating.
-bool OnlyThisThreadLeft() {
-  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+bool OnlyThisThreadLeft(Drain* d) {
   char buf[1024];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  const char* p = strrchr(buf, ')');  // the command name may hold spaces
-  if (!p || p[1] != ' ') return false;
-  const char state = p[2];
-  for (int field = 2; *p && field < 20; ++p)
-    if (*p == ' ') ++field;
-  const long threads = strtol(p, nullptr, 10);
-  return threads == 1 || (threads == 2 && state == 'Z');
+  if (!ReadProcStat(d, buf, sizeof buf)) return false;
+  const char* state = StatField(buf, 3);
+  const char* threads = StatField(buf, 20);
+  if (!state || !threads) return false;
+  const long n = strtol(threads, nullptr, 10);
+  return n == 1 || (n == 2 && *state == 'Z');
 }
 
 // The program's last thread left with pthread_exit: glibc would now call
 // exit(0), but this thread still counts as alive. Do it for glibc.
 void ExitIfLastThread() {
-  if (!OnlyThisThreadLeft()) return;
   const int status = 0;
   FinishProcess(&status, "pthread_exit");
   exit(0);
@@ -471,8 +495,9 @@ void* DrainMain(void* arg) {
     const bool wait = timed_out && d->conn.Backlogged();
     if (wait) d->pass_events = 0;
     if (!wait && !d->finished.load(std::memory_order_acquire)) Pass(d, false, nullptr);
+    const bool last = check_threads && OnlyThisThreadLeft(d);
     pthread_mutex_unlock(&d->mu);
-    if (check_threads) ExitIfLastThread();
+    if (last) ExitIfLastThread();
     timed_out = false;
     if (d->pass_events < kBusyPassEvents || d->lock_waiters.load(std::memory_order_relaxed))
       timed_out = !SleepUntilWoken(d);
@@ -618,6 +643,7 @@ void FinishProcess(const int* status, const char* how) {
   if (!LockFromOutside(d, 3)) return;  // a stuck pass: give up
   Pass(d, true, d->has_exit_status ? d->how : how);
   g_shim.recording = false;
+  ReportOutage(g_shim.dropped_events.load(std::memory_order_relaxed));
   d->stop.store(true, std::memory_order_release);
   pthread_mutex_unlock(&d->mu);
   WakeDrain();
@@ -654,7 +680,9 @@ ExchangeResult SendQuery(const ByteBuffer& query, int* reply_fd) {
     d->msg.PutBytes(query.data(), query.size());
     SendMessage(d, false, nullptr);
     // A descriptor of our own: it stays valid if the drain closes its own.
-    if (d->conn.connected() && (*reply_fd = fcntl(d->conn.fd(), F_DUPFD_CLOEXEC, 0)) >= 0)
+    // High, as the socket is: out of the program's way (owned_fd.h).
+    if (d->conn.connected() &&
+        (*reply_fd = fcntl(d->conn.fd(), F_DUPFD_CLOEXEC, HighFdFloor())) >= 0)
       result = ExchangeResult::kDone;
   }
   pthread_mutex_unlock(&d->mu);
@@ -695,6 +723,7 @@ void DrainAfterForkChild() {
   pthread_mutex_init(&d->mu, nullptr);
   d->conn.Close();  // the parent's stream: only our copy of the descriptor
   d->conn.Forget();
+  d->proc_stat.Close();  // the parent's /proc/<pid>/stat
   d->batch.Clear();
   d->columns.EncodeAndClear(0, &d->msg);
   d->msg.Clear();

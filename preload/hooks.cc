@@ -34,6 +34,9 @@ void ResolveHooks() {
   Next(h.sigaction, "sigaction");
   Next(h.signal, "signal");
   Next(h.sysv_signal, "__sysv_signal");
+  Next(h.prctl, "prctl");
+  Next(h.syscall, "syscall");
+  Next(h.pipe2, "pipe2");
   g_hooks = h;
   g_hooks_resolved.store(true, std::memory_order_release);
 }

@@ -29,6 +29,9 @@ struct Hooks {
   int (*sigaction)(int, const struct sigaction*, struct sigaction*);
   __sighandler_t (*signal)(int, __sighandler_t);       // BSD semantics (also bsd_signal, ssignal)
   __sighandler_t (*sysv_signal)(int, __sighandler_t);  // System V semantics
+  int (*prctl)(int, unsigned long, unsigned long, unsigned long, unsigned long);  // sandbox.cc
+  long (*syscall)(long, long, long, long, long, long, long);                      // sandbox.cc
+  int (*pipe2)(int*, int);  // unwinder_pipe.cc
 };
 
 // Resolves every hook (idempotent). Called by the shim's initialization.

@@ -4,6 +4,7 @@
 
 #include "exit_codes.h"
 #include "filter_args.h"
+#include "integrity.h"
 #include "report_loading.h"
 #include "usage.h"
 
@@ -22,6 +23,11 @@ bool TakeSize(const std::vector<std::string>& args, size_t* i, const std::string
 
 bool TakeCheckOption(const std::vector<std::string>& args, size_t* i, CheckOptions* out,
                      std::string* error) {
+  if ((*i < args.size()) && args[*i] == "--require-complete") {
+    out->require_complete = true;
+    ++*i;
+    return true;
+  }
   return TakeSize(args, i, "--max-leaked", &out->limits.max_leaked, error) ||
          TakeSize(args, i, "--max-site-leaked", &out->limits.max_site_leaked, error) ||
          TakeSize(args, i, "--max-growth", &out->limits.max_growth, error) ||
@@ -64,8 +70,13 @@ int RunGate(const report::Report& report, const CheckOptions& options, const std
   const GateVerdict verdict =
       EvaluateGate(report, options.baseline.empty() ? nullptr : &baseline, options.limits);
   std::fprintf(out, "%s: %s", who.c_str(), verdict.explanation.c_str());
+  const IntegrityVerdict integrity =
+      EvaluateIntegrity(IntegrityOf(report), options.require_complete);
+  for (const std::string& line : integrity.lines)
+    std::fprintf(out, "%s: %s\n", who.c_str(), line.c_str());
   std::fflush(out);
-  return verdict.pass ? kExitOk : kExitFailure;
+  if (!verdict.pass) return kExitFailure;  // a leak over budget is certain, lost events or not
+  return integrity.pass ? kExitOk : kExitIncomplete;
 }
 
 int CheckCommand(const std::vector<std::string>& args) {

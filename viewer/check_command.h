@@ -15,11 +15,12 @@ namespace leakscope::viewer {
 
 struct CheckOptions {
   GateLimits limits;
-  std::string baseline;  // path of an older report, or ""
+  std::string baseline;           // path of an older report, or ""
+  bool require_complete = false;  // incomplete or sampled figures fail (exit 3), not just warn
 };
 
 // Matches a limit option (--max-leaked, --max-site-leaked, --max-growth,
-// --baseline) or a filter option (--suppressions...) at args[*i]. Sizes are
+// --baseline, --require-complete) or a filter option (--suppressions...) at args[*i]. Sizes are
 // bytes, or with a K, M or G suffix (KiB, MiB, GiB).
 bool TakeCheckOption(const std::vector<std::string>& args, size_t* i, CheckOptions* out,
                      std::string* error);
@@ -36,7 +37,10 @@ ParseOutcome ParseCheckArgs(const std::vector<std::string>& args, CheckArgs* out
                             std::string* error);
 
 // Loads the baseline (if any), evaluates the gate on `report` and prints the
-// verdict to `out` (errors to stderr), prefixed by `who`. Returns 0, 1 or 2.
+// verdict to `out` (errors to stderr), prefixed by `who`, then a line per
+// integrity problem (integrity.h). Returns 0, 1 (over budget, whatever the
+// integrity), 2, or 3 (within budget, but --require-complete and the
+// figures are incomplete or sampled).
 int RunGate(const report::Report& report, const CheckOptions& options, const std::string& who,
             std::FILE* out);
 

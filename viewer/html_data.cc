@@ -10,6 +10,7 @@
 
 #include "html_report.h"
 #include "human_units.h"
+#include "integrity.h"
 #include "json_writer.h"
 #include "report_facts.h"
 #include "text_frames.h"
@@ -72,10 +73,10 @@ void WriteSummary(const report::Report& report, const SiteTable& table, JsonWrit
                            WithThousands(LiveBytesOf(table.program)) + " bytes) in " +
                            CountOf(Surviving(table.program).size(), "site", "sites")},
       {"Runtime internals", HumanBytes(LiveBytesOf(table.internals)) + ", not counted as leaks"},
-      {"Dropped events", WithThousands(report.dropped_events())},
       {"Sampling", SamplingInterval(report) <= 1
                        ? std::string("every allocation")
-                       : "one sample per " + HumanBytes(SamplingInterval(report))}};
+                       : "one sample per " + HumanBytes(SamplingInterval(report))},
+      {"Integrity", IntegritySummary(IntegrityOf(report))}};
   if (p.end() == report::Process::EXITED)
     lines[1].second += " with status " + std::to_string(p.exit_status());
   w->Key("summary");
@@ -87,6 +88,16 @@ void WriteSummary(const report::Report& report, const SiteTable& table, JsonWrit
     w->EndArray();
   }
   w->EndArray();
+}
+
+// The page marks the Integrity line when something was lost.
+void WriteIntegrityFlags(const report::Report& report, JsonWriter* w) {
+  const Integrity i = IntegrityOf(report);
+  w->Key("integrity");
+  w->BeginObject();
+  w->Field("complete", i.Complete());
+  w->Field("nothing_lost", i.NothingLost());
+  w->EndObject();
 }
 
 struct Column {
@@ -253,6 +264,7 @@ std::string HtmlPageData(const report::Report& report, const SiteFilter& filter)
   JsonWriter w(&out);
   w.BeginObject();
   WriteSummary(report, table, &w);
+  WriteIntegrityFlags(report, &w);
   w.Key("flame");
   WriteFlame("all surviving bytes", BuildFlame(report, table), &w);
   WriteTables(report, table, &w);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "integrity.h"
 #include "json_writer.h"
 #include "report_facts.h"
 
@@ -50,6 +51,22 @@ void WriteTotals(const report::Report& report, JsonWriter* w) {
     w->Field("inherited_live_bytes", t.inherited_live_bytes());
     w->Field("inherited_live_allocations", t.inherited_live_allocations());
   }
+  w->EndObject();
+}
+
+// "complete" is what `check --require-complete` asks for: nothing lost and
+// not sampled.
+void WriteIntegrity(const report::Report& report, JsonWriter* w) {
+  const Integrity i = IntegrityOf(report);
+  w->Key("integrity");
+  w->BeginObject();
+  w->Field("complete", i.Complete());
+  w->Field("sampled", i.Sampled());
+  w->Field("dropped_events", i.dropped_events);
+  w->Field("reentrant_events", i.reentrant_events);
+  w->Field("unmatched_frees", i.unmatched_frees);
+  w->Field("possibly_missing_ms", i.possibly_missing_ms);
+  w->Field("summary", IntegritySummary(i));
   w->EndObject();
 }
 
@@ -224,6 +241,7 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   WriteTotals(report, &w);
   w.Field("dropped_events", report.dropped_events());
   w.Field("reentrant_events", report.reentrant_events());
+  WriteIntegrity(report, &w);
   WriteAllSites(report, table, top, &w);
   WriteLeakSummary(report, table, &w);
   WriteRows(report, "internals", Limit(Surviving(table.internals), top), true, &w);

@@ -1,9 +1,10 @@
 // The first thing the reader sees: what ran, how it ended, and how much
-// memory it held, with a loud warning when the figures are incomplete.
+// memory it held, and whether the figures are whole (loud when they are not).
 #include <cstdio>
 #include <vector>
 
 #include "human_units.h"
+#include "integrity.h"
 #include "report_facts.h"
 #include "text_report.h"
 
@@ -80,11 +81,12 @@ std::string Sampling(uint64_t interval) {
          " allocated on average: per-site figures are estimates";
 }
 
-std::string DroppedWarning(uint64_t dropped, const TextStyle& style) {
-  if (dropped == 0) return "";
-  return style.Warn("WARNING: " + CountOf(dropped, "event was", "events were") +
-                    " dropped: the figures in this report are incomplete.") +
-         "\n";
+// Loud when something was lost: the figures below are then off by what was
+// not seen (sampling is a choice, not a loss).
+std::string IntegrityValue(const report::Report& report, const TextStyle& style) {
+  const Integrity integrity = IntegrityOf(report);
+  const std::string text = IntegritySummary(integrity);
+  return integrity.NothingLost() ? text : style.Warn(text);
 }
 
 }  // namespace
@@ -107,9 +109,8 @@ std::string RenderProcessSummary(const report::Report& report, const TextStyle& 
   if (t.folded_allocations() && t.allocations()) out += Line(style, "Folded", FoldedShare(t));
   if (p.inheritance() != report::Process::NOT_FORKED)
     out += Line(style, "Inherited", Inherited(p, t));
-  out += Line(style, "Dropped", CountOf(report.dropped_events(), "event", "events"));
   out += Line(style, "Sampling", Sampling(SamplingInterval(report)));
-  out += DroppedWarning(report.dropped_events(), style);
+  out += Line(style, "Integrity", IntegrityValue(report, style));
   return out;
 }
 

@@ -24,6 +24,10 @@ namespace leakscope::viewer {
   "  --baseline OLD_REPORT  compare with an older report of the same program...\n"         \
   "  --max-growth SIZE      ...and fail if the total or any site grew by more than SIZE\n" \
   "                         since (default 0)\n"                                           \
+  "  --require-complete     fail with exit 3 if the figures are incomplete (events\n"      \
+  "                         dropped or lost in signal handlers, frees of blocks never\n"   \
+  "                         seen allocated, a killed process's last events) or sampled;\n" \
+  "                         without it these are warning lines. Over budget is still 1\n"  \
   "  SIZE is bytes, or with a K, M, G or T suffix (binary: 64K = 65536).\n"                \
   "  Runtime internals (see 'leakscope report') and suppressed sites never count.\n"
 
@@ -69,7 +73,8 @@ const char kRunUsage[] =
     "  --check                   then gate on CMD's report as 'leakscope check' does, with\n"
     "                            the limit options below: exit 1 if over budget. CMD's own\n"
     "                            failure (non-zero exit, signal) wins over the gate's 1;\n"
-    "                            2 if there is no report to gate on\n" LEAKSCOPE_CHECK_OPTIONS
+    "                            2 if there is no report to gate on, 3 as check's\n"
+    "                            --require-complete\n" LEAKSCOPE_CHECK_OPTIONS
     "\n"
     "environment:\n"
     "  LEAKSCOPE_PRELOAD         path of libleakscope.so, if not installed next to leakscope\n"
@@ -97,7 +102,9 @@ const char kCheckUsage[] =
     "usage: leakscope check REPORT [limits] [filter options]\n"
     "\n"
     "A CI gate: exits 0 if what the program leaked is within budget, 1 (naming each\n"
-    "offending call site) if not, 2 if a report cannot be read or an option is wrong.\n"
+    "offending call site) if not, 2 if a report cannot be read or an option is wrong,\n"
+    "3 if within budget but --require-complete and the figures are incomplete or\n"
+    "sampled. Figures that are incomplete or sampled are always named, one line each.\n"
     "\n"
     "limits:\n" LEAKSCOPE_CHECK_OPTIONS
     "\n"

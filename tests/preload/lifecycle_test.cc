@@ -417,7 +417,7 @@ TEST(Lifecycle, AFullRingDropsAndCountsUnlessLossless) {
   const uint64_t recorded = b ? b->allocations() : 0;
   EXPECT_GT(r.dropped_events(), 0u);
   EXPECT_LT(recorded, 200000u);
-  EXPECT_NE(lossy.err.find("WARNING"), std::string::npos) << lossy.err;
+  EXPECT_NE(lossy.err.find("Integrity    INCOMPLETE: "), std::string::npos) << lossy.err;
   ExpectSite(r, "leak_ten", 1000, 10);  // what was recorded is still right
 
   const Traced lossless = RunTraced("burst", small);

@@ -14,7 +14,7 @@ TEST(JsonReport, TinyReportInFull) {
   // Quotes escaped, the tab as \t, the invalid byte 0xff in a path as U+FFFD;
   // killed by a signal: "signal", no "exit_status". The one site is a leak and
   // made the most allocations; it has no peak or temporary figures.
-  const std::string expected = R"({
+  const std::string expected = R"json({
   "process": {
     "pid": 7,
     "ppid": 6,
@@ -39,6 +39,15 @@ TEST(JsonReport, TinyReportInFull) {
   },
   "dropped_events": 5,
   "reentrant_events": 0,
+  "integrity": {
+    "complete": false,
+    "sampled": false,
+    "dropped_events": 5,
+    "reentrant_events": 0,
+    "unmatched_frees": 0,
+    "possibly_missing_ms": 0,
+    "summary": "INCOMPLETE: 5 events dropped (ring full or collector unreachable)"
+  },
   "sites": [
     {
       "live_bytes": 100,
@@ -90,7 +99,7 @@ TEST(JsonReport, TinyReportInFull) {
   "temporary_allocations": [],
   "timeline": []
 }
-)";
+)json";
   EXPECT_EQ(RenderJsonReport(TinyReport(), 0), expected);
 }
 

@@ -9,7 +9,10 @@
  *   leaky_child wait-term  leaks, waits for the shim to send the events,
  *                          prints "ready", then waits for a signal
  *   leaky_child check-fds  exit 1 if it inherited the collector's listening
- *                          socket or an epoll/event fd, else 0 */
+ *                          socket or an epoll/event fd, else 0
+ *   leaky_child burst      leaks, then 200,000 malloc/free pairs of 32 B
+ *                          (burst()): more than a tiny ring holds between
+ *                          two drains, so a lossy run drops events */
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -33,6 +36,13 @@ __attribute__((noinline)) void churn(void) {
   void* volatile p[5];
   for (int i = 0; i < 5; ++i) p[i] = malloc(64);
   for (int i = 0; i < 5; ++i) free(p[i]);
+}
+
+__attribute__((noinline)) void burst(void) {
+  for (int i = 0; i < 200000; ++i) {
+    void* volatile p = malloc(32);
+    free(p);
+  }
 }
 
 static int IsListeningSocket(int fd) {
@@ -141,6 +151,10 @@ int main(int argc, char** argv) {
   }
   if (strcmp(argv[1], "exit3") == 0) exit(3);
   if (strcmp(argv[1], "exit0") == 0) return 0;
+  if (strcmp(argv[1], "burst") == 0) {
+    burst();
+    return 0;
+  }
   if (strcmp(argv[1], "wait-term") == 0) {
     WaitForDrainedEvents();
     if (write(STDOUT_FILENO, "ready\n", 6) != 6) return 65;

@@ -31,8 +31,8 @@ TEST(TextReport, ServerReportInFull) {
       "Peak live    2.0 MiB (2,097,152 bytes)\n"
       "Live at end  1.5 MiB (1,573,864 bytes) in 1,244 allocations\n"
       "Allocations  1,500 (3.0 MiB), 256 frees\n"
-      "Dropped      0 events\n"
       "Sampling     every allocation recorded\n"
+      "Integrity    complete: every allocation and free recorded\n"
       "\n"
       "Surviving allocations by call site (2 of 2 sites):\n"
       "\n"
@@ -62,9 +62,8 @@ TEST(TextReport, SignaledForkedWithDroppedEventsAndHostileStrings) {
       "Peak live    300 B (300 bytes)\n"
       "Live at end  100 B (100 bytes) in 1 allocation\n"
       "Allocations  2 (300 B), 1 free\n"
-      "Dropped      5 events\n"
       "Sampling     every allocation recorded\n"
-      "WARNING: 5 events were dropped: the figures in this report are incomplete.\n"
+      "Integrity    INCOMPLETE: 5 events dropped (ring full or collector unreachable)\n"
       "\n"
       "Surviving allocations by call site (1 of 1 site):\n"
       "\n"
@@ -236,7 +235,7 @@ TEST(TextReport, ColourOnlyWhenAsked) {
   TextOptions options;
   options.color = true;
   const std::string text = RenderTextReport(TinyReport(), options);
-  EXPECT_NE(text.find("\033[1;31mWARNING: 5 events were dropped"), std::string::npos);
+  EXPECT_NE(text.find("\033[1;31mINCOMPLETE: 5 events dropped"), std::string::npos);
   EXPECT_NE(text.find("\033[1mCommand      \033[0m"), std::string::npos);
   EXPECT_EQ(RenderTextReport(TinyReport(), TextOptions{}).find('\033'), std::string::npos);
 }

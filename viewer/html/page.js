@@ -24,7 +24,8 @@
   function renderSummary() {
     const table = document.getElementById('summary');
     for (const [label, value] of data.summary) {
-      const tr = el('tr');
+      const lost = label === 'Integrity' && data.integrity && !data.integrity.nothing_lost;
+      const tr = el('tr', lost ? {class: 'warning'} : {});
       tr.appendChild(el('td', {}, label));
       tr.appendChild(el('td', {}, value));
       table.appendChild(tr);

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "byte_size.h"
+#include "memory_budget.h"
 #include "metrics_http.h"
 #include "output_folder.h"
 #include "server.h"
@@ -40,8 +41,12 @@ constexpr char kUsage[] =
     "  --max-stacks N              per stream: distinct stacks (default 4194304)\n"
     "  --max-live-allocations N    per stream: live allocations, its memory budget\n"
     "                              (default 100000000, ~6 GB of collector memory)\n"
-    "A stream that breaks a limit is closed and its report written. SIGUSR1: a snapshot of\n"
-    "every process now. Runs until SIGTERM or SIGINT.\n";
+    "  --max-memory SIZE           all streams together: memory held for them (buffers, live\n"
+    "                              tables, stacks; default a quarter of RAM, here %s)\n"
+    "  --frame-timeout SECONDS     a hello or frame not whole this long after it began\n"
+    "                              (default 10)\n"
+    "A stream that breaks a limit is closed, its report written and saying why. SIGUSR1: a\n"
+    "snapshot of every process now. Runs until SIGTERM or SIGINT.\n";
 
 struct Flags {
   leakscope::collector::ServerOptions server;
@@ -88,6 +93,21 @@ bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, b
   if (arg == "--dump-above") return ParseSize(arg, value, UINT64_MAX, &o.dump_above_bytes);
   if (arg == "--max-live-allocations")
     return ParseNumber(arg, value, UINT64_MAX, &o.max_live_allocations);
+  if (arg == "--max-memory") {
+    // Below 1 MiB no stream could say hello.
+    if (!ParseSize(arg, value, UINT64_MAX, &o.max_memory_bytes)) return false;
+    if (o.max_memory_bytes >= (1u << 20)) return true;
+    std::fprintf(stderr, "leakscoped: --max-memory: '%s' is below 1M\n", value.c_str());
+    return false;
+  }
+  if (arg == "--frame-timeout") {
+    if (!ParseNumber(arg, value, 86400, &n)) return false;
+    if (n == 0) {
+      std::fprintf(stderr, "leakscoped: --frame-timeout: 0 would never time out; from 1 s\n");
+      return false;
+    }
+    return o.frame_timeout_ms = n * 1000, true;
+  }
   bool ok = true;
   if (arg == "--keep") {
     ok = ParseNumber(arg, value, 1000000, &n), o.keep_snapshots = n;
@@ -110,6 +130,8 @@ bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, b
 // Returns 0 to run, or the exit code: 0 after --help, 2 for a bad command line.
 int ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
   flags->server.max_live_allocations = 100'000'000;
+  flags->server.max_memory_bytes = leakscope::collector::DefaultMaxMemory();
+  flags->server.frame_timeout_ms = 10'000;
   flags->server.output_dir.clear();  // required: no default here
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -160,7 +182,8 @@ int main(int argc, char** argv) {
   bool help = false;
   if (int code = ParseFlags(argc, argv, &flags, &help); code != 0) return code;
   if (help) {
-    std::fputs(kUsage, stdout);
+    std::printf(kUsage,
+                (std::to_string(leakscope::collector::DefaultMaxMemory() >> 20) + "M").c_str());
     return 0;
   }
   std::string error;

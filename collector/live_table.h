@@ -90,6 +90,20 @@ class BasicLiveTable {
 
   size_t size() const { return map_.size(); }
 
+  // The bucket array's bytes (the table's memory; the daemon's budget).
+  uint64_t MemoryBytes() const { return uint64_t(map_.bucket_count()) * kBucketBytes; }
+  // The most it takes beyond MemoryBytes() while `more` entries go in: a
+  // rehash holds the old array and the new one (twice as many buckets per
+  // doubling) at once.
+  uint64_t GrowthBound(uint64_t more) const {
+    uint64_t buckets = map_.bucket_count() ? map_.bucket_count() : 1;
+    const uint64_t target = map_.size() + more;
+    while (double(target) > double(buckets) * 0.9) buckets *= 2;
+    return buckets == map_.bucket_count() ? 0 : buckets * kBucketBytes;
+  }
+  // robin_map's bucket: the 24-byte pair (4-aligned) and its distance.
+  static constexpr uint64_t kBucketBytes = 28;
+
   // Calls fn(address, allocation) for every live allocation.
   template <class Fn>
   void ForEach(Fn&& fn) const {

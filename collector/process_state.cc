@@ -7,6 +7,48 @@
 #define LS_HOT inline __attribute__((always_inline))
 
 namespace leakscope::collector {
+namespace {
+
+// A site's pcs twice (its vector, its key in site_by_pcs_) and the map
+// node, with the allocator's rounding: an estimate, for the memory budget.
+uint64_t SiteBytes(size_t pcs) {
+  return 2 * pcs * sizeof(uint64_t) + sizeof(std::string) + sizeof(std::vector<uint64_t>) + 96;
+}
+
+uint64_t ModuleBytes(const std::string& path, const std::string& build_id) {
+  return 2 * path.size() + build_id.size() + sizeof(ModuleInfo) + 128;
+}
+
+}  // namespace
+
+uint64_t ProcessState::MemoryBytes() const {
+  return live_.MemoryBytes() + stack_to_site_.MemoryBytes() + sites_bytes_ + modules_bytes_ +
+         sites_.capacity() * sizeof(SiteStats) +
+         site_pcs_.capacity() * sizeof(std::vector<uint64_t>);
+}
+
+// Per new stack: a site at most, and its id; per allocation: an entry.
+// Containers that double may hold the old and the new array at once.
+uint64_t ProcessState::GrowthBound(const wire::Message& m) const {
+  uint64_t bytes = 0, sparse = 0;
+  uint32_t max_dense = 0;
+  for (const wire::Stack& s : m.stacks()) {
+    bytes += SiteBytes(s.pcs_size());
+    if (s.id() < StackIdMap::kDenseLimit)
+      max_dense = std::max(max_dense, s.id());
+    else
+      ++sparse;
+  }
+  if (m.stacks_size() > 0) {
+    const uint64_t sites = sites_.size() + uint64_t(m.stacks_size());
+    bytes += 2 * sites * (sizeof(SiteStats) + sizeof(std::vector<uint64_t>));
+  }
+  bytes += stack_to_site_.GrowthBound(max_dense, sparse);
+  for (const wire::Module& mod : m.modules())
+    bytes += ModuleBytes(mod.path(), mod.build_id()) + uint64_t(mod.exec_ranges_size()) * 8;
+  if (m.has_events()) bytes += live_.GrowthBound(uint64_t(m.events().stack_id_size()));
+  return bytes;
+}
 
 void ProcessState::Apply(const wire::Message& m, ForkSnapshot* inherited) {
   if (m.has_hello()) {
@@ -60,6 +102,8 @@ void ProcessState::Inherit(ForkSnapshot* snapshot) {
   site_by_pcs_ = std::move(snapshot->site_by_pcs);
   site_pcs_ = std::move(snapshot->site_pcs);
   sites_.assign(site_pcs_.size(), SiteStats{});
+  for (const std::vector<uint64_t>& pcs : site_pcs_) sites_bytes_ += SiteBytes(pcs.size());
+  for (const ModuleInfo& m : modules_) modules_bytes_ += ModuleBytes(m.path, m.build_id);
   for (const ForkSnapshot::Block& b : snapshot->live) {
     live_.Insert(b.address, {b.size, b.site, 0});
     const SampleWeight w = weights_.For(b.size);
@@ -101,6 +145,7 @@ void ProcessState::ApplyModules(const wire::Message& m) {
     ModuleInfo info{mod.path(), mod.load_bias(), {}, mod.build_id()};
     for (int i = 0; i + 1 < mod.exec_ranges_size(); i += 2)
       info.exec_ranges.emplace_back(mod.exec_ranges(i), mod.exec_ranges(i + 1));
+    modules_bytes_ += ModuleBytes(info.path, info.build_id) + info.exec_ranges.size() * 16;
     modules_.push_back(std::move(info));
   }
 }
@@ -110,6 +155,7 @@ void ProcessState::ApplyStacks(const wire::Message& m) {
     std::string key(reinterpret_cast<const char*>(s.pcs().data()), s.pcs_size() * sizeof(uint64_t));
     auto [it, added] = site_by_pcs_.emplace(std::move(key), static_cast<uint32_t>(sites_.size()));
     if (added) {
+      sites_bytes_ += SiteBytes(s.pcs_size());
       site_pcs_.emplace_back(s.pcs().begin(), s.pcs().end());
       sites_.emplace_back();
     }

@@ -117,6 +117,12 @@ class ProcessState {
   // the stream for the in-process API (collector/query_handler.h).
   uint64_t allocation_seq() const { return allocation_seq_; }
 
+  // What the state holds, roughly: the containers that grow with the stream
+  // (live table, stack ids, sites, modules). For the daemon's memory budget.
+  uint64_t MemoryBytes() const;
+  // The most more it may hold, at the peak, while applying `message`.
+  uint64_t GrowthBound(const wire::Message& message) const;
+
   size_t site_count() const { return sites_.size(); }
   const std::vector<uint64_t>& site_pcs(size_t site) const { return site_pcs_[site]; }
   // A copy with at_peak_bytes_fp brought up to date.
@@ -154,6 +160,8 @@ class ProcessState {
   std::unordered_map<std::string, uint32_t> site_by_pcs_;  // raw pcs bytes -> site
   std::vector<std::vector<uint64_t>> site_pcs_;
   std::vector<SiteStats> sites_;
+  uint64_t sites_bytes_ = 0;    // their pcs and map nodes (MemoryBytes)
+  uint64_t modules_bytes_ = 0;  // modules_ and module_keys_ (MemoryBytes)
   LiveTable live_;
   ProcessTotals totals_;
   ProcessStats stats_;

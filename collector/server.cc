@@ -19,7 +19,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "accept_backoff.h"
 #include "fork_registry.h"
+#include "memory_budget.h"
 #include "peer_policy.h"
 #include "process_metrics.h"
 #include "process_state.h"
@@ -96,6 +98,15 @@ struct Connection {
   uint64_t last_data_mono_ns = 0;  // when bytes last arrived
   // Set when the stream ends without a goodbye: report.Totals.possibly_missing_ms.
   uint64_t possibly_missing_ms = 0;
+  uint64_t charged = 0;     // bytes held, as charged to the memory budget
+  uint64_t held_bytes = 0;  // of held_messages
+  // Since when (monotonic ns; 0: not waiting) the hello, or the frame begun
+  // after frame number unit_frames, has been incomplete (frame timeout).
+  uint64_t unit_since_ns = 0;
+  uint64_t unit_frames = 0;
+  std::string cut_short;  // why the server closed the stream before it ended
+
+  uint64_t MemoryBytes() const { return decoder.MemoryBytes() + state.MemoryBytes() + held_bytes; }
 
   // Applies one message; `inherited` only matters for a forked child's Hello.
   void Deliver(const wire::Message& m, ForkSnapshot* inherited) {
@@ -120,7 +131,9 @@ struct Server::Impl {
   ino_t socket_ino = 0;
   std::unordered_map<int, std::unique_ptr<Connection>> connections;  // Run() thread only
   std::vector<char> buffer = std::vector<char>(kReadChunk);
-  ForkRegistry forks;  // Run() thread only
+  ForkRegistry forks;            // Run() thread only
+  AcceptBackoff accept_backoff;  // Run() thread only
+  MemoryBudget budget;           // Run() thread only
   // A marker, a hello or a closed stream since held children were last looked at.
   bool forks_changed = false;
 
@@ -163,15 +176,23 @@ struct Server::Impl {
   bool WaitAndDispatch();
   void Shutdown();
   void AcceptAll();
+  void PauseAccepting(int error);
+  void ResumeAccepting();
   void ReadAll();
   void Read(Connection* c, size_t budget);
   // Forked children (see Connection::held).
   void OnMessage(Connection* c, const wire::Message& m);
+  void HoldMessage(Connection* c, const wire::Message& m);
   bool ParentMayStillSend(const Connection* child, const wire::Hello& hello) const;
   bool StreamOpen(uint32_t pid, uint64_t start_time) const;
   std::vector<Connection*> ReleaseHeld(bool force);
   void Release(Connection* c, ForkSnapshot* inherited);
   void Close(Connection* c, const std::string& error, bool stopping);
+  void Cut(Connection* c, const std::string& why);
+  void Admit(Connection* c);
+  bool WithinBudget(Connection* c);
+  void NoteProgress(Connection* c);
+  void CutStalled();
   report::Report FinalReport(Connection* c, bool stopping);
   FinishedProcess Publish(const Connection* c, report::Report report);
   void Register(Connection* c);
@@ -203,6 +224,7 @@ void Server::Impl::RemoveOwnSocket() {
 
 Server::Server(ServerOptions options) : impl_(new Impl) {
   impl_->options = std::move(options);
+  impl_->budget = MemoryBudget(impl_->options.max_memory_bytes);
 }
 
 Server::~Server() {
@@ -318,6 +340,8 @@ bool Server::Impl::WaitAndDispatch() {
     } else if (fd == timer_fd) {
       uint64_t expirations;
       if (read(timer_fd, &expirations, sizeof expirations) > 0) Tick();
+      if (accept_backoff.Due(NowMonoNs())) ResumeAccepting();
+      CutStalled();
       forks.Expire(NowMonoNs());
     } else if (auto it = connections.find(fd); it != connections.end()) {
       if (!it->second->held) Read(it->second.get(), kReadBudget);
@@ -361,6 +385,7 @@ void Server::Impl::AcceptAll() {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (AcceptBackoff::Exhausted(errno)) return PauseAccepting(errno);
       if (errno != EAGAIN && errno != EWOULDBLOCK)
         std::fprintf(stderr, "leakscoped: accept: %s\n", std::strerror(errno));
       return;
@@ -377,6 +402,8 @@ void Server::Impl::AcceptAll() {
     c->on_message = [this](Connection* conn, const wire::Message& m) { OnMessage(conn, m); };
     c->watch.set_max_live_allocations(options.max_live_allocations);
     c->watch.set_prewarm_symbols(options.prewarm_symbols);
+    c->unit_since_ns = NowMonoNs();  // until its hello is whole
+    Admit(c.get());
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
@@ -387,6 +414,25 @@ void Server::Impl::AcceptAll() {
     }
     connections.emplace(fd, std::move(c));
   }
+}
+
+// Out of descriptors: the listening socket leaves the poll set (see
+// accept_backoff.h) until a stream closes or the pause is over.
+void Server::Impl::PauseAccepting(int error) {
+  const std::string line = accept_backoff.Pause(error, NowMonoNs(), connections.size());
+  if (!line.empty()) std::fprintf(stderr, "leakscoped: %s\n", line.c_str());
+  epoll_event ev{};
+  ev.data.fd = listen_fd;
+  epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
+}
+
+void Server::Impl::ResumeAccepting() {
+  if (!accept_backoff.paused() || listen_fd < 0) return;
+  accept_backoff.Resume();
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listen_fd;
+  epoll_ctl(epoll_fd, EPOLL_CTL_MOD, listen_fd, &ev);
 }
 
 // Reads what each stream has queued now, and one read more to see an EOF
@@ -436,8 +482,10 @@ void Server::Impl::Read(Connection* c, size_t budget) {
     total += static_cast<size_t>(n);
     bool ok = c->decoder.Feed(buffer.data(), static_cast<size_t>(n));
     if (!c->pid_registered && (c->state.has_hello() || c->held)) Register(c);
-    if (!ok) return Close(c, c->decoder.error(), false);
-    if (!c->watch.budget_error().empty()) return Close(c, c->watch.budget_error(), false);
+    if (!ok) return Cut(c, c->decoder.error());
+    if (!c->watch.budget_error().empty()) return Cut(c, c->watch.budget_error());
+    if (!WithinBudget(c)) return;
+    NoteProgress(c);
     if (c->held) {
       // Not read until released: no EOF (and report) before its messages are applied.
       epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, nullptr);
@@ -447,10 +495,79 @@ void Server::Impl::Read(Connection* c, size_t budget) {
   MaybeDumpAbove(c);
 }
 
+// ---- Bounds: the memory budget and the frame timeout. ----
+
+// Each step that takes memory asks first (memory_budget.h).
+void Server::Impl::Admit(Connection* c) {
+  if (options.max_memory_bytes == 0) return;
+  // What the stream holds is charged anew first: one read may carry many frames.
+  DecoderAdmission admission;
+  admission.decode = [this, c](uint64_t bytes) {
+    budget.Charge(&c->charged, c->MemoryBytes());
+    return budget.Refuse(bytes, "decoding it");
+  };
+  admission.apply = [this, c](const wire::Message& m) {
+    budget.Charge(&c->charged, c->MemoryBytes());
+    const uint64_t held = c->held ? m.SpaceUsedLong() : 0;
+    return budget.Refuse(c->decoder.GrowthBound(m) + c->state.GrowthBound(m) + held, "applying it");
+  };
+  c->decoder.set_admission(std::move(admission));
+}
+
+// Charges what the stream holds now; cuts it short if that breaks the budget
+// (buffering an unfinished frame is the step not asked about beforehand: it
+// grows by what arrived, at most doubling its buffer). False if it was cut.
+bool Server::Impl::WithinBudget(Connection* c) {
+  if (options.max_memory_bytes == 0) return true;
+  budget.Charge(&c->charged, c->MemoryBytes());
+  if (budget.used() <= budget.limit()) return true;
+  const uint64_t mib = uint64_t(1) << 20;
+  Cut(c, "holding " + std::to_string((c->charged + mib - 1) / mib) +
+             " MiB, it took all streams over the memory budget of " +
+             std::to_string(budget.limit() / mib) + " MiB (--max-memory)");
+  return false;
+}
+
+// Restarts the frame timeout's clock when a new unit (the hello, a frame)
+// begins; stops it between units.
+void Server::Impl::NoteProgress(Connection* c) {
+  const bool waiting = c->decoder.pending_bytes() > 0 || !(c->state.has_hello() || c->held);
+  if (!waiting) {
+    c->unit_since_ns = 0;
+    return;
+  }
+  if (c->unit_since_ns == 0 || c->decoder.frames_decoded() != c->unit_frames) {
+    c->unit_since_ns = NowMonoNs();
+    c->unit_frames = c->decoder.frames_decoded();
+  }
+}
+
+// Every tick: streams whose hello or frame is overdue, with nothing more
+// queued (bytes queued are our delay, not theirs), are cut short.
+void Server::Impl::CutStalled() {
+  if (options.frame_timeout_ms == 0) return;
+  const uint64_t now = NowMonoNs(), timeout_ns = options.frame_timeout_ms * 1'000'000;
+  std::vector<Connection*> stalled;
+  for (auto& [fd, c] : connections)
+    if (!c->held && c->unit_since_ns != 0 && now - c->unit_since_ns >= timeout_ns &&
+        QueuedBytes(fd) == 0)
+      stalled.push_back(c.get());
+  const std::string after = std::to_string(options.frame_timeout_ms) + " ms (--frame-timeout)";
+  for (Connection* c : stalled) {
+    const StreamDecoder& d = c->decoder;
+    if (d.pending_bytes() == 0)
+      Cut(c, "no hello within " + after);
+    else
+      Cut(c, std::string(d.in_stream_header() ? "stream header" : "frame") + " incomplete after " +
+                 after + ": " + std::to_string(d.pending_bytes()) + " of " +
+                 std::to_string(d.pending_unit_bytes()) + " bytes");
+  }
+}
+
 // ---- Forked children: inheriting the parent's live allocations. ----
 
 void Server::Impl::OnMessage(Connection* c, const wire::Message& m) {
-  if (c->held) return c->held_messages.push_back(m);
+  if (c->held) return HoldMessage(c, m);
   if (m.has_hello()) {
     forks_changed = true;
     // A reconnected stream cannot carry the markers sent before it began.
@@ -462,7 +579,7 @@ void Server::Impl::OnMessage(Connection* c, const wire::Message& m) {
         forks.Take({h.parent_pid(), h.parent_start_time_unix_ns(), h.fork_id()});
     if (!s && ParentMayStillSend(c, h)) {
       c->held = true;
-      return c->held_messages.push_back(m);
+      return HoldMessage(c, m);
     }
     return c->Deliver(m, s ? &*s : nullptr);
   }
@@ -473,6 +590,11 @@ void Server::Impl::OnMessage(Connection* c, const wire::Message& m) {
               NowMonoNs());
     forks_changed = true;
   }
+}
+
+void Server::Impl::HoldMessage(Connection* c, const wire::Message& m) {
+  c->held_messages.push_back(m);
+  if (options.max_memory_bytes != 0) c->held_bytes += m.SpaceUsedLong();
 }
 
 // The parent's marker may be still unread: its stream is open and has not
@@ -527,6 +649,7 @@ std::vector<Connection*> Server::Impl::ReleaseHeld(bool force) {
 void Server::Impl::Release(Connection* c, ForkSnapshot* inherited) {
   std::vector<wire::Message> messages = std::move(c->held_messages);
   c->held_messages.clear();
+  c->held_bytes = 0;
   c->held = false;
   forks_changed = true;  // its hello may be what a grandchild waits for
   c->Deliver(messages.front(), inherited);
@@ -543,20 +666,30 @@ void Server::Impl::Register(Connection* c) {
   ++open_pids[c->pid()];
 }
 
+// The stream broke a rule (a limit, the budget, a timeout, a bad frame): it
+// is closed, and its report says why.
+void Server::Impl::Cut(Connection* c, const std::string& why) {
+  c->cut_short = why;
+  Close(c, why, false);
+}
+
 void Server::Impl::Close(Connection* c, const std::string& error, bool stopping) {
   const int fd = c->fd;
+  budget.Charge(&c->charged, 0);
   epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
   close(fd);
   if (!error.empty())
     std::fprintf(stderr, "leakscoped: closing stream of pid %u (%s): %s\n", c->pid(),
                  c->exe().c_str(), error.c_str());
-  // Connected and said nothing: there is no process to report.
+  // No valid Hello (silent, garbage, a bad first frame): there is no process
+  // to report, and a file per such connection would let anyone fill the folder.
   std::optional<FinishedProcess> done;
-  if (c->decoder.bytes_received() > 0) done = Publish(c, FinalReport(c, stopping));
+  if (c->state.has_hello() || c->held) done = Publish(c, FinalReport(c, stopping));
   const bool said_hello = c->state.has_hello();
   const uint32_t pid = c->pid();
   const uint64_t start = c->start_time();
   connections.erase(fd);  // c is gone
+  ResumeAccepting();      // its descriptor is free
   if (said_hello && !StreamOpen(pid, start)) forks.ParentEnded(pid, start, NowMonoNs());
   forks_changed = true;
   std::function<void(const FinishedProcess&)> callback;
@@ -574,6 +707,7 @@ report::Report Server::Impl::FinalReport(Connection* c, bool stopping) {
   report::Report report = c->watch.Report(c->state, context);
   if (!c->state.has_hello()) report.mutable_process()->set_pid(c->pid());
   if (!context.running) report.mutable_totals()->set_possibly_missing_ms(c->possibly_missing_ms);
+  if (!c->cut_short.empty()) report.mutable_process()->set_cut_short(c->cut_short);
   return report;
 }
 

@@ -45,9 +45,13 @@ struct ServerOptions {
   std::string socket_group;            // non-empty: socket mode 0660 with this group
   DecoderLimits limits;                // per stream: frame size, stack depth, stacks
   uint64_t max_live_allocations = 0;   // per stream (memory budget); 0 = no limit
-  bool metrics = false;                // keep MetricsText() current (it costs a scan per tick)
-  bool prewarm_symbols = false;        // open stacks' modules as they arrive (ProcessWatch)
-  size_t metrics_top_sites = 10;       // site series per process in MetricsText()
+  uint64_t max_memory_bytes = 0;       // all streams together (memory_budget.h); 0 = no limit
+  // A stream whose hello, or any later frame, is not whole this long after
+  // its first byte arrived (and nothing more is queued) is cut short; 0 = never.
+  uint64_t frame_timeout_ms = 0;
+  bool metrics = false;           // keep MetricsText() current (it costs a scan per tick)
+  bool prewarm_symbols = false;   // open stacks' modules as they arrive (ProcessWatch)
+  size_t metrics_top_sites = 10;  // site series per process in MetricsText()
 };
 
 struct FinishedProcess {

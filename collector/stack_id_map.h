@@ -6,6 +6,7 @@
 
 #include <tsl/robin_map.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -26,6 +27,22 @@ class StackIdMap {
     }
     return sparse_.emplace(id, index).second;
   }
+
+  // Bytes held (the daemon's memory budget).
+  uint64_t MemoryBytes() const {
+    return dense_.capacity() * sizeof(uint32_t) + sparse_.bucket_count() * kSparseBucketBytes;
+  }
+  // The most it takes beyond MemoryBytes() while ids up to `max_dense_id`
+  // and `sparse` ids beyond kDenseLimit go in (old and new arrays at once).
+  uint64_t GrowthBound(uint32_t max_dense_id, uint64_t sparse) const {
+    uint64_t bytes = 0;
+    if (max_dense_id >= dense_.size() && max_dense_id < kDenseLimit)
+      bytes += std::max<uint64_t>(max_dense_id + 1, dense_.size() * 2) * sizeof(uint32_t);
+    // Load factor 0.5, doubled: at most 4 buckets per entry after a rehash.
+    if (sparse) bytes += 4 * (sparse_.size() + sparse) * kSparseBucketBytes;
+    return bytes;
+  }
+  static constexpr uint64_t kSparseBucketBytes = 12;  // id, index, distance
 
   // kNone if `id` is not mapped.
   uint32_t Find(uint32_t id) const {

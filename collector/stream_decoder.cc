@@ -11,6 +11,8 @@
 namespace leakscope::collector {
 namespace {
 
+constexpr uint32_t kKeepBuffersBelow = 1u << 20;
+
 uint32_t LoadU32(const char* p) {
   uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v |= uint32_t(static_cast<unsigned char>(p[i])) << (8 * i);
@@ -34,13 +36,50 @@ bool StreamDecoder::Fail(std::string reason) {
   return false;
 }
 
+uint64_t StreamDecoder::MemoryBytes() const {
+  return pending_.capacity() + raw_.capacity() + message_bytes_ + defined_stacks_.MemoryBytes();
+}
+
+uint64_t StreamDecoder::GrowthBound(const wire::Message& m) const {
+  uint64_t sparse = 0;
+  uint32_t max_dense = 0;
+  for (const wire::Stack& s : m.stacks()) {
+    if (s.id() < StackIdMap::kDenseLimit)
+      max_dense = std::max(max_dense, s.id());
+    else
+      ++sparse;
+  }
+  return defined_stacks_.GrowthBound(max_dense, sparse);
+}
+
+uint64_t StreamDecoder::pending_unit_bytes() const {
+  if (!header_done_) return wire::kStreamHeaderSize;
+  if (pending_.size() < wire::kFrameHeaderSize) return wire::kFrameHeaderSize;
+  return wire::kFrameHeaderSize + uint64_t(LoadU32(pending_.data()));
+}
+
+// Grows the unfinished unit's buffer no further than the unit announced: a
+// 16 MiB frame arriving in pieces does not end in a 32 MiB buffer.
+void StreamDecoder::Append(const char* data, size_t size) {
+  const size_t need = pending_.size() + size;
+  if (need > pending_.capacity()) {
+    const size_t unit = std::max<size_t>(pending_unit_bytes(), need);
+    // A new string: reserve() on this one would round up to twice its capacity.
+    std::string grown;
+    grown.reserve(std::max(need, std::min(2 * pending_.capacity(), unit)));
+    grown.append(pending_);
+    pending_.swap(grown);
+  }
+  pending_.append(data, size);
+}
+
 bool StreamDecoder::Feed(const char* data, size_t size) {
   if (failed()) return false;
   bytes_received_ += size;
   // Complete units are decoded straight from `data`; only a trailing partial
   // unit is copied, so a large read costs no extra copy.
   if (!pending_.empty()) {
-    pending_.append(data, size);
+    Append(data, size);
     data = pending_.data();
     size = pending_.size();
   }
@@ -97,6 +136,10 @@ bool StreamDecoder::ParseHeader(const char* p) {
 
 bool StreamDecoder::DecodeFrame(const char* payload, uint32_t compressed, uint32_t raw) {
   const uint64_t frame = frames_decoded_ + 1;
+  if (admission_.decode) {
+    std::string refused = admission_.decode(uint64_t(raw) * (1 + kParsedBytesPerRawByte));
+    if (!refused.empty()) return Fail("frame " + std::to_string(frame) + ": " + refused);
+  }
   raw_.resize(raw);
   int n = LZ4_decompress_safe(payload, raw_.data(), static_cast<int>(compressed),
                               static_cast<int>(raw));
@@ -106,9 +149,20 @@ bool StreamDecoder::DecodeFrame(const char* payload, uint32_t compressed, uint32
                 " bytes, header says " + std::to_string(raw));
   if (!message_.ParseFromArray(raw_.data(), static_cast<int>(raw)))
     return Fail("frame " + std::to_string(frame) + ": cannot parse wire.Message");
+  if (admission_.apply) {
+    std::string refused = admission_.apply(message_);
+    if (!refused.empty()) return Fail("frame " + std::to_string(frame) + ": " + refused);
+  }
   if (!Validate(message_)) return false;
   ++frames_decoded_;
   sink_(message_);
+  // The buffers are kept for the next frame, unless big: a stream that sent
+  // one big frame does not hold its memory for ever.
+  if (raw > kKeepBuffersBelow) {
+    raw_ = std::string();
+    wire::Message().Swap(&message_);
+  }
+  if (admission_.decode) message_bytes_ = message_.SpaceUsedLong();
   return true;
 }
 

@@ -29,6 +29,21 @@ struct DecoderLimits {
   uint64_t max_stacks = 4u << 20;  // distinct stack ids defined by the stream
 };
 
+// Asked before the decoder takes memory for a frame (the daemon's budget,
+// collector/memory_budget.h). A non-empty answer refuses: the decoder fails
+// with it as the reason.
+struct DecoderAdmission {
+  // Before a frame is decompressed and parsed: the most that may take.
+  std::function<std::string(uint64_t bytes)> decode;
+  // Before a decoded message is validated and handed to the sink.
+  std::function<std::string(const wire::Message&)> apply;
+};
+
+// Parsed, a frame's message may take this many bytes per raw byte: a packed
+// 64-bit varint of one byte is 8 in memory, in an array that doubles; a
+// stack of 4 bytes on the wire is an object of ~60.
+inline constexpr uint64_t kParsedBytesPerRawByte = 16;
+
 class StreamDecoder {
  public:
   using Sink = std::function<void(const wire::Message&)>;
@@ -36,6 +51,18 @@ class StreamDecoder {
 
   // Before the first Feed(). Limits above the wire format's own are capped.
   void set_limits(const DecoderLimits& limits);
+  void set_admission(DecoderAdmission admission) { admission_ = std::move(admission); }
+
+  // Bytes held: buffers, the last message kept for reuse, the stack ids.
+  uint64_t MemoryBytes() const;
+  // The most more it holds while validating `message` (its stack ids).
+  uint64_t GrowthBound(const wire::Message& message) const;
+
+  // An unfinished stream header or frame: the bytes of it received so far,
+  // and its whole size (8, the frame header, until that is complete).
+  uint64_t pending_bytes() const { return pending_.size(); }
+  uint64_t pending_unit_bytes() const;
+  bool in_stream_header() const { return !header_done_; }
 
   // Returns false once the stream is known to be bad (see error()).
   bool Feed(const char* data, size_t size);
@@ -57,6 +84,7 @@ class StreamDecoder {
   bool StacksDefined(const google::protobuf::RepeatedField<uint32_t>& ids,
                      std::string* reason) const;
   bool Fail(std::string reason);
+  void Append(const char* data, size_t size);
 
   Sink sink_;
   std::string pending_;  // bytes of an incomplete header or frame
@@ -67,6 +95,8 @@ class StreamDecoder {
   bool inherits_stacks_ = false;  // a forked child: events may use its parent's stack ids
   bool exact_ = true;             // every allocation recorded (Hello.sampling_interval_bytes 1)
   DecoderLimits limits_;
+  DecoderAdmission admission_;
+  uint64_t message_bytes_ = 0;  // message_'s memory after the last frame
   bool header_done_ = false;
   std::string error_;
   uint64_t bytes_received_ = 0;

@@ -25,6 +25,7 @@ void WriteProcess(const report::Process& p, JsonWriter* w) {
   if (p.end() == report::Process::SIGNALED) w->Field("signal", p.signal());
   w->Field("end", EndWord(p.end()));
   if (!p.how().empty()) w->Field("how", p.how());  // "exit", "exec", "signal SIGABRT", ...
+  if (!p.cut_short().empty()) w->Field("cut_short", p.cut_short());  // by the collector: why
   w->Field("forked", p.forked());
   if (p.inheritance() != report::Process::NOT_FORKED) {  // absent from older reports
     w->Field("parent_pid", p.parent_pid());

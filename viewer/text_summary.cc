@@ -99,6 +99,8 @@ std::string RenderProcessSummary(const report::Report& report, const TextStyle& 
   out += Line(style, "Command", CommandLine(p));
   out += Line(style, "Process", Identity(p));
   out += Line(style, "Ended", HowItEnded(p));
+  if (!p.cut_short().empty())
+    out += Line(style, "Cut short", "by the collector: " + Printable(p.cut_short()));
   out += Line(style, "Peak live", BytesFigure(t.peak_live_bytes()));
   out += Line(style, running ? "Live now" : "Live at end",
               style.Size(BytesFigure(t.live_bytes())) + " in " +

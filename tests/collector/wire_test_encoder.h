@@ -23,6 +23,13 @@ inline void AppendU32(std::string* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
 }
 
+// The little-endian u32 at `at` (a frame header's sizes).
+inline uint32_t ReadU32(const std::string& bytes, size_t at = 0) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= uint32_t(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+  return v;
+}
+
 inline std::string StreamHeader(uint32_t version = wire::kProtocolVersion) {
   std::string out(wire::kStreamMagic, sizeof wire::kStreamMagic);
   AppendU32(&out, version);

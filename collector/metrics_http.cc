@@ -7,51 +7,81 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <deque>
+#include <vector>
+
+#include "accept_backoff.h"
 
 namespace leakscope::collector {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 constexpr size_t kMaxRequest = 8192;
-constexpr int kClientTimeoutMs = 2000;
-
-void WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, kClientTimeoutMs) <= 0) return;  // a client that does not read is dropped
-    ssize_t n = send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
-}
-
-// Reads up to the end of the request headers; false on timeout or overflow.
-bool ReadRequest(int fd, std::string* request) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(kClientTimeoutMs);
-  char buf[1024];
-  while (request->find("\r\n\r\n") == std::string::npos) {
-    if (request->size() > kMaxRequest) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return false;
-    request->append(buf, static_cast<size_t>(n));
-  }
-  return true;
-}
 
 std::string Response(const std::string& status, const std::string& type, const std::string& body) {
   return "HTTP/1.1 " + status + "\r\nContent-Type: " + type +
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
          body;
+}
+
+// The answer to a whole request (headers ended).
+std::string Answer(const std::string& request, const MetricsHttpServer::Provider& provider) {
+  const std::string line = request.substr(0, request.find("\r\n"));
+  const size_t sp1 = line.find(' '), sp2 = line.find(' ', sp1 + 1);
+  const std::string method = line.substr(0, sp1);
+  std::string target = sp1 == std::string::npos ? "" : line.substr(sp1 + 1, sp2 - sp1 - 1);
+  target = target.substr(0, target.find('?'));
+  if (method != "GET" && method != "HEAD")
+    return Response("405 Method Not Allowed", "text/plain", "only GET\n");
+  if (target != "/metrics") return Response("404 Not Found", "text/plain", "see /metrics\n");
+  std::string response = Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", provider());
+  if (method == "HEAD") response.erase(response.find("\r\n\r\n") + 4);
+  return response;
+}
+
+struct Client {
+  int fd = -1;
+  Clock::time_point deadline;
+  std::string request;
+  std::string answer;  // non-empty once the request is whole
+  size_t sent = 0;
+};
+
+// Reads what has arrived; returns false if the connection is done with
+// (closed by the peer, an error, an oversized request).
+bool ReadSome(Client* c, const MetricsHttpServer::Provider& provider) {
+  char buf[1024];
+  while (true) {
+    const ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    if (n <= 0) return false;
+    c->request.append(buf, size_t(n));
+    if (c->request.find("\r\n\r\n") != std::string::npos) {
+      c->answer = Answer(c->request, provider);
+      return true;
+    }
+    if (c->request.size() > kMaxRequest) return false;
+  }
+}
+
+// Sends what the socket takes; false once all is sent or on error.
+bool SendSome(Client* c) {
+  while (c->sent < c->answer.size()) {
+    const ssize_t n =
+        send(c->fd, c->answer.data() + c->sent, c->answer.size() - c->sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    if (n <= 0) return false;
+    c->sent += size_t(n);
+  }
+  return false;
 }
 
 }  // namespace
@@ -72,7 +102,8 @@ bool ParseHostPort(const std::string& text, std::string* host, uint16_t* port) {
   return true;
 }
 
-MetricsHttpServer::MetricsHttpServer(Provider provider) : provider_(std::move(provider)) {}
+MetricsHttpServer::MetricsHttpServer(Provider provider, MetricsHttpLimits limits)
+    : provider_(std::move(provider)), limits_(limits) {}
 
 MetricsHttpServer::~MetricsHttpServer() {
   Stop();
@@ -91,11 +122,11 @@ bool MetricsHttpServer::Start(const std::string& address, std::string* error) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   const int one = 1;
   if (listen_fd_ < 0 || setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(listen_fd_, 16) != 0 || pipe2(stop_pipe_, O_CLOEXEC) != 0) {
+      listen(listen_fd_, 64) != 0 || pipe2(stop_pipe_, O_CLOEXEC) != 0) {
     *error = "--metrics " + address + ": " + std::strerror(errno);
     return false;
   }
@@ -116,36 +147,64 @@ void MetricsHttpServer::Stop() {
 }
 
 void MetricsHttpServer::Serve() {
+  std::deque<Client> clients;  // oldest first: deadlines in order
+  AcceptBackoff backoff;       // out of descriptors: see accept_backoff.h
+  std::vector<pollfd> fds;
+  const auto close_client = [](Client& c) {
+    close(c.fd);
+    c.fd = -1;
+  };
   while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
+    const Clock::time_point now = Clock::now();
+    const uint64_t now_ns = uint64_t(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
+    if (backoff.Due(now_ns)) backoff.Resume();
+    fds.assign({{stop_pipe_[0], POLLIN, 0}, {backoff.paused() ? -1 : listen_fd_, POLLIN, 0}});
+    for (const Client& c : clients)
+      fds.push_back({c.fd, short(c.answer.empty() ? POLLIN : POLLOUT), 0});
+    int timeout_ms = backoff.paused() ? int(AcceptBackoff::kPauseNs / 1'000'000) : -1;
+    if (!clients.empty()) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(clients.front().deadline - now);
+      const int first = int(std::max<long>(0, long(left.count()) + 1));
+      timeout_ms = timeout_ms < 0 ? first : std::min(timeout_ms, first);
     }
-    if (fds[1].revents) return;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) continue;
-    Answer(fd);
-    close(fd);
+    if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) break;
+    if (fds[0].revents) break;
+    for (size_t i = 0; i < clients.size(); ++i) {
+      Client& c = clients[i];
+      const short revents = fds[2 + i].revents;
+      if (!revents) continue;
+      bool open = c.answer.empty() ? ReadSome(&c, provider_) : true;
+      if (open && !c.answer.empty()) open = SendSome(&c);
+      if (!open) close_client(c);
+    }
+    const Clock::time_point after = Clock::now();
+    for (Client& c : clients)
+      if (c.fd >= 0 && after >= c.deadline) close_client(c);
+    clients.erase(
+        std::remove_if(clients.begin(), clients.end(), [](const Client& c) { return c.fd < 0; }),
+        clients.end());
+    if (!(fds[1].revents & POLLIN)) continue;
+    while (true) {
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0 && (errno == EINTR || errno == ECONNABORTED)) continue;
+      if (fd < 0) {
+        if (AcceptBackoff::Exhausted(errno)) {
+          const std::string line = backoff.Pause(errno, now_ns, clients.size());
+          if (!line.empty()) std::fprintf(stderr, "leakscoped: metrics: %s\n", line.c_str());
+        }
+        break;
+      }
+      if (clients.size() >= limits_.max_connections) {
+        close(clients.front().fd);
+        clients.pop_front();
+      }
+      clients.push_back(
+          {fd, Clock::now() + std::chrono::milliseconds(limits_.timeout_ms), {}, {}, 0});
+    }
   }
-}
-
-void MetricsHttpServer::Answer(int fd) {
-  std::string request;
-  if (!ReadRequest(fd, &request)) return;
-  const std::string line = request.substr(0, request.find("\r\n"));
-  const size_t sp1 = line.find(' '), sp2 = line.find(' ', sp1 + 1);
-  const std::string method = line.substr(0, sp1);
-  std::string target = sp1 == std::string::npos ? "" : line.substr(sp1 + 1, sp2 - sp1 - 1);
-  target = target.substr(0, target.find('?'));
-  if (method != "GET" && method != "HEAD")
-    return WriteAll(fd, Response("405 Method Not Allowed", "text/plain", "only GET\n"));
-  if (target != "/metrics")
-    return WriteAll(fd, Response("404 Not Found", "text/plain", "see /metrics\n"));
-  std::string response =
-      Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", provider_());
-  if (method == "HEAD") response.erase(response.find("\r\n\r\n") + 4);
-  WriteAll(fd, response);
+  for (Client& c : clients) close(c.fd);
 }
 
 }  // namespace leakscope::collector

@@ -78,7 +78,8 @@ std::string RenderMetrics(const std::vector<ProcessMetrics>& processes) {
   for (const ProcessMetrics& p : processes)
     for (const SiteMetric& s : p.top_sites)
       out += "leakscope_site_live_bytes{" + ProcessLabels(p) + ",site=\"" + EscapeLabel(s.site) +
-             "\"} " + std::to_string(s.live_bytes) + "\n";
+             "\",site_id=\"" + EscapeLabel(s.site_id) + "\"} " + std::to_string(s.live_bytes) +
+             "\n";
   return out;
 }
 

@@ -1,7 +1,8 @@
 // The Prometheus text exposition format (version 0.0.4) of what the daemon
 // knows about the processes it serves now. Label cardinality is bounded: one
 // set of series per open stream, plus at most top_sites site series each,
-// labelled by the innermost frame ("function:line") after symbolization.
+// labelled by the site's call site ("function file:line", proto/call_site.h)
+// and its site id, the id `leakscope report` shows on the site's row.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,8 @@
 namespace leakscope::collector {
 
 struct SiteMetric {
-  std::string site;  // innermost frame: "function:line", or module+offset
+  std::string site;     // call site: "function file:line" (callsite::Label)
+  std::string site_id;  // callsite::SiteId
   uint64_t live_bytes = 0;
 };
 

@@ -1,30 +1,26 @@
 #include "process_metrics.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
+
+#include "call_site.h"
+#include "report_builder.h"
 
 namespace leakscope::collector {
 namespace {
 
-// "function:line", "function", or "module+0xoffset" when there is no symbol.
-std::string FrameLabel(const SymbolizedFrame& f) {
-  if (!f.function.empty()) return f.line ? f.function + ":" + std::to_string(f.line) : f.function;
-  char offset[32];
-  std::snprintf(offset, sizeof offset, "+0x%llx", static_cast<unsigned long long>(f.module_offset));
-  return f.module.substr(f.module.rfind('/') == std::string::npos ? 0 : f.module.rfind('/') + 1) +
-         offset;
-}
-
-std::string SiteLabel(const ProcessState& state, ProcessWatch* watch, size_t site) {
-  const SymbolizedFrame* last = nullptr;
-  for (uint64_t pc : state.site_pcs(site)) {
-    for (const SymbolizedFrame& f : watch->Symbolize(state, pc ? pc - 1 : 0)) {
-      if (!IsAllocatorFrame(f)) return FrameLabel(f);
-      last = &f;
-    }
-  }
-  return last ? FrameLabel(*last) : "unknown";
+// The site's call site (proto/call_site.h) as its label, and its id.
+SiteMetric Site(const ProcessState& state, ProcessWatch* watch, size_t site) {
+  const std::vector<SymbolizedFrame> frames =
+      SiteFrames(state.site_pcs(site), [&](uint64_t pc) -> const std::vector<SymbolizedFrame>& {
+        return watch->Symbolize(state, pc);
+      });
+  const std::vector<callsite::FrameRef> refs = Refs(frames);
+  const int call = callsite::CallSiteIndex(refs);
+  SiteMetric m;
+  m.site = call < 0 ? "unknown" : callsite::Label(refs[static_cast<size_t>(call)]);
+  m.site_id = callsite::SiteId(refs);
+  return m;
 }
 
 void Rates(const Timeline& t, ProcessMetrics* m) {
@@ -37,7 +33,8 @@ void Rates(const Timeline& t, ProcessMetrics* m) {
   m->frees_per_second = static_cast<double>(b.frees - a.frees) / seconds;
 }
 
-// The largest sites; sites with the same label are summed (one series each).
+// The largest sites (n at most, so at most n series); sites with the same
+// id (stacks that differ only inside the library) are one series.
 std::vector<SiteMetric> TopSites(const ProcessState& state, ProcessWatch* watch, size_t n) {
   std::vector<std::pair<uint64_t, size_t>> sites;
   for (size_t s = 0; s < state.site_count(); ++s)
@@ -45,11 +42,14 @@ std::vector<SiteMetric> TopSites(const ProcessState& state, ProcessWatch* watch,
       sites.emplace_back(bytes, s);
   const size_t k = std::min(n, sites.size());
   std::partial_sort(sites.begin(), sites.begin() + k, sites.end(), std::greater<>());
-  std::map<std::string, uint64_t> by_label;
-  for (size_t i = 0; i < k; ++i)
-    by_label[SiteLabel(state, watch, sites[i].second)] += sites[i].first;
   std::vector<SiteMetric> out;
-  for (auto& [label, bytes] : by_label) out.push_back({label, bytes});
+  std::map<std::string, size_t> by_id;
+  for (size_t i = 0; i < k; ++i) {
+    SiteMetric m = Site(state, watch, sites[i].second);
+    auto [it, added] = by_id.emplace(m.site_id, out.size());
+    if (added) out.push_back(std::move(m));
+    out[it->second].live_bytes += sites[i].first;
+  }
   std::stable_sort(out.begin(), out.end(), [](const SiteMetric& a, const SiteMetric& b) {
     return a.live_bytes > b.live_bytes;
   });

@@ -1,6 +1,6 @@
 // One open stream's figures for /metrics (see metrics_text.h): totals, rates
 // from the timeline's latest interval, and the largest sites labelled by
-// their innermost frame outside the allocator.
+// their call site and site id (proto/call_site.h), as the reports name them.
 #pragma once
 
 #include "metrics_text.h"

@@ -11,6 +11,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "call_site.h"
+#include "cxx_names.h"
 #include "report_builder.h"
 #include "report_file.h"
 #include "sample_weight.h"
@@ -47,8 +49,8 @@ bool Allowed(const std::vector<SymbolizedFrame>& frames, const wire::Query& quer
   return false;
 }
 
-// Sites are told apart in failure messages by their first frame: stacks
-// that differ only further out are one line there.
+// Sites are told apart in failure messages by their call site: stacks that
+// differ only further out are one line there.
 using SiteKey = std::tuple<std::string, std::string, uint32_t>;
 
 }  // namespace
@@ -110,8 +112,16 @@ void QueryHandler::LiveSince(const ProcessState& state, const wire::Query& query
     }
     total.bytes_fp += sum.bytes_fp;
     total.count_fp += sum.count_fp;
-    const SymbolizedFrame& top = frames.front();
-    Sum& s = shown[SiteKey{top.function.empty() ? top.module : top.function, top.file, top.line}];
+    // Named by their call site (proto/call_site.h), as the reports do.
+    // A stack the shim had no room for has no frames: "" (shown as "?").
+    const int index = callsite::CallSiteIndex(Refs(frames));
+    SiteKey key;
+    if (index >= 0) {
+      const SymbolizedFrame& call = frames[static_cast<size_t>(index)];
+      key = {call.function.empty() ? call.module : cxxnames::ShortenTemplates(call.function),
+             call.file, call.line};
+    }
+    Sum& s = shown[key];
     s.bytes_fp += sum.bytes_fp;
     s.count_fp += sum.count_fp;
   }

@@ -41,6 +41,8 @@ std::string FrameKey(const SymbolizedFrame& f) {
          '\1';
 }
 
+}  // namespace
+
 std::vector<SymbolizedFrame> SiteFrames(const std::vector<uint64_t>& pcs,
                                         const SymbolizeFn& symbolize) {
   std::vector<SymbolizedFrame> frames;
@@ -57,6 +59,8 @@ std::vector<SymbolizedFrame> SiteFrames(const std::vector<uint64_t>& pcs,
                frames.end());
   return frames;
 }
+
+namespace {
 
 void AddStats(const SiteStats& s, SiteStats* into) {
   into->live_bytes_fp += s.live_bytes_fp;
@@ -265,26 +269,23 @@ void FillTimeline(const Timeline& timeline, const std::vector<uint32_t>& report_
 
 }  // namespace
 
+callsite::FrameRef Ref(const SymbolizedFrame& f) {
+  return {f.function, f.file, f.line, f.module, f.module_offset};
+}
+
+std::vector<callsite::FrameRef> Refs(const std::vector<SymbolizedFrame>& frames) {
+  std::vector<callsite::FrameRef> out;
+  out.reserve(frames.size());
+  for (const SymbolizedFrame& f : frames) out.push_back(Ref(f));
+  return out;
+}
+
 bool IsShimFrame(const SymbolizedFrame& f) {
-  std::string_view module = f.module;
-  size_t slash = module.rfind('/');
-  if (slash != std::string_view::npos) module.remove_prefix(slash + 1);
-  // The shim itself (libleakscope.so, or an installed libleakscope.so.N),
-  // not any library whose name merely starts the same way.
-  return module == "libleakscope.so" || module.substr(0, 16) == "libleakscope.so.";
+  return callsite::IsShimFrame(Ref(f));
 }
 
 bool IsAllocatorFrame(const SymbolizedFrame& f) {
-  if (IsShimFrame(f)) return true;
-  static const char* const kAllocators[] = {
-      "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign",
-      "valloc", "pvalloc", "reallocarray",
-      // in-process API wrappers, inlined into a pool allocator
-      "leakscope_report_alloc"};
-  for (const char* name : kAllocators)
-    if (f.function == name) return true;
-  std::string_view fn = f.function;
-  return fn.substr(0, 13) == "operator new(" || fn.substr(0, 15) == "operator new[](";
+  return callsite::IsAllocatorFrame(Ref(f));
 }
 
 void ApplyWaitStatus(int wait_status, report::Report* report) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "call_site.h"
 #include "process_state.h"
 #include "report.pb.h"
 #include "symbolizer.h"
@@ -36,10 +37,19 @@ report::Report BuildReport(const ProcessState& state, const ReportContext& conte
 // Marks the report EXITED or SIGNALED from a waitpid() status.
 void ApplyWaitStatus(int wait_status, report::Report* report);
 
+// The shared rules of proto/call_site.h for the collector's frames.
+callsite::FrameRef Ref(const SymbolizedFrame& frame);
+std::vector<callsite::FrameRef> Refs(const std::vector<SymbolizedFrame>& frames);
 // True for a frame that belongs to the allocator rather than the call site:
 // the shim itself, malloc and friends, operator new.
 bool IsAllocatorFrame(const SymbolizedFrame& frame);
 // True for a frame in the shim (libleakscope.so).
 bool IsShimFrame(const SymbolizedFrame& frame);
+
+// A site's frames as its report shows them: each return address symbolized
+// (inlined frames first), the allocator's frames in front and the shim's
+// deeper in left out.
+std::vector<SymbolizedFrame> SiteFrames(const std::vector<uint64_t>& pcs,
+                                        const SymbolizeFn& symbolize);
 
 }  // namespace leakscope::collector

@@ -73,7 +73,7 @@ class LeakListener : public ::testing::EmptyTestEventListener {
     mark_ = leakscope_mark();
   }
 
-  void OnTestEnd(const ::testing::TestInfo&) override {
+  void OnTestEnd(const ::testing::TestInfo& test) override {
     if (mark_.status != LEAKSCOPE_OK) return Unavailable(mark_.status, "");
     leakscope_pause();  // the check's own allocations are not the test's
     std::vector<const char*> allow;
@@ -86,7 +86,10 @@ class LeakListener : public ::testing::EmptyTestEventListener {
     const int status = leakscope_live_since(mark_, &options, &live);
     leakscope_resume();
     if (status != LEAKSCOPE_OK) return Unavailable(status, live.error);
-    if (live.bytes > test_budget_) ADD_FAILURE() << Describe(live, test_budget_);
+    // At the test's own file and line (its TEST macro), where a reader and
+    // an IDE look, not at this file.
+    if (live.bytes > test_budget_)
+      ADD_FAILURE_AT(test.file(), test.line()) << Describe(live, test_budget_);
   }
 
   uint64_t test_budget_ = 0;

@@ -47,7 +47,8 @@ typedef struct leakscope_mark_t {
 } leakscope_mark_t;
 
 typedef struct leakscope_site {
-  char function[LEAKSCOPE_TEXT_SIZE]; /* first frame that is not the allocator */
+  char function[LEAKSCOPE_TEXT_SIZE]; /* the program's call: not the allocator, not std:: or libc;
+                                         template arguments shortened: Map<...>::Put(int) */
   char file[LEAKSCOPE_TEXT_SIZE];
   uint32_t line;
   uint64_t bytes;

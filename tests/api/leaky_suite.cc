@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "leakscope_gtest.h"
 
@@ -85,4 +86,16 @@ TEST(Suite, PoolLeak) {
 
 TEST(Suite, PoolClean) {
   PoolFree(PoolAllocate(24));
+}
+
+// A leak through std::vector: the failure names the program's line, not
+// std::vector's allocator.
+__attribute__((noinline)) std::vector<int>* LeakVector() {
+  auto* v = new std::vector<int>;
+  v->push_back(1);
+  return v;
+}
+
+TEST(Suite, VectorLeak) {
+  Keep(LeakVector());
 }

@@ -40,47 +40,47 @@ TEST(MetricsText, ExactExposition) {
   p.frees_per_second = 0.5;
   p.dropped_events = 1;
   p.rss_bytes = 4096;
-  p.top_sites = {{"Grow():12", 200}};
+  p.top_sites = {{"Grow<...>(int) grow.cc:12", "0a1b2c3d", 200}};
   const std::string l = "{pid=\"7\",exe=\"/bin/a\\\"b\"}";
-  EXPECT_EQ(
-      RenderMetrics({p}),
-      "# HELP leakscope_processes Traced processes connected now.\n"
-      "# TYPE leakscope_processes gauge\nleakscope_processes 1\n"
-      "# HELP leakscope_live_bytes Heap bytes allocated and not freed.\n"
-      "# TYPE leakscope_live_bytes gauge\nleakscope_live_bytes" +
-          l +
-          " 300\n"
-          "# HELP leakscope_live_allocations Allocations not freed.\n"
-          "# TYPE leakscope_live_allocations gauge\nleakscope_live_allocations" +
-          l +
-          " 3\n"
-          "# HELP leakscope_allocations_total Allocations since the process started.\n"
-          "# TYPE leakscope_allocations_total counter\nleakscope_allocations_total" +
-          l +
-          " 10\n"
-          "# HELP leakscope_frees_total Frees of traced allocations.\n"
-          "# TYPE leakscope_frees_total counter\nleakscope_frees_total" +
-          l +
-          " 7\n"
-          "# HELP leakscope_allocation_rate Allocations per second, latest interval.\n"
-          "# TYPE leakscope_allocation_rate gauge\nleakscope_allocation_rate" +
-          l +
-          " 2.5\n"
-          "# HELP leakscope_free_rate Frees per second, latest interval.\n"
-          "# TYPE leakscope_free_rate gauge\nleakscope_free_rate" +
-          l +
-          " 0.5\n"
-          "# HELP leakscope_dropped_events_total Events the shim could not record.\n"
-          "# TYPE leakscope_dropped_events_total counter\nleakscope_dropped_events_total" +
-          l +
-          " 1\n"
-          "# HELP leakscope_rss_bytes Resident set size reported by the process.\n"
-          "# TYPE leakscope_rss_bytes gauge\nleakscope_rss_bytes" +
-          l +
-          " 4096\n"
-          "# HELP leakscope_site_live_bytes Live bytes of the largest allocation sites.\n"
-          "# TYPE leakscope_site_live_bytes gauge\n"
-          "leakscope_site_live_bytes{pid=\"7\",exe=\"/bin/a\\\"b\",site=\"Grow():12\"} 200\n");
+  EXPECT_EQ(RenderMetrics({p}),
+            "# HELP leakscope_processes Traced processes connected now.\n"
+            "# TYPE leakscope_processes gauge\nleakscope_processes 1\n"
+            "# HELP leakscope_live_bytes Heap bytes allocated and not freed.\n"
+            "# TYPE leakscope_live_bytes gauge\nleakscope_live_bytes" +
+                l +
+                " 300\n"
+                "# HELP leakscope_live_allocations Allocations not freed.\n"
+                "# TYPE leakscope_live_allocations gauge\nleakscope_live_allocations" +
+                l +
+                " 3\n"
+                "# HELP leakscope_allocations_total Allocations since the process started.\n"
+                "# TYPE leakscope_allocations_total counter\nleakscope_allocations_total" +
+                l +
+                " 10\n"
+                "# HELP leakscope_frees_total Frees of traced allocations.\n"
+                "# TYPE leakscope_frees_total counter\nleakscope_frees_total" +
+                l +
+                " 7\n"
+                "# HELP leakscope_allocation_rate Allocations per second, latest interval.\n"
+                "# TYPE leakscope_allocation_rate gauge\nleakscope_allocation_rate" +
+                l +
+                " 2.5\n"
+                "# HELP leakscope_free_rate Frees per second, latest interval.\n"
+                "# TYPE leakscope_free_rate gauge\nleakscope_free_rate" +
+                l +
+                " 0.5\n"
+                "# HELP leakscope_dropped_events_total Events the shim could not record.\n"
+                "# TYPE leakscope_dropped_events_total counter\nleakscope_dropped_events_total" +
+                l +
+                " 1\n"
+                "# HELP leakscope_rss_bytes Resident set size reported by the process.\n"
+                "# TYPE leakscope_rss_bytes gauge\nleakscope_rss_bytes" +
+                l +
+                " 4096\n"
+                "# HELP leakscope_site_live_bytes Live bytes of the largest allocation sites.\n"
+                "# TYPE leakscope_site_live_bytes gauge\n"
+                "leakscope_site_live_bytes{pid=\"7\",exe=\"/bin/a\\\"b\",site=\"Grow<...>(int) "
+                "grow.cc:12\",site_id=\"0a1b2c3d\"} 200\n");
 }
 
 TEST(MetricsText, EscapesLabels) {

@@ -19,6 +19,13 @@ bool TakeSize(const std::vector<std::string>& args, size_t* i, const std::string
   return true;
 }
 
+bool TakeFullNames(const std::vector<std::string>& args, size_t* i, bool* out) {
+  if (args[*i] != "--full-names") return false;
+  *out = true;
+  ++*i;
+  return true;
+}
+
 }  // namespace
 
 bool TakeCheckOption(const std::vector<std::string>& args, size_t* i, CheckOptions* out,
@@ -32,6 +39,7 @@ bool TakeCheckOption(const std::vector<std::string>& args, size_t* i, CheckOptio
          TakeSize(args, i, "--max-site-leaked", &out->limits.max_site_leaked, error) ||
          TakeSize(args, i, "--max-growth", &out->limits.max_growth, error) ||
          TakeOptionValue(args, i, "--baseline", &out->baseline, error) ||
+         TakeFullNames(args, i, &out->limits.full_names) ||
          TakeFilterOption(args, i, &out->limits.filter, error);
 }
 

@@ -71,6 +71,16 @@ void WriteIntegrity(const report::Report& report, JsonWriter* w) {
   w->EndObject();
 }
 
+// The site's id (as /metrics labels it) and which of its frames is the
+// program's call (an index into "frames"), absent for a site without frames.
+void WriteCallSite(const report::Report& report, const std::vector<uint32_t>& frames,
+                   JsonWriter* w) {
+  const int call = CallFrame(report, frames);
+  if (call < 0) return;
+  w->Field("site_id", SiteIdOf(report, frames));
+  w->Field("call_site_frame", static_cast<uint64_t>(call));
+}
+
 void WriteRow(const report::Report& report, const SiteRow& s, bool internal, JsonWriter* w) {
   w->BeginObject();
   w->Field("live_bytes", s.live_bytes);
@@ -89,6 +99,7 @@ void WriteRow(const report::Report& report, const SiteRow& s, bool internal, Jso
     w->Field("live_bytes_ci_high", s.live_bytes_ci_high);
   }
   w->Field("internal", internal);
+  WriteCallSite(report, s.frames, w);
   w->Key("frames");
   w->BeginArray();
   for (uint32_t index : s.frames) WriteFrameJson(FrameAt(report, index), w);
@@ -140,6 +151,7 @@ void WriteRanking(const report::Report& report, const char* name, const RowList&
     if (TemporariesCounted(report)) w->Field("temporary_allocations", r->temporary_allocations);
     const int call = CallFrame(report, r->frames);
     if (call >= 0) {
+      w->Field("site_id", SiteIdOf(report, r->frames));
       w->Key("call_site");
       WriteFrameJson(FrameAt(report, r->frames[static_cast<size_t>(call)]), w);
     }
@@ -205,6 +217,7 @@ void WriteGrowthSuspects(const report::Report& report, const SiteTable& table, s
     w->Field("bytes_per_hour", g->bytes_per_hour());
     w->Field("confidence", g->confidence());
     w->Field("live_bytes", site.live_bytes());
+    WriteCallSite(report, {site.frames().begin(), site.frames().end()}, w);
     w->Key("frames");
     w->BeginArray();
     for (uint32_t index : site.frames()) WriteFrameJson(FrameAt(report, index), w);

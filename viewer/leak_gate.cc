@@ -17,8 +17,12 @@ std::string Bytes(uint64_t n) {
   return HumanBytes(n) + " (" + CountOf(n, "byte", "bytes") + ")";
 }
 
-std::string SiteName(const report::Report& report, const std::vector<uint32_t>& frames) {
-  return CallSiteText(report, frames, TextStyle(false));
+// The call site, as the report's rows name it, and its id (the /metrics
+// series' site_id). Whole: a CI log is read wide.
+std::string SiteName(const report::Report& report, const std::vector<uint32_t>& frames,
+                     bool full_names) {
+  return CallSiteText(report, frames, TextStyle(false, full_names)) + "  site " +
+         SiteIdOf(report, frames);
 }
 
 struct Offence {
@@ -45,7 +49,7 @@ void CheckAbsolute(const report::Report& report, const SiteTable& table, const G
     for (const SiteRow* r : leaks) {
       all.push_back({Bytes(r->live_bytes) + " in " +
                          CountOf(r->live_allocations, "allocation", "allocations"),
-                     SiteName(report, r->frames)});
+                     SiteName(report, r->frames, limits.full_names)});
     }
     v->explanation += "  leaked " + Bytes(leaked) + " in " +
                       CountOf(leaks.size(), "site", "sites") + ", over --max-leaked " +
@@ -56,7 +60,7 @@ void CheckAbsolute(const report::Report& report, const SiteTable& table, const G
     std::vector<Offence> over;
     for (const SiteRow* r : leaks) {
       if (r->live_bytes > *limits.max_site_leaked)
-        over.push_back({Bytes(r->live_bytes), SiteName(report, r->frames)});
+        over.push_back({Bytes(r->live_bytes), SiteName(report, r->frames, limits.full_names)});
     }
     if (!over.empty()) {
       v->explanation += "  " + CountOf(over.size(), "site", "sites") + " over --max-site-leaked " +
@@ -76,8 +80,9 @@ void CheckGrowth(const report::Report& report, const report::Report& baseline,
     total += c.GrowthBytes();
     if (c.GrowthBytes() > 0 && static_cast<uint64_t>(c.GrowthBytes()) > max_growth) {
       const std::string mark = c.kind == SiteChange::Kind::kNew ? " (new site)" : "";
-      grown.push_back({"+" + Bytes(static_cast<uint64_t>(c.GrowthBytes())) + mark,
-                       SiteName(c.frames_from_base ? baseline : report, c.frames)});
+      grown.push_back(
+          {"+" + Bytes(static_cast<uint64_t>(c.GrowthBytes())) + mark,
+           SiteName(c.frames_from_base ? baseline : report, c.frames, limits.full_names)});
     }
   }
   if (total > 0 && static_cast<uint64_t>(total) > max_growth) {

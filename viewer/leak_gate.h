@@ -17,6 +17,7 @@ struct GateLimits {
   std::optional<uint64_t> max_site_leaked;  // any one site
   std::optional<uint64_t> max_growth;       // with a baseline: total, and any one site
   SiteFilter filter;                        // suppressions (and --include/--exclude)
+  bool full_names = false;                  // template arguments in full in site lines
 };
 
 struct GateVerdict {

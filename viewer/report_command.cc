@@ -23,6 +23,7 @@ ParseOutcome ParseReportArgs(const std::vector<std::string>& args, ReportArgs* o
     if (TakeNumberOption(args, &i, "--top", 1, &top, error)) {
       out->top = static_cast<size_t>(top);
     } else if (TakeFilterOption(args, &i, &out->filter, error)) {
+    } else if (TakeWidthOption(args, &i, &out->width, error)) {
     } else if (arg == "--json" || arg == "--show-internals") {
       (arg == "--json" ? out->json : out->show_internals) = true;
       ++i;
@@ -51,6 +52,8 @@ int ReportCommand(const std::vector<std::string>& args) {
     if (parsed.top != 0) options.top = parsed.top;
     options.color = ShouldUseColor(STDOUT_FILENO);
     options.show_internals = parsed.show_internals;
+    options.full_names = parsed.width.full_names;
+    options.width = WidthFor(parsed.width, STDOUT_FILENO);
     options.filter = parsed.filter;
     out = RenderTextReport(report, options);
   }

@@ -1,4 +1,5 @@
-// `leakscope report FILE [--top N] [--json] [--show-internals] [filter options]`.
+// `leakscope report FILE [--top N] [--json] [--show-internals] [--full-names]
+// [--wide | --width N] [filter options]`.
 #pragma once
 
 #include <cstddef>
@@ -7,6 +8,7 @@
 
 #include "cli_args.h"
 #include "site_table.h"
+#include "text_width.h"
 
 namespace leakscope::viewer {
 
@@ -15,6 +17,7 @@ struct ReportArgs {
   size_t top = 0;  // 0: the format's default (text: 20 rows per section, JSON: all)
   bool json = false;
   bool show_internals = false;
+  WidthArgs width;  // --full-names, --wide, --width N (text)
   SiteFilter filter;
 };
 

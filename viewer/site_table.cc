@@ -8,18 +8,6 @@
 namespace leakscope::viewer {
 namespace {
 
-bool IsAllocatorFrame(const report::Frame& f) {
-  static const char* const kAllocators[] = {"malloc",        "calloc",   "realloc",
-                                            "reallocarray",  "valloc",   "pvalloc",
-                                            "aligned_alloc", "memalign", "posix_memalign"};
-  const std::string& name = f.function();
-  if (name.compare(0, 12, "operator new") == 0) return true;
-  if (Basename(f.module()).compare(0, 12, "libleakscope") == 0) return true;
-  const std::string bare = name.substr(0, name.find('('));
-  return std::any_of(std::begin(kAllocators), std::end(kAllocators),
-                     [&](const char* a) { return bare == a; });
-}
-
 // Per entry of the frame table: does the regex find a match in its function,
 // file or module? Sites share frames, so each frame is searched once.
 std::vector<bool> RegexFrames(const report::Report& report, const FrameRegex& re) {
@@ -31,27 +19,6 @@ std::vector<bool> RegexFrames(const report::Report& report, const FrameRegex& re
     }
   }
   return matched;
-}
-
-// The function's qualified name without its return type or parameters:
-// "std::pair<A, B> std::map<...>::emplace(...)" -> "std::map<...>::emplace".
-std::string QualifiedName(const std::string& function) {
-  const std::string bare = function.substr(0, function.find('('));
-  int depth = 0;
-  size_t start = 0;
-  for (size_t i = 0; i < bare.size(); ++i) {
-    if (bare[i] == '<') ++depth;
-    if (bare[i] == '>') --depth;
-    if (bare[i] == ' ' && depth == 0) start = i + 1;
-  }
-  return bare.substr(start);
-}
-
-// Standard library code between the program and the allocator (containers,
-// allocators, std::string): the reader wants the program's own call.
-bool IsLibraryFrame(const report::Frame& f) {
-  const std::string name = QualifiedName(f.function());
-  return name.compare(0, 5, "std::") == 0 || name.compare(0, 11, "__gnu_cxx::") == 0;
 }
 
 bool AnyMarked(const report::Site& site, const std::vector<bool>& marked) {
@@ -162,22 +129,6 @@ bool ParseGroupBy(const std::string& word, GroupBy* out) {
 bool CompileFrameRegex(const std::string& pattern, std::shared_ptr<const FrameRegex>* out,
                        std::string* error) {
   return FrameRegex::Compile(pattern, out, error);
-}
-
-int CallFrame(const report::Report& report, const report::Site& site) {
-  return CallFrame(report, std::vector<uint32_t>(site.frames().begin(), site.frames().end()));
-}
-
-int CallFrame(const report::Report& report, const std::vector<uint32_t>& frames) {
-  for (size_t i = 0; i < frames.size(); ++i) {
-    const report::Frame& f = FrameAt(report, frames[i]);
-    if (!IsAllocatorFrame(f) && !IsLibraryFrame(f)) return static_cast<int>(i);
-  }
-  // All library code (a runtime internal, say): the first frame past the allocator.
-  for (size_t i = 0; i < frames.size(); ++i) {
-    if (!IsAllocatorFrame(FrameAt(report, frames[i]))) return static_cast<int>(i);
-  }
-  return frames.empty() ? -1 : 0;
 }
 
 SiteTable BuildSiteTable(const report::Report& report, const SiteFilter& filter) {

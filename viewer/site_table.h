@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "call_sites.h"
 #include "frame_regex.h"
 #include "report.pb.h"
 #include "suppressions.h"
@@ -68,12 +69,5 @@ std::vector<const SiteRow*> Surviving(const std::vector<SiteRow>& rows);
 
 // Sum of live bytes over rows.
 uint64_t LiveBytesOf(const std::vector<SiteRow>& rows);
-
-// Index of the frame where the program made the site's allocation: the
-// innermost one that is neither the allocator (malloc, operator new...: the
-// shim normally leaves those out already) nor standard library code
-// (std::vector's allocator...). -1 for a site without frames.
-int CallFrame(const report::Report& report, const report::Site& site);
-int CallFrame(const report::Report& report, const std::vector<uint32_t>& frames);
 
 }  // namespace leakscope::viewer

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "text_width.h"
+
 namespace leakscope::viewer {
 
 namespace {
@@ -16,7 +18,7 @@ bool SuspectsFirst(const report::Process& p) {
 }  // namespace
 
 std::string RenderTextReport(const report::Report& report, const TextOptions& options) {
-  const TextStyle style(options.color);
+  const TextStyle style(options.color, options.full_names, options.width);
   const SiteTable table = BuildSiteTable(report, options.filter);
   std::string out = RenderProcessSummary(report, style);
   std::string surviving = RenderSurvivingSites(report, table, options, style);
@@ -30,7 +32,8 @@ std::string RenderTextReport(const report::Report& report, const TextOptions& op
     if (out.size() < 2 || out.compare(out.size() - 2, 2, "\n\n") != 0) out += "\n";
     out += section;
   }
-  return out;
+  // Rows fit already; this holds the limit for every other line.
+  return FitLines(out, options.width);
 }
 
 }  // namespace leakscope::viewer

@@ -16,6 +16,8 @@ struct TextOptions {
   size_t max_frames = 8;  // frames shown per site
   bool color = false;
   bool show_internals = false;  // list the runtime internals instead of one summary line
+  bool full_names = false;      // template arguments in full (--full-names)
+  size_t width = 0;             // columns per line (text_width.h); 0: no limit
   SiteFilter filter;
 };
 

@@ -10,6 +10,7 @@
 #include "report_facts.h"
 #include "text_frames.h"
 #include "text_report.h"
+#include "text_width.h"
 
 namespace leakscope::viewer {
 namespace {
@@ -40,9 +41,12 @@ std::string Ranking(const report::Report& report, const std::vector<SiteRow>& ro
   std::string out = Heading(style, title, shown, ranked.size());
   const std::string approx = SamplingInterval(report) > 1 ? "~" : "";  // sampled: estimates
   for (size_t i = 0; i < shown; ++i) {
-    out += "  " + style.Bold("#" + std::to_string(i + 1)) + "  " +
-           style.Size(approx + figure(*ranked[i])) + "  " +
-           CallSiteText(report, ranked[i]->frames, style) + "\n";
+    const std::string lead = "  " + style.Bold("#" + std::to_string(i + 1)) + "  " +
+                             SiteIdOf(report, ranked[i]->frames) + "  " +
+                             style.Size(approx + figure(*ranked[i])) + "  ";
+    const size_t used = VisibleWidth(lead);
+    const size_t columns = style.width() > used ? style.width() - used : 0;
+    out += lead + CallSiteText(report, ranked[i]->frames, style, columns) + "\n";
   }
   return out;
 }
@@ -83,13 +87,12 @@ std::string RenderGrowthSuspects(const report::Report& report, const SiteTable& 
   for (size_t i = 0; i < shown; ++i) {
     const report::GrowthSuspect& g = *suspects[i];
     const report::Site& site = report.sites(static_cast<int>(g.site()));
-    out +=
-        style.Bold("#" + std::to_string(i + 1)) + "  " +
-        style.Size("+" + HumanBytes(PerHour(g.bytes_per_hour())) + "/hour") + " (confidence " +
-        std::to_string(Percent(g.confidence())) + "%), " + approx + HumanBytes(site.live_bytes()) +
-        " live at the end\n" +
-        StackText(report, {site.frames().begin(), site.frames().end()}, options.max_frames, style) +
-        "\n";
+    const std::vector<uint32_t> frames(site.frames().begin(), site.frames().end());
+    out += style.Bold("#" + std::to_string(i + 1)) + "  " + SiteIdOf(report, frames) + "  " +
+           style.Size("+" + HumanBytes(PerHour(g.bytes_per_hour())) + "/hour") + " (confidence " +
+           std::to_string(Percent(g.confidence())) + "%), " + approx +
+           HumanBytes(site.live_bytes()) + " live at the end\n" +
+           StackText(report, frames, options.max_frames, style) + "\n";
   }
   return out;
 }
@@ -143,7 +146,8 @@ std::string RenderInternals(const report::Report& report, const SiteTable& table
   out += ":\n\n";
   for (size_t i = 0; i < surviving.size(); ++i) {
     const SiteRow& r = *surviving[i];
-    out += style.Bold("#" + std::to_string(i + 1)) + "  " + HumanBytes(r.live_bytes) + " in " +
+    out += style.Bold("#" + std::to_string(i + 1)) + "  " + SiteIdOf(report, r.frames) + "  " +
+           HumanBytes(r.live_bytes) + " in " +
            CountOf(r.live_allocations, "allocation", "allocations") + "\n" +
            StackText(report, r.frames, options.max_frames, style) + "\n";
   }

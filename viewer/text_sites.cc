@@ -25,8 +25,8 @@ std::string LiveFigure(const report::Report& report, const SiteRow& s) {
 std::string SiteBlock(const report::Report& report, const SiteRow& s, size_t rank,
                       const TextOptions& options, const TextStyle& style) {
   const char* approx = SamplingInterval(report) > 1 ? "~" : "";
-  std::string out = style.Bold("#" + std::to_string(rank)) + "  " +
-                    style.Size(LiveFigure(report, s)) + " in " + approx +
+  std::string out = style.Bold("#" + std::to_string(rank)) + "  " + SiteIdOf(report, s.frames) +
+                    "  " + style.Size(LiveFigure(report, s)) + " in " + approx +
                     CountOf(s.live_allocations, "allocation", "allocations") + "; " + approx +
                     HumanBytes(s.allocated_bytes) + " allocated here in " + approx +
                     CountOf(s.allocations, "call", "calls");

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "cxx_names.h"
+
 namespace leakscope::viewer {
 namespace {
 
@@ -29,6 +31,10 @@ std::string ShellQuote(std::string_view arg) {
 std::string TextStyle::Wrap(const char* sgr, std::string_view s) const {
   if (!color_) return std::string(s);
   return std::string("\033[") + sgr + "m" + std::string(s) + "\033[0m";
+}
+
+std::string TextStyle::Name(std::string_view function) const {
+  return Printable(full_names_ ? std::string(function) : cxxnames::ShortenTemplates(function));
 }
 
 bool ShouldUseColor(int fd) {

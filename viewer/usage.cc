@@ -29,6 +29,7 @@ namespace leakscope::viewer {
   "                         seen allocated, a killed process's last events) or sampled;\n" \
   "                         without it these are warning lines. Over budget is still 1\n"  \
   "  SIZE is bytes, or with a K, M, G or T suffix (binary: 64K = 65536).\n"                \
+  "  --full-names           template arguments in full in the site lines\n"                \
   "  Runtime internals (see 'leakscope report') and suppressed sites never count.\n"
 
 const char kMainUsage[] =
@@ -81,7 +82,8 @@ const char kRunUsage[] =
     "  NO_COLOR                  no colour even on a terminal\n";
 
 const char kReportUsage[] =
-    "usage: leakscope report FILE [--top N] [--json] [--show-internals] [filter options]\n"
+    "usage: leakscope report FILE [--top N] [--json] [--show-internals] [--full-names]\n"
+    "                        [--wide | --width N] [filter options]\n"
     "\n"
     "Shows a report written by 'leakscope run': how the process ended, how much memory\n"
     "it held, then sections: the call sites of the allocations still live at the end\n"
@@ -95,8 +97,15 @@ const char kReportUsage[] =
     "  --json               JSON: 'sites' (all, each marked 'internal'), 'leaks',\n"
     "                       'internals', 'growth_suspects', 'peak_consumers',\n"
     "                       'most_allocations', 'temporary_allocations', 'timeline'\n"
-    "  --show-internals     list the runtime internals instead of summing them "
-    "up\n" LEAKSCOPE_FILTER_OPTIONS;
+    "  --show-internals     list the runtime internals instead of summing them up\n"
+    "  --full-names         template arguments in full (default: std::vector<...>)\n"
+    "  --wide               lines as long as they are (default: fitted to the terminal,\n"
+    "                       or to $COLUMNS when set; not cut in a pipe or a file)\n"
+    "  --width N            fit lines to N columns (N >= 40)\n"
+    "\n"
+    "Each row starts with its site id: the same id names the site in 'report --json'\n"
+    "(site_id), 'leakscope check' and leakscoped's /metrics (label "
+    "site_id).\n" LEAKSCOPE_FILTER_OPTIONS;
 
 const char kCheckUsage[] =
     "usage: leakscope check REPORT [limits] [filter options]\n"

@@ -57,6 +57,8 @@ TEST(JsonReport, TinyReportInFull) {
       "peak_live_bytes": 0,
       "temporary_allocations": 0,
       "internal": false,
+      "site_id": "95303fea",
+      "call_site_frame": 0,
       "frames": [
         {
           "function": "f",
@@ -87,6 +89,7 @@ TEST(JsonReport, TinyReportInFull) {
       "allocations": 2,
       "peak_live_bytes": 0,
       "temporary_allocations": 0,
+      "site_id": "95303fea",
       "call_site": {
         "function": "f",
         "file": "/src/\ufffd.c",

@@ -127,6 +127,12 @@ TEST(RunEndToEnd, JsonOfTheWrittenReport) {
                           "      \"peak_live_bytes\": 1000,\n"
                           "      \"temporary_allocations\": 0,\n"
                           "      \"internal\": false,\n"
+                          "      \"site_id\": \""),
+            std::string::npos)
+      << json.out;
+  // Its call site is its first frame (site ids: call_site_test.cc, site_ids_test.cc).
+  EXPECT_NE(json.out.find("\",\n"
+                          "      \"call_site_frame\": 0,\n"
                           "      \"frames\": [\n"
                           "        {\n"
                           "          \"function\": \"leak_hundreds\",\n"),

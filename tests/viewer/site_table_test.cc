@@ -101,21 +101,23 @@ TEST(TextSections, InternalsSummedOrListedAndRankingsShown) {
                       "lists them).\n"),
             std::string::npos);
   EXPECT_NE(text.find("Surviving allocations by call site (2 of 2 sites)"), std::string::npos);
-  EXPECT_NE(text.find("\nGrowth suspects (1 of 1 site):\n\n#1  +1.0 MiB/hour (confidence 88%), "
-                      "1000 B live at the end\n    leak_hundreds"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("\nGrowth suspects (1 of 1 site):\n\n#1  46b77f52  +1.0 MiB/hour (confidence 88%), "
+                "1000 B live at the end\n    leak_hundreds"),
+      std::string::npos);
   EXPECT_NE(text.find("\nPeak memory consumers, live bytes per site at the process's peak (1 of "
-                      "1 site):\n  #1  2.0 MiB  Cache::Insert"),
+                      "1 site):\n  #1  4e8cc658  2.0 MiB  Cache::Insert"),
             std::string::npos);
   EXPECT_NE(text.find("\nTemporary allocations, freed before their thread allocated again (1 of "
-                      "1 site):\n  #1  100 of 1,400 calls  Cache::Insert"),
+                      "1 site):\n  #1  4e8cc658  100 of 1,400 calls  Cache::Insert"),
             std::string::npos);
   options.show_internals = true;
   text = RenderTextReport(r, options);
-  EXPECT_NE(text.find("not counted as leaks:\n\n#1  71.0 KiB in 1 allocation\n"
+  EXPECT_NE(text.find("not counted as leaks:\n\n#1  93c11bd1  71.0 KiB in 1 allocation\n"
                       "    libstdc++.so.6+0xa57b9\n    _dl_init  ./elf/./elf/dl-init.c:121  "
                       "(ld-linux-x86-64.so.2)\n"),
-            std::string::npos);
+            std::string::npos)
+      << text;
 }
 
 }  // namespace

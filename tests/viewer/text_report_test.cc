@@ -36,20 +36,23 @@ TEST(TextReport, ServerReportInFull) {
       "\n"
       "Surviving allocations by call site (2 of 2 sites):\n"
       "\n"
-      "#1  1.5 MiB live (1,572,864 bytes) in 1,234 allocations; 2.9 MiB allocated here in "
+      "#1  4e8cc658  1.5 MiB live (1,572,864 bytes) in 1,234 allocations; 2.9 MiB allocated "
+      "here in "
       "1,400 calls\n"
       "    Cache::Insert(std::string const&)  /src/cache.cc:42  (server)  [inlined]\n"
       "    Handler::Run()  /src/handler.cc:7  (server)\n"
       "    ??  (libc.so.6)\n"
       "\n"
-      "#2  1000 B live (1,000 bytes) in 10 allocations; 1000 B allocated here in 10 calls\n"
+      "#2  46b77f52  1000 B live (1,000 bytes) in 10 allocations; 1000 B allocated here in 10 "
+      "calls\n"
       "    leak_hundreds  /src/leaky.c:12  (server)\n"
       "\n"
       "Most allocations (3 of 3 sites):\n"
-      "  #1  1,400 calls, 2.9 MiB  Cache::Insert(std::string const&)  /src/cache.cc:42  (server)  "
+      "  #1  4e8cc658  1,400 calls, 2.9 MiB  Cache::Insert(std::string const&)  /src/cache.cc:42  "
+      "(server)  "
       "[inlined]\n"
-      "  #2  10 calls, 1000 B  leak_hundreds  /src/leaky.c:12  (server)\n"
-      "  #3  4 calls, 4.0 KiB  Handler::Run()  /src/handler.cc:7  (server)\n";
+      "  #2  46b77f52  10 calls, 1000 B  leak_hundreds  /src/leaky.c:12  (server)\n"
+      "  #3  f5ae49ba  4 calls, 4.0 KiB  Handler::Run()  /src/handler.cc:7  (server)\n";
   EXPECT_EQ(RenderTextReport(ServerReport(), TextOptions{}), expected);
 }
 
@@ -67,11 +70,11 @@ TEST(TextReport, SignaledForkedWithDroppedEventsAndHostileStrings) {
       "\n"
       "Surviving allocations by call site (1 of 1 site):\n"
       "\n"
-      "#1  100 B live (100 bytes) in 1 allocation; 300 B allocated here in 2 calls\n"
+      "#1  95303fea  100 B live (100 bytes) in 1 allocation; 300 B allocated here in 2 calls\n"
       "    f  /src/\xff.c:3  (a\"b)\n"
       "\n"
       "Most allocations (1 of 1 site):\n"
-      "  #1  2 calls, 300 B  f  /src/\xff.c:3  (a\"b)\n";
+      "  #1  95303fea  2 calls, 300 B  f  /src/\xff.c:3  (a\"b)\n";
   EXPECT_EQ(RenderTextReport(TinyReport(), TextOptions{}), expected);
 }
 
@@ -100,8 +103,8 @@ TEST(TextReport, ForkedChildSaysWhatItInherited) {
                       "600 still live (58.6 KiB)\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("#1  100 B live (100 bytes) in 1 allocation; 300 B allocated here in 2 "
-                      "calls\n    inherited from the parent at fork: 1 allocation (100 B) of "
+  EXPECT_NE(text.find("#1  95303fea  100 B live (100 bytes) in 1 allocation; 300 B allocated here "
+                      "in 2 calls\n    inherited from the parent at fork: 1 allocation (100 B) of "
                       "these\n    f  "),
             std::string::npos)
       << text;
@@ -124,9 +127,9 @@ TEST(TextReport, TopLimitsSitesAndSaysWhatIsHidden) {
   const std::string text = RenderTextReport(ServerReport(), options);
   EXPECT_NE(text.find("Surviving allocations by call site (1 of 2 sites):\n"), std::string::npos);
   EXPECT_EQ(Occurrences(text, "\n#"), 1u);
-  EXPECT_NE(text.find("\n#1  1.5 MiB live"), std::string::npos);
+  EXPECT_NE(text.find("\n#1  4e8cc658  1.5 MiB live"), std::string::npos);
   EXPECT_NE(text.find("... 1 more site holding 1000 B (use --top N to see more)\n\n"
-                      "Most allocations (1 of 3 sites):\n  #1  1,400 calls"),
+                      "Most allocations (1 of 3 sites):\n  #1  4e8cc658  1,400 calls"),
             std::string::npos);
   EXPECT_EQ(Occurrences(text, "  #"), 1u);
 }
@@ -142,12 +145,13 @@ TEST(TextReport, SampledFiguresAreMarkedAsEstimates) {
   EXPECT_NE(text.find("Sampling     one sample per 4.0 KiB (4,096 bytes) allocated on average: "
                       "per-site figures are estimates\n"),
             std::string::npos);
-  EXPECT_NE(text.find("#1  ~1.5 MiB live (1,572,864 bytes, 95% CI 1.4 MiB to 1.6 MiB, 384 "
-                      "samples) in ~1,234 allocations; ~2.9 MiB allocated here in ~1,400 calls\n"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("#1  4e8cc658  ~1.5 MiB live (1,572,864 bytes, 95% CI 1.4 MiB to 1.6 MiB, 384 "
+                "samples) in ~1,234 allocations; ~2.9 MiB allocated here in ~1,400 calls\n"),
+      std::string::npos);
   // The rankings are estimates too.
   EXPECT_NE(text.find("Most allocations (3 of 3 sites):\n"
-                      "  #1  ~1,400 calls, ~2.9 MiB  Cache::Insert(std::string const&)"),
+                      "  #1  4e8cc658  ~1,400 calls, ~2.9 MiB  Cache::Insert(std::string const&)"),
             std::string::npos);
 }
 
@@ -158,7 +162,8 @@ TEST(TextReport, TemporaryAllocationsOnlyWhenEveryAllocationIsRecorded) {
   r.mutable_sites(1)->set_temporary_allocations(700);
   const std::string heading = "Temporary allocations, freed before their thread allocated again";
   const std::string exact = RenderTextReport(r, TextOptions{});
-  EXPECT_NE(exact.find(heading + " (1 of 1 site):\n  #1  700 of 1,400 calls"), std::string::npos)
+  EXPECT_NE(exact.find(heading + " (1 of 1 site):\n  #1  4e8cc658  700 of 1,400 calls"),
+            std::string::npos)
       << exact;
   r.set_sampling_interval_bytes(4096);
   const std::string sampled = RenderTextReport(r, TextOptions{});
@@ -216,7 +221,7 @@ TEST(TextReport, FrameIndexOutOfRangeShowsUnknownFrame) {
   report::Report r = TinyReport();
   r.mutable_sites(0)->set_frames(0, 99);  // no such frame
   EXPECT_NE(RenderTextReport(r, TextOptions{})
-                .find("#1  100 B live (100 bytes) in 1 allocation; "
+                .find("  100 B live (100 bytes) in 1 allocation; "
                       "300 B allocated here in 2 calls\n    ??\n"),
             std::string::npos);
 }

@@ -96,6 +96,7 @@ struct alignas(64) Drain {
   int exit_status = 0;
   const char* how = "destructor";
   uint64_t forks = 0;        // fork markers sent on this process's streams
+  bool exit_marked = false;  // the ExitMarker went out (under `mu`)
   uint64_t pass_events = 0;  // records the last pass took
   // Threads waiting for `mu` (exit, exec, fork, a query): the drain thread
   // then sleeps between passes even when busy, or it could take the lock
@@ -709,6 +710,22 @@ void DrainBeforeFork() {
   if (d->conn.connected()) t_fork_marker = id;
 }
 
+// Exit began: as for a fork, a pass takes every event recorded before now
+// and the marker follows them. The pass also ends the fold batch, so no
+// allocation folded away spans the marker. Once per process.
+void DrainExitBegan(const char* how) {
+  Drain* d = g_drain;
+  if (!d || d->finished.load(std::memory_order_acquire)) return;
+  if (!LockFromOutside(d, 3)) return;
+  if (!d->exit_marked && !d->finished.load(std::memory_order_acquire)) {
+    d->exit_marked = true;
+    Pass(d, false, nullptr);
+    EncodeExitMarker(how, &d->msg);
+    SendMessage(d, false, nullptr);
+  }
+  pthread_mutex_unlock(&d->mu);
+}
+
 void DrainAfterForkParent() {
   Drain* d = g_drain;
   if (d && t_fork_locked) {
@@ -737,6 +754,7 @@ void DrainAfterForkChild() {
   d->finished.store(false);
   d->stop.store(false);
   d->has_exit_status = false;
+  d->exit_marked = false;
   d->hello_sent = false;
   FillHello(d, true);
   d->hello.parent_pid = parent_pid;

@@ -37,6 +37,9 @@ void FlushForExec();
 enum class ExchangeResult { kDone, kNoCollector, kBusy };
 ExchangeResult SendQuery(const ByteBuffer& query, int* reply_fd);
 
+// Exit began (exit_began.cc): a pass, then wire.ExitMarker. Once per process.
+void DrainExitBegan(const char* how);
+
 void DrainBeforeFork();
 void DrainAfterForkParent();
 void DrainAfterForkChild();

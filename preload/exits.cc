@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "drain.h"
+#include "exit_began.h"
 #include "hooks.h"
 #include "shim.h"
 
@@ -41,6 +42,7 @@ MainFn g_real_main;
 int MainTrampoline(int argc, char** argv, char** envp) {
   const int status = g_real_main(argc, argv, envp);
   NoteExitStatus(status, "return from main");
+  NoteExitBegan("return from main");
   return status;
 }
 
@@ -66,7 +68,10 @@ __attribute__((visibility("default"))) int __libc_start_main(MainFn main, int ar
 }
 
 __attribute__((visibility("default"), noreturn)) void exit(int status) {
-  if (InOwnerProcess()) NoteExitStatus(status, "exit");
+  if (InOwnerProcess()) {
+    NoteExitStatus(status, "exit");
+    NoteExitBegan("exit");
+  }
   Real().exit(status);
   __builtin_unreachable();
 }

@@ -22,6 +22,7 @@ void ResolveHooks() {
   Next(h.libc_start_main, "__libc_start_main");
   Next(h.exit, "exit");
   Next(h.exit_now, "_exit");
+  Next(h.quick_exit, "quick_exit");
   Next(h.execve, "execve");
   Next(h.execv, "execv");
   Next(h.execvp, "execvp");

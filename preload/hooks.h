@@ -17,6 +17,7 @@ struct Hooks {
   int (*libc_start_main)(MainFn, int, char**, void (*)(), void (*)(), void (*)(), void*);
   void (*exit)(int);
   void (*exit_now)(int);  // _exit
+  void (*quick_exit)(int);
   int (*execve)(const char*, char* const[], char* const[]);
   int (*execv)(const char*, char* const[]);
   int (*execvp)(const char*, char* const[]);

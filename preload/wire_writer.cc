@@ -49,6 +49,12 @@ void EncodeForkMarker(uint64_t fork_id, ByteBuffer* msg) {
   msg->PutMessageField(f::kMessageForkMarker, b);
 }
 
+void EncodeExitMarker(const char* how, ByteBuffer* msg) {
+  ByteBuffer b;
+  b.PutStringField(f::kExitMarkerHow, how);
+  msg->PutMessageField(f::kMessageExitMarker, b);
+}
+
 void EncodeStack(uint32_t id, const uint64_t* pcs, uint32_t n, ByteBuffer* msg) {
   // Sizes are computed up front so the stack is written straight into msg.
   size_t packed = 0;

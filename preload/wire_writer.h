@@ -37,6 +37,7 @@ void EncodeStack(uint32_t id, const uint64_t* pcs, uint32_t n, ByteBuffer* msg);
 void EncodeStats(const StatsInfo& stats, ByteBuffer* msg);
 void EncodeGoodbye(bool has_exit_status, int exit_status, const char* how, ByteBuffer* msg);
 void EncodeForkMarker(uint64_t fork_id, ByteBuffer* msg);
+void EncodeExitMarker(const char* how, ByteBuffer* msg);
 
 // The events of one message, as packed columns (see wire.Events).
 class EventColumns {

@@ -16,13 +16,15 @@ inline constexpr uint32_t kMaxFrameRawSize = 16u << 20;
 namespace field {
 inline constexpr uint32_t kMessageHello = 1, kMessageModules = 2, kMessageStacks = 3,
                           kMessageEvents = 4, kMessageStats = 5, kMessageGoodbye = 6,
-                          kMessageForkMarker = 8;
+                          kMessageForkMarker = 8,
+                          kMessageExitMarker = 9;
 inline constexpr uint32_t kHelloProtocolVersion = 1, kHelloPid = 2, kHelloPpid = 3, kHelloExe = 4,
                           kHelloArgv = 5, kHelloStartTime = 6, kHelloSamplingInterval = 7,
                           kHelloForked = 8, kHelloForkTime = 9, kHelloParentPid = 10,
                           kHelloParentStartTime = 11, kHelloForkId = 12, kHelloForkMarkersSent = 13,
                           kHelloFlushInterval = 14;
 inline constexpr uint32_t kForkMarkerId = 1;
+inline constexpr uint32_t kExitMarkerHow = 1;
 inline constexpr uint32_t kModulePath = 1, kModuleLoadBias = 2, kModuleExecRanges = 3,
                           kModuleBuildId = 4;
 inline constexpr uint32_t kStackId = 1, kStackPcs = 2;

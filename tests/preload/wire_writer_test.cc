@@ -46,6 +46,7 @@ TEST(WireWriter, HelloAndGoodbyeDecode) {
   h.flush_interval_ms = 40;
   EncodeHello(h, &msg);
   EncodeForkMarker(9, &msg);
+  EncodeExitMarker("return from main", &msg);
   EncodeGoodbye(true, -3, "exit", &msg);
   ASSERT_TRUE(EncodeFrame(msg, &frame));
   wire::Message m = DecodeFrame(frame);
@@ -68,6 +69,8 @@ TEST(WireWriter, HelloAndGoodbyeDecode) {
   EXPECT_EQ(m.hello().fork_markers_sent(), 2u);
   EXPECT_EQ(m.hello().flush_interval_ms(), 40u);
   EXPECT_EQ(m.fork_marker().fork_id(), 9u);
+  EXPECT_TRUE(m.has_exit_marker());
+  EXPECT_EQ(m.exit_marker().how(), "return from main");
   EXPECT_TRUE(m.goodbye().has_exit_status());
   EXPECT_EQ(m.goodbye().exit_status(), -3);
   EXPECT_EQ(m.goodbye().how(), "exit");

@@ -59,10 +59,23 @@ void ProcessState::Apply(const wire::Message& m, ForkSnapshot* inherited) {
   ApplyStacks(m);
   if (m.has_events()) ApplyEvents(m.events());
   if (m.has_stats()) ApplyStats(m.stats());
+  if (m.has_exit_marker()) NoteExitBegan();  // after this message's events
   if (m.has_goodbye()) {
     has_goodbye_ = true;
     goodbye_ = m.goodbye();
   }
+}
+
+void ProcessState::NoteExitBegan() {
+  if (held_below_seq_ == 0) held_below_seq_ = allocation_seq_ + 1;
+}
+
+void ProcessState::CountShutdownFree(uint32_t site, const SampleWeight& w) {
+  SiteStats& s = sites_[site];
+  s.shutdown_freed_bytes_fp += w.bytes_fp;
+  s.shutdown_freed_count_fp += w.count_fp;
+  totals_.shutdown_freed_bytes_fp += w.bytes_fp;
+  totals_.shutdown_freed_count_fp += w.count_fp;
 }
 
 void ProcessState::ApplyHello(const wire::Hello& hello) {
@@ -317,6 +330,7 @@ LS_HOT void ProcessState::DoFree(uint64_t address) {
   const SampleWeight w = weights_.For(a->size);
   RemoveLive(*a, w);
   totals_.freed_count_fp += w.count_fp;
+  if (__builtin_expect(a->seq < held_below_seq_, 0)) CountShutdownFree(a->site, w);
   // Sampled: the events between two sampled ones are not seen, so "freed
   // before the thread allocated again" cannot be told (viewer: not shown).
   if (follows_its_allocation && weights_.exact()) sites_[a->site].temporary_count_fp += w.count_fp;

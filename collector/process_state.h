@@ -36,6 +36,9 @@ struct SiteStats {
   // (those blocks are in live_* but not in allocated_*: the parent made them).
   uint64_t inherited_live_bytes_fp = 0;
   uint64_t inherited_live_count_fp = 0;
+  // Held until shutdown: live when exit began (wire.ExitMarker), freed after.
+  uint64_t shutdown_freed_bytes_fp = 0;
+  uint64_t shutdown_freed_count_fp = 0;
 };
 
 struct ProcessTotals {
@@ -57,6 +60,8 @@ struct ProcessTotals {
   uint64_t inherited_count_fp = 0;
   uint64_t inherited_live_bytes_fp = 0;
   uint64_t inherited_live_count_fp = 0;
+  uint64_t shutdown_freed_bytes_fp = 0;  // see SiteStats
+  uint64_t shutdown_freed_count_fp = 0;
 };
 
 // What a forked child inherits, taken from the parent's state at its
@@ -106,6 +111,9 @@ class ProcessState {
   bool has_hello() const { return has_hello_; }
   const wire::Hello& hello() const { return hello_; }
   bool has_goodbye() const { return has_goodbye_; }
+  // The shim said exit began (wire.ExitMarker): frees from then on of blocks
+  // live at that moment count as held until shutdown.
+  bool exit_began() const { return held_below_seq_ != 0; }
   const wire::Goodbye& goodbye() const { return goodbye_; }
   const SampleWeights& weights() const { return weights_; }
   const std::vector<ModuleInfo>& modules() const { return modules_; }
@@ -146,6 +154,8 @@ class ProcessState {
   void ApplyStats(const wire::Stats& stats);
   void DoAllocate(uint64_t address, uint64_t size, uint32_t site, uint64_t time_ns);
   void DoFree(uint64_t address);
+  void NoteExitBegan();
+  void CountShutdownFree(uint32_t site, const SampleWeight& w);
   void RemoveLive(const LiveAllocation& a, const SampleWeight& w);
   void Touch(SiteStats& s);
 
@@ -167,6 +177,10 @@ class ProcessState {
   ProcessStats stats_;
   uint64_t peak_epoch_ = 0;  // bumped each time live bytes reach a new peak
   uint64_t allocation_seq_ = 0;
+  // From the ExitMarker on: allocations numbered below this one (inherited
+  // ones are 0) were live when exit began. A number, not a copy of the live
+  // table: O(1) memory, one comparison per free. 0: exit has not begun.
+  uint64_t held_below_seq_ = 0;
   Inheritance inheritance_ = Inheritance::kNotForked;
   uint32_t unknown_stack_site_ = StackIdMap::kNone;
   // The previous event, to spot temporary allocations.

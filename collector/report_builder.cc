@@ -73,6 +73,8 @@ void AddStats(const SiteStats& s, SiteStats* into) {
   into->at_peak_bytes_fp += s.at_peak_bytes_fp;  // all taken at the same moment
   into->inherited_live_bytes_fp += s.inherited_live_bytes_fp;
   into->inherited_live_count_fp += s.inherited_live_count_fp;
+  into->shutdown_freed_bytes_fp += s.shutdown_freed_bytes_fp;
+  into->shutdown_freed_count_fp += s.shutdown_freed_count_fp;
 }
 
 report::Site SiteFigures(const SiteStats& s, bool exact) {
@@ -86,6 +88,8 @@ report::Site SiteFigures(const SiteStats& s, bool exact) {
   out.set_live_samples(s.live_samples);
   out.set_inherited_live_bytes(FromFixed(s.inherited_live_bytes_fp, kByteFracBits));
   out.set_inherited_live_allocations(FromFixed(s.inherited_live_count_fp, kCountFracBits));
+  out.set_shutdown_freed_bytes(FromFixed(s.shutdown_freed_bytes_fp, kByteFracBits));
+  out.set_shutdown_freed_allocations(FromFixed(s.shutdown_freed_count_fp, kCountFracBits));
   if (exact) {
     out.set_live_bytes_ci_low(out.live_bytes());
     out.set_live_bytes_ci_high(out.live_bytes());
@@ -104,8 +108,11 @@ std::vector<MergedSite> MergeSites(const ProcessState& state, const SymbolizeFn&
   std::unordered_map<std::string, size_t> by_frames;
   for (size_t i = 0; i < state.site_count(); ++i) {
     const SiteStats stats = state.site(i);
-    // Defined, never allocated (an inherited site counts while it holds memory).
-    if (stats.allocated_count_fp == 0 && stats.live_samples == 0) continue;
+    // Defined, never allocated (an inherited site counts while it holds
+    // memory, or if it held some until shutdown).
+    if (stats.allocated_count_fp == 0 && stats.live_samples == 0 &&
+        stats.shutdown_freed_count_fp == 0)
+      continue;
     std::vector<SymbolizedFrame> frames = SiteFrames(state.site_pcs(i), symbolize);
     std::string key;
     for (const auto& f : frames) key += FrameKey(f);
@@ -173,6 +180,7 @@ void FillProcess(const ProcessState& state, const ReportContext& context, report
       break;
   }
   if (state.has_goodbye()) p->set_how(state.goodbye().how());
+  p->set_exit_began(state.exit_began());
   if (context.wait_status) {
     ApplyWaitStatus(*context.wait_status, r);
   } else if (state.has_goodbye() && state.goodbye().has_exit_status()) {
@@ -201,6 +209,8 @@ void FillTotals(const ProcessState& state, report::Report* r) {
   out->set_inherited_allocations(FromFixed(t.inherited_count_fp, kCountFracBits));
   out->set_inherited_live_bytes(FromFixed(t.inherited_live_bytes_fp, kByteFracBits));
   out->set_inherited_live_allocations(FromFixed(t.inherited_live_count_fp, kCountFracBits));
+  out->set_shutdown_freed_bytes(FromFixed(t.shutdown_freed_bytes_fp, kByteFracBits));
+  out->set_shutdown_freed_allocations(FromFixed(t.shutdown_freed_count_fp, kCountFracBits));
 }
 
 // Report site -> the timeline slots whose sites were merged into it.

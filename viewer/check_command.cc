@@ -19,8 +19,8 @@ bool TakeSize(const std::vector<std::string>& args, size_t* i, const std::string
   return true;
 }
 
-bool TakeFullNames(const std::vector<std::string>& args, size_t* i, bool* out) {
-  if (args[*i] != "--full-names") return false;
+bool TakeFlag(const std::vector<std::string>& args, size_t* i, const char* name, bool* out) {
+  if (args[*i] != name) return false;
   *out = true;
   ++*i;
   return true;
@@ -39,7 +39,8 @@ bool TakeCheckOption(const std::vector<std::string>& args, size_t* i, CheckOptio
          TakeSize(args, i, "--max-site-leaked", &out->limits.max_site_leaked, error) ||
          TakeSize(args, i, "--max-growth", &out->limits.max_growth, error) ||
          TakeOptionValue(args, i, "--baseline", &out->baseline, error) ||
-         TakeFullNames(args, i, &out->limits.full_names) ||
+         TakeFlag(args, i, "--full-names", &out->limits.full_names) ||
+         TakeFlag(args, i, "--include-shutdown", &out->limits.include_shutdown) ||
          TakeFilterOption(args, i, &out->limits.filter, error);
 }
 

@@ -184,6 +184,25 @@ void WriteGrowthTable(const report::Report& report, const SiteTable& table, cons
   WriteTable(report, "growth", {call_site, source, rate, confidence, live}, pointers, w);
 }
 
+// Live when exit began, freed during teardown; a note instead when the
+// process never began to exit (_exit, a crash: nothing was torn down).
+void WriteShutdownTable(const report::Report& report, const SiteTable& table,
+                        const Column& call_site, const Column& source, JsonWriter* w) {
+  if (!report.process().exit_began()) {
+    WriteTable(report, "shutdown", {}, {}, w,
+               "Not known: the process did not exit through exit() or a return from main.");
+    return;
+  }
+  const Column held{"Held", "bytes",
+                    [](const SiteRow& r, JsonWriter* o) { o->Uint(r.shutdown_freed_bytes); }};
+  const Column held_n{"Allocations", "count", [](const SiteRow& r, JsonWriter* o) {
+                        o->Uint(r.shutdown_freed_allocations);
+                      }};
+  std::vector<const SiteRow*> rows = HeldUntilShutdown(report, table.program);
+  if (rows.size() > 1000) rows.resize(1000);  // as Ranked
+  WriteTable(report, "shutdown", {call_site, source, held, held_n}, rows, w);
+}
+
 void WriteTables(const report::Report& report, const SiteTable& table, JsonWriter* w) {
   const auto function = [&](const SiteRow& r, JsonWriter* o) {
     const int call = CallFrame(report, r.frames);
@@ -215,6 +234,7 @@ void WriteTables(const report::Report& report, const SiteTable& table, JsonWrite
   WriteGrowthTable(report, table, call_site, source, w);
   WriteTable(report, "leaks", {call_site, source, live, live_n, calls},
              Ranked(table.program, [](const SiteRow& r) { return r.live_bytes; }), w);
+  WriteShutdownTable(report, table, call_site, source, w);
   WriteTable(report, "peak", {call_site, source, peak, live},
              Ranked(table.program, [](const SiteRow& r) { return r.peak_live_bytes; }), w);
   WriteTable(report, "allocations", {call_site, source, calls, allocated},

@@ -52,6 +52,8 @@ const char kBody[] = R"(<h1>leakscope: %TITLE%</h1>
 <div id="growth"></div>
 <h2>Surviving allocations by call site (leaks)</h2>
 <div id="leaks"></div>
+<h2>Held until shutdown (live when exit began, freed only during teardown)</h2>
+<div id="shutdown"></div>
 <h2>Peak memory consumers</h2>
 <div id="peak"></div>
 <h2>Most allocations</h2>

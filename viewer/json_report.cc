@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "integrity.h"
+#include "json_shutdown.h"
 #include "json_writer.h"
 #include "report_facts.h"
 
@@ -260,6 +261,7 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   WriteLeakSummary(report, table, &w);
   WriteRows(report, "internals", Limit(Surviving(table.internals), top), true, &w);
   WriteGrowthSuspects(report, table, top, &w);
+  WriteHeldUntilShutdown(report, table, top, &w);
   const auto by_peak = [](const SiteRow& r) { return r.peak_live_bytes; };
   const auto by_calls = [](const SiteRow& r) { return r.allocations; };
   const auto by_temporary = [](const SiteRow& r) { return r.temporary_allocations; };

@@ -19,6 +19,7 @@ struct JsonOptions {
 // "sites": every site holding or having allocated memory (the program's and
 // the runtime internals, each marked "internal"), by live bytes, as before
 // sections were added; then "leaks" (summary), "internals", "growth_suspects",
+// "held_until_shutdown" (when exit began: json_shutdown.h),
 // and the rankings "peak_consumers", "most_allocations", "temporary_allocations"
 // (figures and the program's "call_site" frame), and "timeline".
 std::string RenderJsonReport(const report::Report& report, const JsonOptions& options);

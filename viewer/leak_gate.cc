@@ -4,6 +4,7 @@
 
 #include "human_units.h"
 #include "report_facts.h"
+#include "shutdown_gate.h"
 #include "site_diff.h"
 #include "text_frames.h"
 
@@ -114,6 +115,7 @@ GateVerdict EvaluateGate(const report::Report& report, const report::Report* bas
   CheckAbsolute(report, table, limits, &v);
   if (baseline != nullptr)
     CheckGrowth(report, *baseline, limits, limits.max_growth.value_or(0), &v);
+  if (limits.include_shutdown) CheckHeldUntilShutdown(report, table, given, limits, &v);
   const uint64_t leaked = LiveBytesOf(table.program);
   const std::string not_counted = "runtime internals (" + HumanBytes(LiveBytesOf(table.internals)) +
                                   ") and suppressed sites (" + HumanBytes(table.suppressed_bytes) +
@@ -125,6 +127,7 @@ GateVerdict EvaluateGate(const report::Report& report, const report::Report* bas
   } else {
     v.explanation = "FAIL: " + Bytes(leaked) + " leaked; " + not_counted + "\n" + v.explanation;
   }
+  if (limits.include_shutdown) v.explanation += "  " + HeldUntilShutdownLine(report, table);
   return v;
 }
 

@@ -18,6 +18,7 @@ struct GateLimits {
   std::optional<uint64_t> max_growth;       // with a baseline: total, and any one site
   SiteFilter filter;                        // suppressions (and --include/--exclude)
   bool full_names = false;                  // template arguments in full in site lines
+  bool include_shutdown = false;            // held until shutdown counts (shutdown_gate.h)
 };
 
 struct GateVerdict {

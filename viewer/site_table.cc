@@ -73,6 +73,8 @@ void AddSite(const report::Site& s, int index, SiteRow* row) {
   row->live_samples += s.live_samples();
   row->inherited_live_bytes += s.inherited_live_bytes();
   row->inherited_live_allocations += s.inherited_live_allocations();
+  row->shutdown_freed_bytes += s.shutdown_freed_bytes();
+  row->shutdown_freed_allocations += s.shutdown_freed_allocations();
   row->live_bytes_ci_low += s.live_bytes_ci_low();
   row->live_bytes_ci_high += s.live_bytes_ci_high();
 }
@@ -158,6 +160,19 @@ std::vector<const SiteRow*> Surviving(const std::vector<SiteRow>& rows) {
   for (const SiteRow& r : rows) {
     if (r.live_bytes > 0 || r.live_allocations > 0) out.push_back(&r);
   }
+  return out;
+}
+
+std::vector<const SiteRow*> HeldUntilShutdown(const report::Report& report,
+                                              const std::vector<SiteRow>& rows) {
+  std::vector<const SiteRow*> out;
+  if (!report.process().exit_began()) return out;
+  for (const SiteRow& r : rows) {
+    if (r.shutdown_freed_allocations > 0) out.push_back(&r);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const SiteRow* a, const SiteRow* b) {
+    return a->shutdown_freed_bytes > b->shutdown_freed_bytes;
+  });
   return out;
 }
 

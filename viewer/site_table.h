@@ -52,6 +52,9 @@ struct SiteRow {
   // Of live_*: blocks a forked child inherited from its parent at fork.
   uint64_t inherited_live_bytes = 0;
   uint64_t inherited_live_allocations = 0;
+  // Live when exit began, freed during teardown (report.Site.shutdown_freed_*).
+  uint64_t shutdown_freed_bytes = 0;
+  uint64_t shutdown_freed_allocations = 0;
 };
 
 struct SiteTable {
@@ -66,6 +69,11 @@ SiteTable BuildSiteTable(const report::Report& report, const SiteFilter& filter)
 
 // Rows holding memory at the end: the leaks.
 std::vector<const SiteRow*> Surviving(const std::vector<SiteRow>& rows);
+
+// Rows holding memory when exit began that teardown freed, by those bytes
+// descending: "Held until shutdown". None if the report has no exit marker.
+std::vector<const SiteRow*> HeldUntilShutdown(const report::Report& report,
+                                              const std::vector<SiteRow>& rows);
 
 // Sum of live bytes over rows.
 uint64_t LiveBytesOf(const std::vector<SiteRow>& rows);

@@ -30,6 +30,9 @@ std::string RenderSurvivingSites(const report::Report& report, const SiteTable& 
                                  const TextOptions& options, const TextStyle& style);
 std::string RenderGrowthSuspects(const report::Report& report, const SiteTable& table,
                                  const TextOptions& options, const TextStyle& style);
+// Live when exit began and freed during teardown (text_shutdown.cc).
+std::string RenderHeldUntilShutdown(const report::Report& report, const SiteTable& table,
+                                    const TextOptions& options, const TextStyle& style);
 std::string RenderRankings(const report::Report& report, const SiteTable& table,
                            const TextOptions& options, const TextStyle& style);
 std::string RenderInternals(const report::Report& report, const SiteTable& table,

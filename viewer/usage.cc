@@ -17,19 +17,22 @@ namespace leakscope::viewer {
   "                       lines (function, file or module; '*' wildcard, '^' '$' anchors)\n"
 
 // The budget options of `check` and `run --check`.
-#define LEAKSCOPE_CHECK_OPTIONS                                                            \
-  "  --max-leaked SIZE      fail if the program's sites hold more than SIZE in all\n"      \
-  "                         (default 0 when no other limit and no baseline is given)\n"    \
-  "  --max-site-leaked SIZE fail if any one site holds more than SIZE\n"                   \
-  "  --baseline OLD_REPORT  compare with an older report of the same program...\n"         \
-  "  --max-growth SIZE      ...and fail if the total or any site grew by more than SIZE\n" \
-  "                         since (default 0)\n"                                           \
-  "  --require-complete     fail with exit 3 if the figures are incomplete (events\n"      \
-  "                         dropped or lost in signal handlers, frees of blocks never\n"   \
-  "                         seen allocated, a killed process's last events) or sampled;\n" \
-  "                         without it these are warning lines. Over budget is still 1\n"  \
-  "  SIZE is bytes, or with a K, M, G or T suffix (binary: 64K = 65536).\n"                \
-  "  --full-names           template arguments in full in the site lines\n"                \
+#define LEAKSCOPE_CHECK_OPTIONS                                                               \
+  "  --max-leaked SIZE      fail if the program's sites hold more than SIZE in all\n"         \
+  "                         (default 0 when no other limit and no baseline is given)\n"       \
+  "  --max-site-leaked SIZE fail if any one site holds more than SIZE\n"                      \
+  "  --baseline OLD_REPORT  compare with an older report of the same program...\n"            \
+  "  --max-growth SIZE      ...and fail if the total or any site grew by more than SIZE\n"    \
+  "                         since (default 0)\n"                                              \
+  "  --include-shutdown     memory held until shutdown (live when exit began, freed only\n"   \
+  "                         by teardown) counts as leaked: --max-leaked and\n"                \
+  "                         --max-site-leaked limit leaked + held; with neither, any fails\n" \
+  "  --require-complete     fail with exit 3 if the figures are incomplete (events\n"         \
+  "                         dropped or lost in signal handlers, frees of blocks never\n"      \
+  "                         seen allocated, a killed process's last events) or sampled;\n"    \
+  "                         without it these are warning lines. Over budget is still 1\n"     \
+  "  SIZE is bytes, or with a K, M, G or T suffix (binary: 64K = 65536).\n"                   \
+  "  --full-names           template arguments in full in the site lines\n"                   \
   "  Runtime internals (see 'leakscope report') and suppressed sites never count.\n"
 
 const char kMainUsage[] =

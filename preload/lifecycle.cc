@@ -17,6 +17,7 @@
 #include "module_map.h"
 #include "real_allocator.h"
 #include "shim.h"
+#include "shim_memory.h"
 
 // glibc's dlopen, for the trampoline (set before each jump to it).
 extern "C" void* leakscope_real_dlopen;
@@ -39,15 +40,6 @@ void MixedFree(void* p) {
 size_t MixedUsableSize(void* p) {
   if (Mi().is_in_heap_region(p)) return Mi().usable_size(p);
   return System()->malloc_usable_size(p);
-}
-void* MixedRealloc(void* p, size_t size) {
-  if (!p || Mi().is_in_heap_region(p)) return Mi().realloc(p, size);
-  void* q = Mi().malloc(size);
-  if (!q) return nullptr;
-  const size_t old = System()->malloc_usable_size(p);
-  std::memcpy(q, p, old < size ? old : size);
-  System()->free(p);
-  return q;
 }
 int MiPosixMemalign(void** out, size_t align, size_t size) {
   if (align < sizeof(void*) || (align & (align - 1))) return EINVAL;

@@ -15,6 +15,10 @@ void* ShimAlloc(size_t size) {
 
 void* ShimRealloc(void* p, size_t size) {
   if (!MimallocLoaded()) return System()->realloc(p, size);
+  return MixedRealloc(p, size);
+}
+
+void* MixedRealloc(void* p, size_t size) {
   if (!p || Mi().is_in_heap_region(p)) return Mi().realloc(p, size);
   void* q = Mi().malloc(size);
   if (!q) return nullptr;

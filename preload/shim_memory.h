@@ -11,4 +11,9 @@ void* ShimAlloc(size_t size);
 void* ShimRealloc(void* p, size_t size);
 void ShimFree(void* p);
 
+// realloc with mimalloc loaded, for a block from either heap: a block from
+// the system allocator (allocated before mimalloc was loaded) moves to
+// mimalloc. The shim's own blocks and, in mimalloc mode, the program's.
+void* MixedRealloc(void* p, size_t size);
+
 }  // namespace leakscope::preload

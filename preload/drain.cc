@@ -51,6 +51,10 @@ constexpr uint64_t kStatsIntervalNs = 100 * 1000 * 1000;
 // A pass that took this many events goes straight on to the next one: the
 // program is producing faster than a wake-up per half ring can follow.
 constexpr uint64_t kBusyPassEvents = 8 * 1024;
+// How long an exit path waits for the drain thread to read the module map
+// for it, and the last message for a refresh holding the pending modules.
+constexpr int kExitModulesWaitMs = 200;
+constexpr int kLastModulesWaitMs = 50;
 
 struct Cursor {
   ThreadRing* ring;
@@ -102,6 +106,10 @@ struct alignas(64) Drain {
   // then sleeps between passes even when busy, or it could take the lock
   // back each time before they run.
   std::atomic<int> lock_waiters{0};
+  // Module map refreshes asked for by exit paths and done by the drain
+  // thread (module_map.h: only it reads the loader's list), counted.
+  std::atomic<uint32_t> modules_asked{0}, modules_read{0};
+  pid_t drain_tid = 0;
 };
 
 alignas(64) Drain* g_drain;  // never destroyed: exit() may run while it is in use
@@ -206,7 +214,8 @@ void SendMessage(Drain* d, bool with_stats, const char* goodbye) {
     d->msg.Clear();
     return;
   }
-  Modules().TakePending(&d->msg);
+  // The last message waits a little for a refresh of the drain thread's.
+  Modules().TakePending(&d->msg, goodbye ? kLastModulesWaitMs : 0);
   if (events) d->columns.EncodeAndClear(SinceStart(d), &d->msg);
   if (with_stats) {
     StatsInfo s;
@@ -224,7 +233,7 @@ void SendMessage(Drain* d, bool with_stats, const char* goodbye) {
     // Drop this one; stacks and modules it carried are sent again.
     CountLost(events);
     d->stacks.Clear();
-    Modules().Reset();
+    Modules().Resend();
     d->msg.Clear();
     return;
   }
@@ -242,8 +251,7 @@ void OnConnected(Drain* d) {
   // seeds it with the parent's stacks as of the fork marker. Any later stream
   // starts afresh and claims nothing.
   if (!d->hello.fork_id) d->stacks.Clear();
-  Modules().Reset();
-  Modules().TryRefresh(true);
+  Modules().Resend();
   d->frame.Clear();
   EncodeStreamHeader(&d->frame);
   d->conn.Send(d->frame.data(), d->frame.size());
@@ -427,7 +435,6 @@ void Pass(Drain* d, bool final, const char* goodbye) {
     NoteOutage(g_shim.dropped_events.load(std::memory_order_relaxed));
   else if (d->conn.MaybeConnect(g_shim.config.socket_path, now))
     OnConnected(d);
-  Modules().TryRefresh(false);
 #if defined(__x86_64__)
   _mm_lfence();  // the watermark is read before any ring position
   const uint64_t watermark = final ? ~0ull : EventClockNow();
@@ -481,11 +488,40 @@ void ExitIfLastThread() {
   exit(0);
 }
 
+// The drain thread's module map refresh, and the exit paths' request for one.
+void RefreshModules(Drain* d) {
+  const uint32_t asked = d->modules_asked.load(std::memory_order_acquire);
+  if (Modules().TryRefresh(false)) d->modules_read.store(asked, std::memory_order_release);
+}
+
+// An exit path wants a library loaded since the last pass in the map, but
+// may not read the loader's list itself (module_map.h): it asks the drain
+// thread and waits at most `ms`, polling (it may be a signal handler). A drain
+// thread held inside the loader costs the wait, and the map stays as it was.
+void AwaitModuleRefresh(Drain* d, int ms) {
+  if (!d->running.load(std::memory_order_acquire)) return;
+  if (gettid() == d->drain_tid) {  // exit() on the drain thread itself
+    Modules().TryRefresh(false);
+    return;
+  }
+  const uint32_t want = d->modules_asked.fetch_add(1, std::memory_order_acq_rel) + 1;
+  d->wake.store(1, std::memory_order_release);
+  Futex(&d->wake, FUTEX_WAKE_PRIVATE, 1, nullptr);
+  const uint64_t start = MonotonicNs();
+  while (int32_t(d->modules_read.load(std::memory_order_acquire) - want) < 0) {
+    if (MonotonicNs() - start >= uint64_t(ms) * 1000000u) return;
+    timespec nap = {0, 100 * 1000};
+    nanosleep(&nap, nullptr);
+  }
+}
+
 void* DrainMain(void* arg) {
   Drain* d = static_cast<Drain*>(arg);
   t_thread.busy = true;  // allocations made by this thread are the shim's
+  d->drain_tid = gettid();
   bool timed_out = false;
   while (!d->stop.load(std::memory_order_acquire)) {
+    RefreshModules(d);  // never under `mu`: it may wait for the loader for good
     pthread_mutex_lock(&d->mu);
     const bool check_threads = MonotonicNs() - d->last_stats_ns >= kStatsIntervalNs;
     // A pass due to the timer alone waits while the collector is not reading
@@ -546,6 +582,7 @@ bool StartDrain() {
   d->frame.Reserve(kBytesReservedForTheEnd);
   // The first pass now, before main: the hello and the module map are out
   // before the program runs, however quickly it then dies.
+  Modules().TryRefresh(false);
   pthread_mutex_lock(&d->mu);
   Pass(d, false, nullptr);
   pthread_mutex_unlock(&d->mu);
@@ -641,6 +678,7 @@ void FinishProcess(const int* status, const char* how) {
   Drain* d = g_drain;
   if (!d || d->finished.exchange(true)) return;
   if (status) NoteExitStatus(*status, how);
+  AwaitModuleRefresh(d, kExitModulesWaitMs);
   if (!LockFromOutside(d, 3)) return;  // a stuck pass: give up
   Pass(d, true, d->has_exit_status ? d->how : how);
   g_shim.recording = false;
@@ -653,6 +691,7 @@ void FinishProcess(const int* status, const char* how) {
 void FinishFromSignalHandler(const char* how) {
   Drain* d = g_drain;
   if (!d || d->finished.exchange(true)) return;
+  AwaitModuleRefresh(d, kExitModulesWaitMs);
   if (!TryLockFromSignalHandler(d, 3000)) return;  // a stuck pass: give up
   // Dying by the signal, whatever exit status the program meant to leave with.
   d->has_exit_status = false;
@@ -666,6 +705,7 @@ void FinishFromSignalHandler(const char* how) {
 void FlushForExec() {
   Drain* d = g_drain;
   if (!d || d->finished.load(std::memory_order_acquire)) return;
+  AwaitModuleRefresh(d, kExitModulesWaitMs);
   if (!LockFromOutside(d, 3)) return;
   Pass(d, true, "exec");
   pthread_mutex_unlock(&d->mu);
@@ -674,6 +714,7 @@ void FlushForExec() {
 ExchangeResult SendQuery(const ByteBuffer& query, int* reply_fd) {
   Drain* d = g_drain;
   if (!d || d->finished.load(std::memory_order_acquire)) return ExchangeResult::kNoCollector;
+  AwaitModuleRefresh(d, kExitModulesWaitMs);  // the answer names the sites
   if (!LockFromOutside(d, 2)) return ExchangeResult::kBusy;
   Pass(d, false, nullptr);  // watermark "now": after every event this thread recorded
   ExchangeResult result = ExchangeResult::kNoCollector;

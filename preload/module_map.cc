@@ -3,7 +3,7 @@
 #include <elf.h>
 #include <limits.h>
 #include <link.h>
-#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -11,6 +11,7 @@
 #include <new>
 
 #include "../proto/framing.h"
+#include "raw_syscall.h"
 
 namespace leakscope::preload {
 namespace {
@@ -41,19 +42,33 @@ size_t BuildId(const dl_phdr_info* info, const unsigned char** out) {
   return 0;
 }
 
+// A relative name made absolute against the working directory now (as the
+// loader opened it, unless the program has changed directory since). Only
+// raw syscalls: this runs inside dl_iterate_phdr (raw_syscall.h). "./" is
+// dropped; ".." is kept, the kernel resolves it with the symlinks.
+const char* AbsolutePath(const char* name, char* buf, size_t size) {
+  const long n = RawSyscall3(SYS_getcwd, long(buf), long(size), 0);
+  if (n <= 0) return name;
+  size_t len = std::strlen(buf);
+  while (name[0] == '.' && name[1] == '/') name += 2;
+  const size_t rest = std::strlen(name);
+  if (len + 1 + rest + 1 > size) return name;
+  if (len > 1) buf[len++] = '/';
+  std::memcpy(buf + len, name, rest + 1);
+  return buf;
+}
+
 // Path of an object as the collector can open it.
 const char* ModulePath(const dl_phdr_info* info, char* buf, size_t size) {
   const char* name = info->dlpi_name;
   if (!name || !*name) {  // the main program
     if (g_main_program[0]) return g_main_program;
-    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    const long n = RawSyscall3(SYS_readlink, long("/proc/self/exe"), long(buf), long(size - 1));
     if (n <= 0) return nullptr;
     buf[n] = 0;
     return buf;
   }
-  if (name[0] != '/' && std::strchr(name, '/') && size >= PATH_MAX) {  // relative dlopen path
-    if (realpath(name, buf)) return buf;
-  }
+  if (name[0] != '/' && std::strchr(name, '/')) return AbsolutePath(name, buf, size);
   return name;  // absolute, or a name with no file (linux-vdso.so.1)
 }
 
@@ -106,7 +121,9 @@ void ModuleMap::RefreshLocked(bool force) {
     seen_generation_ = gen;
     seen_adds_ = counts.adds;
     seen_subs_ = counts.subs;
-    dl_iterate_phdr(EncodeModule, &pending_);
+    last_.Clear();
+    dl_iterate_phdr(EncodeModule, &last_);
+    pending_.PutBytes(last_.data(), last_.size());
   }
 }
 
@@ -123,13 +140,29 @@ void ModuleMap::RefreshBeforeUnload() {
   pthread_mutex_unlock(&mu_);
 }
 
-bool ModuleMap::TakePending(ByteBuffer* out) {
-  if (pthread_mutex_trylock(&mu_) != 0) return false;
+// Only tries the lock, again with short naps for up to `wait_ms`: the caller
+// may be a signal handler that interrupted a refresh on its own thread.
+bool ModuleMap::TakePending(ByteBuffer* out, int wait_ms) {
+  for (int waited_us = 0; pthread_mutex_trylock(&mu_) != 0; waited_us += 100) {
+    if (waited_us >= wait_ms * 1000) return false;
+    timespec nap = {0, 100 * 1000};
+    nanosleep(&nap, nullptr);
+  }
+  if (resend_.exchange(false, std::memory_order_acq_rel)) out->PutBytes(last_.data(), last_.size());
   bool any = !pending_.empty();
   out->PutBytes(pending_.data(), pending_.size());
   pending_.Clear();
   pthread_mutex_unlock(&mu_);
   return any;
+}
+
+void ModuleMap::AfterForkChild() {
+  pthread_mutex_init(&mu_, nullptr);
+  // Another thread may have been writing these at the fork: read it afresh.
+  last_.Clear();
+  pending_.Clear();
+  resend_.store(false, std::memory_order_relaxed);
+  reset_.store(true, std::memory_order_release);
 }
 
 void ModuleMap::SetMainProgram(const char* path) {

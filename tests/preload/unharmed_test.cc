@@ -159,11 +159,24 @@ TEST(Unharmed, ALibraryDlopensItsSiblingThroughItsOwnRunpath) {
   ExpectSite(run.reports[0], "deep_keep", 4 * 50, 4);  // the map has the library
 }
 
-// A fatal signal while another thread is inside the module map refresh (held
-// there for good by the program's realpath): the drain's and the exit path's
-// refreshes used to wait for that thread forever, and the goodbye never came.
-TEST(Unharmed, ACrashWhileAnotherThreadRefreshesTheModuleMapStillEndsTheReport) {
-  const Traced run = RunTraced({"crash_in_refresh", UNHARMED_LIB});
+// A library loaded by a relative path is named by its absolute path, found
+// without calling the program's realpath() (or any function the program may
+// interpose) inside the loader's lock: a realpath calling dlsym deadlocked
+// against a thread inside dlopen.
+TEST(Unharmed, ALibraryLoadedByARelativePathIsNamedWithoutTheProgramsRealpath) {
+  const Traced run = RunTraced({"relative_dlopen", UNHARMED_LIB});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  EXPECT_EQ(run.result.output.find("realpath called"), std::string::npos) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
+  ExpectSite(run.reports[0], "deep_keep", 4 * 50, 4);  // symbolized: the path was right
+  ExpectSite(run.reports[0], "leak_five", 5 * 40, 5);
+}
+
+// A fatal signal while another thread holds the loader's lock for good: the
+// drain's module map refresh waits for that lock, and the exit path used to
+// refresh too (or wait for the drain pass that did), so the goodbye never came.
+TEST(Unharmed, ACrashWhileAnotherThreadHoldsTheLoaderStillEndsTheReport) {
+  const Traced run = RunTraced({"crash_loader_held"});
   EXPECT_EQ(run.result.exit_status, 128 + SIGSEGV) << run.result.output;
   ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
   const Report& r = run.reports[0];
@@ -174,8 +187,8 @@ TEST(Unharmed, ACrashWhileAnotherThreadRefreshesTheModuleMapStillEndsTheReport) 
 }
 
 // The same with _exit, which flushes on the same path.
-TEST(Unharmed, AnExitWhileAnotherThreadRefreshesTheModuleMapStillEndsTheReport) {
-  const Traced run = RunTraced({"exit_in_refresh", UNHARMED_LIB});
+TEST(Unharmed, AnExitWhileAnotherThreadHoldsTheLoaderStillEndsTheReport) {
+  const Traced run = RunTraced({"exit_loader_held"});
   EXPECT_EQ(run.result.exit_status, 7) << run.result.output;
   ASSERT_EQ(run.reports.size(), 1u) << run.result.output;
   const Report& r = run.reports[0];

@@ -12,15 +12,17 @@
 //                     string and keeps its own allocations
 //   runpath LOADER    dlopens LOADER, which dlopens its sibling library by
 //                     name through its own RUNPATH
-//   crash_in_refresh LIB
-//                     SIGSEGV while another thread is held inside the shim's
-//                     module map refresh (from dlclose)
-//   exit_in_refresh LIB
-//                     _exit(7) in the same situation
+//   relative_dlopen LIB
+//                     dlopens LIB by a relative path and keeps 4 x 50 B from
+//                     it; its realpath() says if anyone else calls it
+//   crash_loader_held SIGSEGV while another thread holds the loader's lock
+//                     for good (inside its dl_iterate_phdr callback)
+//   exit_loader_held  _exit(7) in the same situation
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <libgen.h>
 #include <limits.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -138,43 +140,65 @@ static int Runpath(const char* loader) {
   return 0;
 }
 
-// --- crash_in_refresh -------------------------------------------------------------
-// The shim's module map refresh calls realpath() for a library loaded by a
-// relative path; this program's realpath comes first in the symbol search
-// order, and holds the dlclosing thread there for good.
-static pthread_t g_held_thread;
-static int g_hold;
-static sem_t g_inside;
+// --- relative_dlopen -------------------------------------------------------------
+// The shim names a library loaded by a relative path by its absolute path,
+// inside dl_iterate_phdr, with the loader's lock held. It used to call
+// realpath() there: this program's, which comes first in the symbol search
+// order. A realpath that calls dlsym (as interposers do) then waited for the
+// loader's other lock while a thread inside dlopen held that one and waited
+// for ours. This realpath says when it is called by anyone but the program.
+static __thread int t_own_call;
 
 char* realpath(const char* path, char* resolved) {
-  static char* (*real)(const char*, char*);
-  if (g_hold && pthread_equal(pthread_self(), g_held_thread)) {
-    sem_post(&g_inside);
-    for (;;) pause();
-  }
-  if (!real) real = (char* (*)(const char*, char*))dlsym(RTLD_NEXT, "realpath");
+  static const char kForeign[] = "realpath called from inside the loader's lock\n";
+  if (!t_own_call && write(1, kForeign, sizeof kForeign - 1) < 0) abort();
+  char* (*real)(const char*, char*) = (char* (*)(const char*, char*))dlsym(RTLD_NEXT, "realpath");
   return real(path, resolved);
 }
 
-static void* Dlclose(void* h) {
-  dlclose(h);
-  return NULL;
-}
-
-static int WhileRefreshing(const char* lib, int crash) {
-  realpath("/", NULL);  // resolves the real one while nothing is held
-  // Loaded by a relative path, from the library's directory.
-  char dir[PATH_MAX], name[PATH_MAX + 2];
+// Loads LIB as "./libname.so" from its directory and calls its deep_keep().
+static int RelativeDlopen(const char* lib) {
+  char dir[PATH_MAX], name[PATH_MAX + 2], resolved[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", lib);
   snprintf(name, sizeof name, "./%s", basename((char*)lib));
   if (chdir(dirname(dir)) != 0) return 1;
+  t_own_call = 1;
+  if (!realpath(name, resolved)) return 1;  // the program's own call: silent
+  t_own_call = 0;
   void* h = dlopen(name, RTLD_NOW);
-  if (!h || sem_init(&g_inside, 0, 0) != 0) return 1;
-  g_hold = 1;
-  if (pthread_create(&g_held_thread, NULL, Dlclose, h) != 0) return 1;
+  void (*keep)(void) = h ? (void (*)(void))dlsym(h, "deep_keep") : NULL;
+  if (!keep) return 1;
+  keep();
+  return 0;
+}
+
+// --- loader_held --------------------------------------------------------------
+// One thread stays inside its own dl_iterate_phdr callback for good, holding
+// the loader's lock, while another crashes or calls _exit. The shim's module
+// map refresh waits for that lock: an exit path that refreshed, or waited for
+// a drain pass that did, never finished (or gave up without its goodbye).
+static sem_t g_inside;
+
+static int HoldLoader(struct dl_phdr_info* info, size_t size, void* data) {
+  (void)info, (void)size, (void)data;
+  sem_post(&g_inside);
+  for (;;) pause();
+  return 0;
+}
+
+static void* HoldLoaderThread(void* arg) {
+  (void)arg;
+  dl_iterate_phdr(HoldLoader, NULL);
+  return NULL;
+}
+
+static int WhileLoaderHeld(int crash) {
+  pthread_t t;
+  if (sem_init(&g_inside, 0, 0) != 0 || pthread_create(&t, NULL, HoldLoaderThread, NULL) != 0)
+    return 1;
   while (sem_wait(&g_inside) != 0) {
   }
-  if (crash) *(volatile int*)0 = 1;  // SIGSEGV, with the other thread inside the refresh
+  if (crash) *(volatile int*)0 = 1;  // SIGSEGV, with the loader held by the other thread
   _exit(7);
 }
 
@@ -183,12 +207,13 @@ int main(int argc, char** argv) {
   if (argc < 2) return 2;
   const char* mode = argv[1];
   if (!strcmp(mode, "getattr_thread")) return GetattrThread();
+  if (!strcmp(mode, "crash_loader_held")) return WhileLoaderHeld(1);
+  if (!strcmp(mode, "exit_loader_held")) return WhileLoaderHeld(0);
   if (!strcmp(mode, "key_destructors")) return KeyDestructors();
   if (argc < 3) return 2;
   if (!strcmp(mode, "keys")) return Keys(argv[2]);
   if (!strcmp(mode, "deepbind")) return Deepbind(argv[2]);
   if (!strcmp(mode, "runpath")) return Runpath(argv[2]);
-  if (!strcmp(mode, "crash_in_refresh")) return WhileRefreshing(argv[2], 1);
-  if (!strcmp(mode, "exit_in_refresh")) return WhileRefreshing(argv[2], 0);
+  if (!strcmp(mode, "relative_dlopen")) return RelativeDlopen(argv[2]);
   return 2;
 }

@@ -18,6 +18,7 @@
 #include "memory_budget.h"
 #include "metrics_http.h"
 #include "output_folder.h"
+#include "pprof_http.h"
 #include "server.h"
 
 namespace {
@@ -32,8 +33,11 @@ constexpr char kUsage[] =
     "  --dump-above SIZE           a snapshot when a process's live heap first exceeds SIZE\n"
     "                              (bytes, or 512K, 64M, 2G: binary)\n"
     "  --keep N                    snapshots kept per process, the newest (default 10; 0 = all)\n"
-    "  --metrics ADDR:PORT         serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+    "  --metrics ADDR:PORT         serve Prometheus metrics on http://ADDR:PORT/metrics, and\n"
+    "                              live heap profiles (pprof) on /debug/pprof/heap?pid=N\n"
     "  --top-sites N               site series per process in /metrics (default 10, max 100)\n"
+    "  --label NAME=VALUE          a label on every process's /metrics series (repeatable;\n"
+    "                              a process adds its own with LEAKSCOPE_LABELS=k=v,k=v)\n"
     "  --allow-uid UID             a uid allowed to connect (repeatable; default: our own)\n"
     "  --socket-group NAME         socket 0660 and reports 0640, of group NAME (default 0600)\n"
     "  --max-frame-bytes SIZE      per stream: largest frame (default 16M)\n"
@@ -113,6 +117,12 @@ bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, b
     ok = ParseNumber(arg, value, 1000000, &n), o.keep_snapshots = n;
   } else if (arg == "--top-sites") {
     ok = ParseNumber(arg, value, 100, &n), o.metrics_top_sites = n;
+  } else if (arg == "--label") {
+    leakscope::collector::Label label;
+    std::string error;
+    ok = leakscope::collector::ParseLabelFlag(value, &label, &error);
+    if (ok) o.metrics_labels.push_back(label);
+    if (!ok) std::fprintf(stderr, "leakscoped: %s\n", error.c_str());
   } else if (arg == "--allow-uid") {
     ok = ParseNumber(arg, value, UINT32_MAX - 1, &n), o.allowed_uids.push_back(uint32_t(n));
   } else if (arg == "--max-frame-bytes") {
@@ -214,7 +224,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<leakscope::collector::MetricsHttpServer> metrics;
   if (!flags.metrics.empty()) {
     metrics = std::make_unique<leakscope::collector::MetricsHttpServer>(
-        [&server] { return server.MetricsText(); });
+        leakscope::collector::DaemonHttpHandler(&server),
+        leakscope::collector::MetricsHttpLimits{});
     if (!metrics->Start(flags.metrics, &error)) {
       std::fprintf(stderr, "leakscoped: %s\n", error.c_str());
       return 1;

@@ -1,6 +1,9 @@
 #include "metrics_text.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <fstream>
 #include <functional>
 
 namespace leakscope::collector {
@@ -11,6 +14,7 @@ struct Family {
   const char* type;
   const char* help;
   std::function<double(const ProcessMetrics&)> value;
+  bool (*present)(const ProcessMetrics&) = nullptr;  // null: always
 };
 
 std::string Number(double v) {
@@ -20,7 +24,37 @@ std::string Number(double v) {
 }
 
 std::string ProcessLabels(const ProcessMetrics& p) {
-  return "pid=\"" + std::to_string(p.pid) + "\",exe=\"" + EscapeLabel(p.exe) + "\"";
+  std::string out = "pid=\"" + std::to_string(p.pid) + "\",exe=\"" + EscapeLabel(p.exe) +
+                    "\",service=\"" + EscapeLabel(p.service) + "\"";
+  if (!p.container.empty()) out += ",container=\"" + EscapeLabel(p.container) + "\"";
+  for (const Label& l : p.labels) out += "," + l.name + "=\"" + EscapeLabel(l.value) + "\"";
+  return out;
+}
+
+std::string Header(const char* name, const char* type, const char* help) {
+  return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+std::string DaemonSeries(const DaemonMetrics& d, size_t processes) {
+  const struct {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t value;
+  } series[] = {
+      {"leakscope_up", "gauge", "1 while leakscoped serves /metrics.", 1},
+      {"leakscope_daemon_rss_bytes", "gauge", "leakscoped's own resident set size.", d.rss_bytes},
+      {"leakscope_memory_budget_used_bytes", "gauge",
+       "Bytes the streams hold, charged to --max-memory.", d.memory_budget_used},
+      {"leakscope_streams", "gauge", "Connections open now (with or without a hello).", d.streams},
+      {"leakscope_streams_total", "counter", "Connections accepted since leakscoped started.",
+       d.streams_total},
+      {"leakscope_processes", "gauge", "Traced processes connected now.", processes},
+  };
+  std::string out;
+  for (const auto& s : series)
+    out += Header(s.name, s.type, s.help) + s.name + " " + std::to_string(s.value) + "\n";
+  return out;
 }
 
 const std::vector<Family>& Families() {
@@ -41,6 +75,15 @@ const std::vector<Family>& Families() {
        [](const ProcessMetrics& p) { return double(p.dropped_events); }},
       {"leakscope_rss_bytes", "gauge", "Resident set size reported by the process.",
        [](const ProcessMetrics& p) { return double(p.rss_bytes); }},
+      {"leakscope_process_start_time_seconds", "gauge",
+       "Unix time the process started: a new value under the same pid is a restart.",
+       [](const ProcessMetrics& p) { return p.start_time_seconds; }},
+      {"leakscope_snapshots_total", "counter", "Snapshots leakscoped wrote of the process.",
+       [](const ProcessMetrics& p) { return double(p.snapshots); }},
+      {"leakscope_last_snapshot_timestamp_seconds", "gauge",
+       "Unix time of the latest snapshot of the process (none: no series).",
+       [](const ProcessMetrics& p) { return p.last_snapshot_seconds; },
+       [](const ProcessMetrics& p) { return p.snapshots > 0; }},
   };
   return families;
 }
@@ -60,27 +103,30 @@ std::string EscapeLabel(const std::string& value) {
   return out;
 }
 
-std::string RenderMetrics(const std::vector<ProcessMetrics>& processes) {
-  std::string out =
-      "# HELP leakscope_processes Traced processes connected now.\n"
-      "# TYPE leakscope_processes gauge\n"
-      "leakscope_processes " +
-      std::to_string(processes.size()) + "\n";
+std::string RenderMetrics(const DaemonMetrics& daemon,
+                          const std::vector<ProcessMetrics>& processes) {
+  std::string out = DaemonSeries(daemon, processes.size());
   for (const Family& f : Families()) {
-    out +=
-        std::string("# HELP ") + f.name + " " + f.help + "\n# TYPE " + f.name + " " + f.type + "\n";
+    out += Header(f.name, f.type, f.help);
     for (const ProcessMetrics& p : processes)
-      out += std::string(f.name) + "{" + ProcessLabels(p) + "} " + Number(f.value(p)) + "\n";
+      if (!f.present || f.present(p))
+        out += std::string(f.name) + "{" + ProcessLabels(p) + "} " + Number(f.value(p)) + "\n";
   }
   out +=
-      "# HELP leakscope_site_live_bytes Live bytes of the largest allocation sites.\n"
-      "# TYPE leakscope_site_live_bytes gauge\n";
+      Header("leakscope_site_live_bytes", "gauge", "Live bytes of the largest allocation sites.");
   for (const ProcessMetrics& p : processes)
     for (const SiteMetric& s : p.top_sites)
       out += "leakscope_site_live_bytes{" + ProcessLabels(p) + ",site=\"" + EscapeLabel(s.site) +
              "\",site_id=\"" + EscapeLabel(s.site_id) + "\"} " + std::to_string(s.live_bytes) +
              "\n";
   return out;
+}
+
+uint64_t OwnRssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace leakscope::collector

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "labels.h"
+
 namespace leakscope::collector {
 
 struct SiteMetric {
@@ -17,9 +19,17 @@ struct SiteMetric {
   uint64_t live_bytes = 0;
 };
 
+// Every process series is labelled pid, exe, service, container (when in
+// one) and the extra labels (labels.h): what survives a restart, not only pid.
 struct ProcessMetrics {
   uint32_t pid = 0;
   std::string exe;
+  std::string service;               // ServiceName(exe), or the process's own `service` label
+  std::string container;             // "" when not in a container
+  std::vector<Label> labels;         // extra labels, sorted by name
+  double start_time_seconds = 0;     // unix time the process (this image) started
+  uint64_t snapshots = 0;            // cumulative, written by the daemon
+  double last_snapshot_seconds = 0;  // unix time of the latest; 0: none yet
   uint64_t live_bytes = 0;
   uint64_t live_allocations = 0;
   uint64_t allocations = 0;           // cumulative
@@ -31,7 +41,19 @@ struct ProcessMetrics {
   std::vector<SiteMetric> top_sites;  // largest first
 };
 
-std::string RenderMetrics(const std::vector<ProcessMetrics>& processes);
+// The daemon's own figures.
+struct DaemonMetrics {
+  uint64_t rss_bytes = 0;           // leakscoped's resident set
+  uint64_t streams = 0;             // connections open now, with or without a hello
+  uint64_t streams_total = 0;       // accepted since the daemon started
+  uint64_t memory_budget_used = 0;  // bytes charged to --max-memory now
+};
+
+std::string RenderMetrics(const DaemonMetrics& daemon,
+                          const std::vector<ProcessMetrics>& processes);
+
+// The daemon's resident set from /proc/self/statm (0 if unreadable).
+uint64_t OwnRssBytes();
 
 // A label value escaped for the text format: \\, \" and \n.
 std::string EscapeLabel(const std::string& value);

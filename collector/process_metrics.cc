@@ -58,10 +58,39 @@ std::vector<SiteMetric> TopSites(const ProcessState& state, ProcessWatch* watch,
 
 }  // namespace
 
-ProcessMetrics CollectMetrics(const ProcessState& state, ProcessWatch* watch, size_t top_sites) {
+std::string ServiceOf(const ProcessState& state, const ProcessWatch& watch,
+                      const std::vector<Label>& daemon_labels) {
+  for (const Label& l : MergeLabels(daemon_labels, watch.labels()))
+    if (l.name == "service") return l.value;
+  return ServiceName(state.hello().exe());
+}
+
+namespace {
+
+// `service` given as a label names the service instead of the exe.
+void Identity(const ProcessState& state, const ProcessWatch& watch,
+              const std::vector<Label>& daemon_labels, ProcessMetrics* m) {
+  m->pid = state.hello().pid();
+  m->exe = state.hello().exe();
+  m->service = ServiceName(m->exe);
+  m->container = watch.container();
+  for (Label& l : MergeLabels(daemon_labels, watch.labels())) {
+    if (l.name == "service")
+      m->service = std::move(l.value);
+    else
+      m->labels.push_back(std::move(l));
+  }
+  m->start_time_seconds = static_cast<double>(state.hello().start_time_unix_ns()) / 1e9;
+  m->snapshots = watch.snapshots_written;
+  m->last_snapshot_seconds = static_cast<double>(watch.last_snapshot_unix_ns) / 1e9;
+}
+
+}  // namespace
+
+ProcessMetrics CollectMetrics(const ProcessState& state, ProcessWatch* watch, size_t top_sites,
+                              const std::vector<Label>& daemon_labels) {
   ProcessMetrics m;
-  m.pid = state.hello().pid();
-  m.exe = state.hello().exe();
+  Identity(state, *watch, daemon_labels, &m);
   const ProcessTotals& t = state.totals();
   m.live_bytes = FromFixed(t.live_bytes_fp, kByteFracBits);
   m.live_allocations = FromFixed(t.live_count_fp, kCountFracBits);

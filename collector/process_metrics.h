@@ -9,6 +9,13 @@
 
 namespace leakscope::collector {
 
-ProcessMetrics CollectMetrics(const ProcessState& state, ProcessWatch* watch, size_t top_sites);
+// The process's service: its own `service` label, the daemon's, or the
+// executable's name.
+std::string ServiceOf(const ProcessState& state, const ProcessWatch& watch,
+                      const std::vector<Label>& daemon_labels);
+
+// daemon_labels: --label, under the process's own labels of the same name.
+ProcessMetrics CollectMetrics(const ProcessState& state, ProcessWatch* watch, size_t top_sites,
+                              const std::vector<Label>& daemon_labels = {});
 
 }  // namespace leakscope::collector

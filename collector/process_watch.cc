@@ -1,6 +1,23 @@
 #include "process_watch.h"
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
 namespace leakscope::collector {
+
+void ProcessWatch::NoteHello(const wire::Hello& hello, uint32_t peer_pid) {
+  std::string dropped;
+  labels_ = ParseProcessLabels(hello.labels(), &dropped);
+  if (!dropped.empty())
+    std::fprintf(stderr, "leakscoped: pid %u: LEAKSCOPE_LABELS left out: %s\n", hello.pid(),
+                 dropped.c_str());
+  if (peer_pid == 0) return;
+  std::ifstream cgroup("/proc/" + std::to_string(peer_pid) + "/cgroup");
+  std::ostringstream text;
+  text << cgroup.rdbuf();
+  container_ = ContainerFromCgroup(text.str());
+}
 
 void ProcessWatch::Observe(const ProcessState& state, const wire::Message& message) {
   timeline_.Observe(state, message);

@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 
+#include "labels.h"
 #include "process_state.h"
 #include "report_builder.h"
 #include "symbolizer.h"
@@ -38,10 +40,23 @@ class ProcessWatch {
   // Symbolizes through the cache (the modules seen so far).
   const std::vector<SymbolizedFrame>& Symbolize(const ProcessState& state, uint64_t pc);
 
+  // At the stream's hello: the process's own labels (LEAKSCOPE_LABELS) and
+  // its container, from /proc/<peer_pid>/cgroup (peer_pid: SO_PEERCRED, the
+  // pid in the daemon's namespace; 0 = unknown). One log line for labels
+  // left out.
+  void NoteHello(const wire::Hello& hello, uint32_t peer_pid);
+  const std::vector<Label>& labels() const { return labels_; }
+  const std::string& container() const { return container_; }
+
   // Snapshot bookkeeping, for the server.
   uint64_t last_snapshot_mono_ns = 0;  // 0: none yet
-  bool dumped_above = false;           // --dump-above already fired
-  std::deque<std::string> snapshots;   // paths on disk, oldest first
+  uint64_t last_snapshot_unix_ns = 0;  // of one written; 0: none yet
+  uint64_t snapshots_written = 0;
+  // The latest /debug/pprof/heap profile, reused for a second.
+  std::shared_ptr<const std::string> profile_gzip;
+  uint64_t profile_mono_ns = 0;
+  bool dumped_above = false;          // --dump-above already fired
+  std::deque<std::string> snapshots;  // paths on disk, oldest first
 
  private:
   void SyncModules(const ProcessState& state);
@@ -53,6 +68,8 @@ class ProcessWatch {
   Timeline timeline_;
   Symbolizer symbolizer_;
   size_t modules_added_ = 0;
+  std::vector<Label> labels_;
+  std::string container_;
 };
 
 }  // namespace leakscope::collector

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "growth.h"
 #include "report_file.h"
@@ -155,6 +156,19 @@ std::vector<uint32_t> FillSites(const ProcessState& state, const SymbolizeFn& sy
     *r->add_sites() = std::move(m.out);
   }
   return report_site;
+}
+
+// The modules the frames name, with their build ids (pprof mappings).
+void FillModules(const ProcessState& state, report::Report* r) {
+  std::unordered_set<std::string> named;
+  for (const report::Frame& f : r->frames())
+    if (!f.module().empty()) named.insert(f.module());
+  for (const ModuleInfo& m : state.modules()) {
+    if (named.erase(m.path) == 0) continue;  // not named, or added already
+    report::Module* out = r->add_modules();
+    out->set_path(m.path);
+    out->set_build_id(m.build_id);
+  }
 }
 
 void FillProcess(const ProcessState& state, const ReportContext& context, report::Report* r) {
@@ -324,6 +338,7 @@ report::Report BuildReport(const ProcessState& state, const ReportContext& conte
   FillProcess(state, context, &r);
   FillTotals(state, &r);
   const std::vector<uint32_t> report_site = FillSites(state, symbolize, &r);
+  FillModules(state, &r);
   if (context.timeline) FillTimeline(*context.timeline, report_site, &r);
   return r;
 }

@@ -23,6 +23,7 @@
 #include "fork_registry.h"
 #include "memory_budget.h"
 #include "peer_policy.h"
+#include "pprof_profile.h"
 #include "process_metrics.h"
 #include "process_state.h"
 #include "process_watch.h"
@@ -111,6 +112,7 @@ struct Connection {
   // Applies one message; `inherited` only matters for a forked child's Hello.
   void Deliver(const wire::Message& m, ForkSnapshot* inherited) {
     state.Apply(m, inherited);
+    if (m.has_hello()) watch.NoteHello(m.hello(), peer_pid);
     watch.Observe(state, m);
     if (m.has_query()) queries.AnswerOn(fd, state, m.query());
   }
@@ -131,9 +133,10 @@ struct Server::Impl {
   ino_t socket_ino = 0;
   std::unordered_map<int, std::unique_ptr<Connection>> connections;  // Run() thread only
   std::vector<char> buffer = std::vector<char>(kReadChunk);
-  ForkRegistry forks;            // Run() thread only
-  AcceptBackoff accept_backoff;  // Run() thread only
-  MemoryBudget budget;           // Run() thread only
+  ForkRegistry forks;             // Run() thread only
+  AcceptBackoff accept_backoff;   // Run() thread only
+  MemoryBudget budget;            // Run() thread only
+  uint64_t streams_accepted = 0;  // Run() thread only: /metrics
   // A marker, a hello or a closed stream since held children were last looked at.
   bool forks_changed = false;
 
@@ -163,6 +166,9 @@ struct Server::Impl {
   bool snapshot_requested = false;
   std::function<void(const std::string&)> on_snapshot;
   std::string metrics_text;
+  std::vector<ProcessMetrics> metrics_processes;
+  std::vector<std::pair<ProfileRequest, std::function<void(const ProfileResult&)>>>
+      profile_requests;
 
   void Wake() {
     uint64_t one = 1;
@@ -203,6 +209,9 @@ struct Server::Impl {
   void Tick();
   void PublishPendingForks();
   void SnapshotIfRequested();
+  void AnswerProfiles();
+  ProfileResult Profile(const ProfileRequest& request);
+  Connection* Select(const ProfileRequest& request, ProfileResult* result);
   void MaybeDumpAbove(Connection* c);
   void Snapshot(Connection* c, const char* why);
   void RenderMetrics();
@@ -295,6 +304,7 @@ void Server::Impl::Loop() {
   while (!StopRequested()) {
     SyncIfRequested();
     SnapshotIfRequested();
+    AnswerProfiles();
     if (!WaitAndDispatch()) break;
   }
   Shutdown();
@@ -413,6 +423,7 @@ void Server::Impl::AcceptAll() {
       continue;
     }
     connections.emplace(fd, std::move(c));
+    ++streams_accepted;
   }
 }
 
@@ -902,6 +913,8 @@ void Server::Impl::Snapshot(Connection* c, const char* why) {
     return;
   }
   KeepNewest(&c->watch.snapshots, path, options.keep_snapshots);
+  c->watch.last_snapshot_unix_ns = context.written_unix_ns;
+  ++c->watch.snapshots_written;
   std::function<void(const std::string&)> callback;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -914,12 +927,19 @@ void Server::Impl::RenderMetrics() {
   std::vector<ProcessMetrics> processes;
   for (auto& [fd, c] : connections)
     if (c->state.has_hello())
-      processes.push_back(CollectMetrics(c->state, &c->watch, options.metrics_top_sites));
+      processes.push_back(
+          CollectMetrics(c->state, &c->watch, options.metrics_top_sites, options.metrics_labels));
   std::sort(processes.begin(), processes.end(),
             [](const ProcessMetrics& a, const ProcessMetrics& b) { return a.pid < b.pid; });
-  std::string text = collector::RenderMetrics(processes);
+  DaemonMetrics daemon;
+  daemon.rss_bytes = OwnRssBytes();
+  daemon.streams = connections.size();
+  daemon.streams_total = streams_accepted;
+  daemon.memory_budget_used = budget.used();
+  std::string text = collector::RenderMetrics(daemon, processes);
   std::lock_guard<std::mutex> lock(mu);
   metrics_text = std::move(text);
+  metrics_processes = std::move(processes);
 }
 
 // A peer whose uid is not allowed is logged and closed before it is read.
@@ -945,6 +965,84 @@ void Server::RequestSnapshot() {
 void Server::SetOnSnapshot(std::function<void(const std::string& path)> callback) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->on_snapshot = std::move(callback);
+}
+
+// ---- /debug/pprof/heap: profiles built on the loop. ----
+
+void Server::Impl::AnswerProfiles() {
+  decltype(profile_requests) requests;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    requests.swap(profile_requests);
+  }
+  for (auto& [request, done] : requests) done(Profile(request));
+}
+
+// The stream the request names: the newest image of the pid, the newest
+// process of the service, or the only process. Null + *result's error if none.
+Connection* Server::Impl::Select(const ProfileRequest& request, ProfileResult* result) {
+  Connection* best = nullptr;
+  size_t candidates = 0;
+  for (auto& [fd, c] : connections) {
+    if (!c->state.has_hello()) continue;
+    if (request.pid != 0 && c->pid() != request.pid) continue;
+    if (!request.service.empty() &&
+        ServiceOf(c->state, c->watch, options.metrics_labels) != request.service)
+      continue;
+    ++candidates;
+    if (!best || c->start_time() > best->start_time()) best = c.get();
+  }
+  const bool any = request.pid != 0 || !request.service.empty();
+  if (best && (any || candidates == 1)) return best;
+  result->status = candidates > 1 ? "400 Bad Request" : "404 Not Found";
+  if (request.pid != 0)
+    result->error = "no traced process with pid " + std::to_string(request.pid);
+  else if (!request.service.empty())
+    result->error = "no traced process of service '" + request.service + "'";
+  else
+    result->error = candidates ? std::to_string(candidates) +
+                                     " traced processes: name one, ?pid=N or ?service=NAME"
+                               : "no traced process";
+  result->error += " (see /debug/pprof/processes)";
+  return nullptr;
+}
+
+ProfileResult Server::Impl::Profile(const ProfileRequest& request) {
+  ProfileResult result;
+  Connection* c = Select(request, &result);
+  if (!c) return result;
+  result.pid = c->pid();
+  ProcessWatch& w = c->watch;
+  const uint64_t now = NowMonoNs();
+  if (!w.profile_gzip || now - w.profile_mono_ns >= 1'000'000'000) {
+    ReportContext context;
+    context.running = !c->state.has_goodbye();
+    context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
+    std::string gzip, error;
+    if (!pprof::GzipProfile(w.Report(c->state, context), &gzip, &error)) {
+      result.status = "500 Internal Server Error";
+      result.error = error;
+      return result;
+    }
+    w.profile_gzip = std::make_shared<const std::string>(std::move(gzip));
+    w.profile_mono_ns = now;
+  }
+  result.gzip = w.profile_gzip;
+  return result;
+}
+
+void Server::RequestProfile(ProfileRequest request,
+                            std::function<void(const ProfileResult&)> done) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->profile_requests.emplace_back(std::move(request), std::move(done));
+  }
+  impl_->Wake();
+}
+
+std::vector<ProcessMetrics> Server::Processes() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->metrics_processes;
 }
 
 std::string Server::MetricsText() {

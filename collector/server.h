@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "labels.h"
+#include "metrics_text.h"
 #include "stream_decoder.h"
 
 namespace leakscope::collector {
@@ -49,9 +51,24 @@ struct ServerOptions {
   // A stream whose hello, or any later frame, is not whole this long after
   // its first byte arrived (and nothing more is queued) is cut short; 0 = never.
   uint64_t frame_timeout_ms = 0;
-  bool metrics = false;           // keep MetricsText() current (it costs a scan per tick)
-  bool prewarm_symbols = false;   // open stacks' modules as they arrive (ProcessWatch)
-  size_t metrics_top_sites = 10;  // site series per process in MetricsText()
+  bool metrics = false;               // keep MetricsText() current (it costs a scan per tick)
+  bool prewarm_symbols = false;       // open stacks' modules as they arrive (ProcessWatch)
+  size_t metrics_top_sites = 10;      // site series per process in MetricsText()
+  std::vector<Label> metrics_labels;  // --label: on every process's series
+};
+
+// /debug/pprof/heap (pprof_http.h): which process. pid, else service (the
+// newest process of it), else the only process traced.
+struct ProfileRequest {
+  uint32_t pid = 0;
+  std::string service;
+};
+
+struct ProfileResult {
+  std::string status = "200 OK";            // HTTP status line's end: "404 Not Found"...
+  std::string error;                        // why, if not 200
+  std::shared_ptr<const std::string> gzip;  // the gzipped pprof profile, if 200
+  uint32_t pid = 0;
 };
 
 struct FinishedProcess {
@@ -105,6 +122,15 @@ class Server {
   // Thread-safe. The open streams in Prometheus text format, as of the
   // loop's latest tick (every 250 ms); empty unless options.metrics.
   std::string MetricsText();
+
+  // Thread-safe. The open streams' figures and identities, as of the loop's
+  // latest tick; empty unless options.metrics.
+  std::vector<ProcessMetrics> Processes();
+
+  // Thread-safe. A heap profile of one process, built on the loop thread
+  // (reused for a second), handed to `done` there; never answered if the
+  // loop has stopped.
+  void RequestProfile(ProfileRequest request, std::function<void(const ProfileResult&)> done);
 
  private:
   struct Impl;

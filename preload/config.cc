@@ -73,6 +73,21 @@ void WarnUnreadable(const char* name, const char* text, const char* what, uint64
   (void)ignored;
 }
 
+void WarnLabelsTooLong(size_t length, size_t max) {
+  char line[128], n[21], m[21];
+  char *pn = n, *pm = m;
+  PutNumber(&pn, length);
+  PutNumber(&pm, max);
+  *pn = *pm = '\0';
+  size_t len = 0;
+  for (const char* part :
+       {"leakscope: LEAKSCOPE_LABELS is ", static_cast<const char*>(n), " bytes, more than ",
+        static_cast<const char*>(m), ": labels not sent\n"})
+    Append(line, sizeof line, &len, part);
+  ssize_t ignored = write(STDERR_FILENO, line, len);
+  (void)ignored;
+}
+
 // A size variable (proto/byte_size.h syntax). One that cannot be read is a
 // warning on stderr and the default, never a silently different value.
 uint64_t ReadSize(const char* name, uint64_t fallback) {
@@ -115,6 +130,12 @@ uint64_t ReadRingBytes() {
 }  // namespace
 
 void LoadConfig(Config* c) {
+  if (const char* labels = getenv("LEAKSCOPE_LABELS")) {
+    if (std::strlen(labels) < sizeof c->labels)
+      std::memcpy(c->labels, labels, std::strlen(labels) + 1);
+    else  // cut, a label would change its value
+      WarnLabelsTooLong(std::strlen(labels), sizeof c->labels - 1);
+  }
   if (const char* s = getenv("LEAKSCOPE_SOCKET")) {
     if (std::strlen(s) < sizeof c->socket_path) {
       std::memcpy(c->socket_path, s, std::strlen(s) + 1);

@@ -17,6 +17,9 @@ struct Config {
   bool stack_cache = true;          // LEAKSCOPE_STACK_CACHE=0: always unwind with libunwind
   bool no_follow = false;           // LEAKSCOPE_NO_FOLLOW=1: programs it execs are not traced
   bool fold = true;  // LEAKSCOPE_FOLD=0: send every event (preload/transient_folder.h)
+  // LEAKSCOPE_LABELS ("team=pay,tier=web"): sent as is in the Hello, for the
+  // collector to check and put on this process's /metrics series.
+  char labels[512] = {};
 };
 
 // The sampling interval when LEAKSCOPE_SAMPLE_INTERVAL is unset: the shim

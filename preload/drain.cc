@@ -191,6 +191,7 @@ void FillHello(Drain* d, bool forked) {
   d->hello.cmdline_size = d->cmdline.size();
   d->hello.sampling_interval_bytes = g_shim.config.sample_interval;
   d->hello.flush_interval_ms = g_shim.config.flush_interval_ms;
+  d->hello.labels = g_shim.config.labels;
   d->hello.forked = forked;
   d->hello.start_time_unix_ns = RealtimeNs();
   if (forked) d->hello.fork_time_unix_ns = d->hello.start_time_unix_ns;

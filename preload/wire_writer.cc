@@ -40,6 +40,7 @@ void EncodeHello(const HelloInfo& h, ByteBuffer* msg) {
   }
   if (h.fork_markers_sent) b.PutVarintField(f::kHelloForkMarkersSent, h.fork_markers_sent);
   if (h.flush_interval_ms) b.PutVarintField(f::kHelloFlushInterval, h.flush_interval_ms);
+  if (h.labels && h.labels[0]) b.PutStringField(f::kHelloLabels, h.labels);
   msg->PutMessageField(f::kMessageHello, b);
 }
 

@@ -25,6 +25,7 @@ struct HelloInfo {
   uint64_t fork_id = 0;            // 0: no ForkMarker was sent, nothing is inherited
   uint64_t fork_markers_sent = 0;  // before this stream began
   uint32_t flush_interval_ms = 0;
+  const char* labels = "";  // LEAKSCOPE_LABELS, as given
 };
 
 struct StatsInfo {

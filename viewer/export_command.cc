@@ -8,7 +8,7 @@
 #include "collapsed_export.h"
 #include "exit_codes.h"
 #include "json_report.h"
-#include "pprof_export.h"
+#include "pprof_profile.h"
 #include "report_loading.h"
 #include "usage.h"
 
@@ -68,7 +68,7 @@ int ExportCommand(const std::vector<std::string>& args) {
   std::string error;
   std::string data;
   if (parsed.format == "pprof") {
-    if (!GzipProfile(report, &data, &error)) {
+    if (!pprof::GzipProfile(report, &data, &error)) {
       std::fprintf(stderr, "leakscope export: %s\n", error.c_str());
       return kExitFailure;
     }

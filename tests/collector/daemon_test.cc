@@ -73,7 +73,8 @@ class DaemonTest : public ::testing::Test {
   // The loop has read the stream once /metrics shows its live bytes.
   bool WaitLive(uint32_t pid, uint64_t bytes) {
     const std::string line = "leakscope_live_bytes{pid=\"" + std::to_string(pid) +
-                             "\",exe=\"/usr/bin/daemon-test\"} " + std::to_string(bytes) + "\n";
+                             "\",exe=\"/usr/bin/daemon-test\",service=\"daemon-test\"} " +
+                             std::to_string(bytes) + "\n";
     return WaitFor([&] { return server->MetricsText().find(line) != std::string::npos; }, 10s);
   }
 
@@ -161,7 +162,7 @@ TEST_F(DaemonTest, MetricsTextPerProcessAndTopSites) {
   Open(stream + Frame(m));
   ASSERT_TRUE(WaitLive(504, 1050));
   const std::string text = server->MetricsText();
-  const std::string labels = "{pid=\"504\",exe=\"/usr/bin/daemon-test\"} ";
+  const std::string labels = "{pid=\"504\",exe=\"/usr/bin/daemon-test\",service=\"daemon-test\"} ";
   // Timeline points at 1 ns and 200 ms: 1 allocation and 1 free in between.
   char rate[64];
   std::snprintf(rate, sizeof rate, "%.17g", 1 / ((200'000'000 - 1) / 1e9));
@@ -178,6 +179,58 @@ TEST_F(DaemonTest, MetricsTextPerProcessAndTopSites) {
     ++n;
   EXPECT_EQ(n, 1u);
   EXPECT_NE(text.find("\"} 1000\n", text.find("leakscope_site_live_bytes{")), std::string::npos);
+}
+
+// What survives a restart labels every series: the daemon's --label, the
+// process's own LEAKSCOPE_LABELS (replacing the daemon's of the same name,
+// `service` replacing the exe's name), its start time; and its snapshots.
+TEST_F(DaemonTest, MetricsLabelsStartTimeAndSnapshots) {
+  ServerOptions o;
+  o.metrics_labels = {{"env", "prod"}, {"team", "infra"}};
+  StartServer(o);
+  wire::Message m = HelloMessage(506, "/usr/bin/python3");
+  m.mutable_hello()->set_labels("team=pay,service=checkout,pid=1");
+  AddStack(&m, 1, {0x1001});
+  *m.mutable_events() = EventsBuilder().Alloc(0x1000, 64, 1).Build(1);
+  Open(StreamHeader() + Frame(m));
+  const std::string labels =
+      "{pid=\"506\",exe=\"/usr/bin/python3\",service=\"checkout\",env=\"prod\",team=\"pay\"} ";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return server->MetricsText().find("leakscope_live_bytes" + labels + "64\n") !=
+               std::string::npos;
+      },
+      10s))
+      << server->MetricsText();
+  std::string text = server->MetricsText();
+  EXPECT_NE(text.find("leakscope_process_start_time_seconds" + labels + "1700000000\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("leakscope_snapshots_total" + labels + "0\n"), std::string::npos) << text;
+  for (const char* line : {"leakscope_up 1\n", "leakscope_streams 1\n",
+                           "leakscope_streams_total 1\n", "leakscope_processes 1\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  EXPECT_EQ(text.find("leakscope_last_snapshot_timestamp_seconds{"), std::string::npos) << text;
+  // The daemon's own resident set (this test process's): over a MiB.
+  const std::string rss = "\nleakscope_daemon_rss_bytes ";
+  ASSERT_NE(text.find(rss), std::string::npos);
+  EXPECT_GT(std::stoull(text.substr(text.find(rss) + rss.size())), 1u << 20);
+  server->RequestSnapshot();
+  ASSERT_TRUE(WaitSnapshots(1));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return server->MetricsText().find("leakscope_snapshots_total" + labels + "1\n") !=
+               std::string::npos;
+      },
+      10s));
+  text = server->MetricsText();
+  const size_t at = text.find("leakscope_last_snapshot_timestamp_seconds" + labels);
+  ASSERT_NE(at, std::string::npos) << text;
+  const double when = std::stod(text.substr(at + text.find(' ', at) - at + 1));
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(when, now);
+  EXPECT_GT(when, now - 60);
 }
 
 TEST_F(DaemonTest, PeerWithAnotherUidIsRefused) {

@@ -44,6 +44,7 @@ TEST(WireWriter, HelloAndGoodbyeDecode) {
   h.fork_id = 3;
   h.fork_markers_sent = 2;
   h.flush_interval_ms = 40;
+  h.labels = "team=pay,tier=web";
   EncodeHello(h, &msg);
   EncodeForkMarker(9, &msg);
   EncodeExitMarker("return from main", &msg);
@@ -68,6 +69,7 @@ TEST(WireWriter, HelloAndGoodbyeDecode) {
   EXPECT_EQ(m.hello().fork_id(), 3u);
   EXPECT_EQ(m.hello().fork_markers_sent(), 2u);
   EXPECT_EQ(m.hello().flush_interval_ms(), 40u);
+  EXPECT_EQ(m.hello().labels(), "team=pay,tier=web");
   EXPECT_EQ(m.fork_marker().fork_id(), 9u);
   EXPECT_TRUE(m.has_exit_marker());
   EXPECT_EQ(m.exit_marker().how(), "return from main");

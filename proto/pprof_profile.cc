@@ -1,4 +1,4 @@
-#include "pprof_export.h"
+#include "pprof_profile.h"
 
 #include <zlib.h>
 
@@ -7,12 +7,30 @@
 #include <unordered_map>
 
 #include "pprof/profile.pb.h"
-#include "report_facts.h"
 
-namespace leakscope::viewer {
+namespace leakscope::pprof {
 namespace {
 
 namespace pp = perftools::profiles;
+
+uint64_t SamplingInterval(const report::Report& report) {
+  return report.sampling_interval_bytes() == 0 ? 1 : report.sampling_interval_bytes();
+}
+
+const report::Frame& FrameAt(const report::Report& report, uint32_t index) {
+  if (index < static_cast<uint32_t>(report.frames_size())) return report.frames(index);
+  return report::Frame::default_instance();
+}
+
+std::string Hex(const std::string& bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
 
 int64_t Signed(uint64_t v) {
   return v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
@@ -34,6 +52,7 @@ class ProfileBuilder {
     profile_.mutable_period_type()->set_unit(Intern("bytes"));
     profile_.set_period(Signed(SamplingInterval(report_)));
     profile_.set_time_nanos(Signed(report_.process().start_time_unix_ns()));
+    for (const report::Module& m : report_.modules()) build_ids_[m.path()] = Hex(m.build_id());
     for (const report::Site& site : report_.sites()) AddSample(site);
     return std::move(profile_);
   }
@@ -65,6 +84,25 @@ class ProfileBuilder {
     return it->second;
   }
 
+  // The module's mapping (0: a frame without a module).
+  const pp::Mapping* MappingOf(const std::string& module) {
+    if (module.empty()) return nullptr;
+    auto [it, added] = mappings_.emplace(module, profile_.mapping_size());
+    if (added) {
+      pp::Mapping* m = profile_.add_mapping();
+      m->set_id(uint64_t(profile_.mapping_size()));
+      m->set_memory_start(m->id() << 40);
+      m->set_memory_limit((m->id() + 1) << 40);
+      m->set_filename(Intern(module));
+      m->set_build_id(Intern(build_ids_[module]));
+      m->set_has_functions(true);
+      m->set_has_filenames(true);
+      m->set_has_line_numbers(true);
+      m->set_has_inline_frames(true);
+    }
+    return &profile_.mapping(it->second);
+  }
+
   // frames[begin..end) are inlined calls followed by the physical frame they
   // are inlined into: one location. Keyed by the frame indexes.
   uint64_t LocationId(const std::vector<uint32_t>& frames) {
@@ -72,6 +110,12 @@ class ProfileBuilder {
     if (added) {
       pp::Location* loc = profile_.add_location();
       loc->set_id(it->second);
+      // The physical frame, last of the group, gives the address.
+      const report::Frame& physical = FrameAt(report_, frames.back());
+      if (const pp::Mapping* m = MappingOf(physical.module())) {
+        loc->set_mapping_id(m->id());
+        loc->set_address(m->memory_start() + physical.module_offset());
+      }
       for (uint32_t index : frames) {
         const report::Frame& f = FrameAt(report_, index);
         pp::Line* line = loc->add_line();
@@ -104,6 +148,8 @@ class ProfileBuilder {
   std::unordered_map<std::string, int64_t> strings_;
   std::map<std::pair<std::string, std::string>, uint64_t> functions_;
   std::map<std::vector<uint32_t>, uint64_t> locations_;
+  std::unordered_map<std::string, int> mappings_;           // module -> index in profile_.mapping()
+  std::unordered_map<std::string, std::string> build_ids_;  // module -> hex
 };
 
 }  // namespace
@@ -135,4 +181,4 @@ bool GzipProfile(const report::Report& report, std::string* out, std::string* er
   return true;
 }
 
-}  // namespace leakscope::viewer
+}  // namespace leakscope::pprof

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "frame_ids.h"
 #include "growth.h"
 #include "report_file.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 // A site after symbolization: sites with equal frames are merged into one.
 struct MergedSite {
-  std::vector<SymbolizedFrame> frames;
+  std::vector<uint32_t> frames;  // FrameIds ids, those of its first site
   SiteStats stats;
   report::Site out;
   std::vector<uint32_t> state_sites;  // the ProcessState sites merged into it
@@ -28,18 +29,12 @@ auto FrameTie(const SymbolizedFrame& f) {
   return std::tie(f.function, f.file, f.line, f.module, f.inlined, f.module_offset);
 }
 
-bool FramesLess(const std::vector<SymbolizedFrame>& a, const std::vector<SymbolizedFrame>& b) {
+bool FramesLess(const FrameIds& ids, const std::vector<uint32_t>& a,
+                const std::vector<uint32_t>& b) {
   return std::lexicographical_compare(
-      a.begin(), a.end(), b.begin(), b.end(),
-      [](const SymbolizedFrame& x, const SymbolizedFrame& y) { return FrameTie(x) < FrameTie(y); });
-}
-
-// Two call sites on one source line (an unrolled loop, say) are one site to
-// the reader; only frames without a line keep their address apart.
-std::string FrameKey(const SymbolizedFrame& f) {
-  return f.function + '\0' + f.file + '\0' + std::to_string(f.line) + '\0' + f.module + '\0' +
-         (f.inlined ? "1" : "0") + (f.line ? std::string() : std::to_string(f.module_offset)) +
-         '\1';
+      a.begin(), a.end(), b.begin(), b.end(), [&ids](uint32_t x, uint32_t y) {
+        return x != y && FrameTie(ids.frame(x)) < FrameTie(ids.frame(y));
+      });
 }
 
 }  // namespace
@@ -104,9 +99,12 @@ report::Site SiteFigures(const SiteStats& s, bool exact) {
   return out;
 }
 
-std::vector<MergedSite> MergeSites(const ProcessState& state, const SymbolizeFn& symbolize) {
+std::vector<MergedSite> MergeSites(const ProcessState& state, FrameIds* ids) {
   std::vector<MergedSite> merged;
+  // Merged when their frames are equal line by line: the same keys.
   std::unordered_map<std::string, size_t> by_frames;
+  std::vector<uint32_t> frames;
+  std::string key;
   for (size_t i = 0; i < state.site_count(); ++i) {
     const SiteStats stats = state.site(i);
     // Defined, never allocated (an inherited site counts while it holds
@@ -114,21 +112,24 @@ std::vector<MergedSite> MergeSites(const ProcessState& state, const SymbolizeFn&
     if (stats.allocated_count_fp == 0 && stats.live_samples == 0 &&
         stats.shutdown_freed_count_fp == 0)
       continue;
-    std::vector<SymbolizedFrame> frames = SiteFrames(state.site_pcs(i), symbolize);
-    std::string key;
-    for (const auto& f : frames) key += FrameKey(f);
-    auto [it, added] = by_frames.emplace(std::move(key), merged.size());
-    if (added) merged.push_back({std::move(frames), {}, {}, {}});
+    ids->SiteIds(state.site_pcs(i), &frames);
+    key.clear();
+    for (uint32_t id : frames) {
+      const uint32_t k = ids->key(id);
+      key.append(reinterpret_cast<const char*>(&k), sizeof k);
+    }
+    auto [it, added] = by_frames.emplace(key, merged.size());
+    if (added) merged.push_back({frames, {}, {}, {}});
     AddStats(stats, &merged[it->second].stats);
     merged[it->second].state_sites.push_back(static_cast<uint32_t>(i));
   }
   const bool exact = state.weights().exact();
   for (auto& m : merged) m.out = SiteFigures(m.stats, exact);
-  std::sort(merged.begin(), merged.end(), [](const MergedSite& a, const MergedSite& b) {
+  std::sort(merged.begin(), merged.end(), [ids](const MergedSite& a, const MergedSite& b) {
     if (a.out.live_bytes() != b.out.live_bytes()) return a.out.live_bytes() > b.out.live_bytes();
     if (a.out.allocated_bytes() != b.out.allocated_bytes())
       return a.out.allocated_bytes() > b.out.allocated_bytes();
-    return FramesLess(a.frames, b.frames);
+    return FramesLess(*ids, a.frames, b.frames);
   });
   return merged;
 }
@@ -136,13 +137,19 @@ std::vector<MergedSite> MergeSites(const ProcessState& state, const SymbolizeFn&
 // Returns, per ProcessState site, its index in r->sites() (kNoSite if none).
 std::vector<uint32_t> FillSites(const ProcessState& state, const SymbolizeFn& symbolize,
                                 report::Report* r) {
-  std::unordered_map<std::string, uint32_t> frame_index;
+  FrameIds ids(symbolize);
   std::vector<uint32_t> report_site(state.site_count(), Timeline::kNoSite);
-  for (MergedSite& m : MergeSites(state, symbolize)) {
+  std::vector<MergedSite> merged = MergeSites(state, &ids);
+  // A frame's index in r->frames(), by key, in the order the sites use them.
+  constexpr uint32_t kNone = ~0u;
+  std::vector<uint32_t> frame_index(ids.key_count(), kNone);
+  for (MergedSite& m : merged) {
     for (uint32_t s : m.state_sites) report_site[s] = static_cast<uint32_t>(r->sites_size());
-    for (const SymbolizedFrame& f : m.frames) {
-      auto [it, added] = frame_index.emplace(FrameKey(f), r->frames_size());
-      if (added) {
+    for (uint32_t id : m.frames) {
+      uint32_t& index = frame_index[ids.key(id)];
+      if (index == kNone) {
+        index = static_cast<uint32_t>(r->frames_size());
+        const SymbolizedFrame& f = ids.frame(id);
         report::Frame* out = r->add_frames();
         out->set_function(f.function);
         out->set_file(f.file);
@@ -151,7 +158,7 @@ std::vector<uint32_t> FillSites(const ProcessState& state, const SymbolizeFn& sy
         out->set_inlined(f.inlined);
         out->set_module_offset(f.module_offset);
       }
-      m.out.add_frames(it->second);
+      m.out.add_frames(index);
     }
     *r->add_sites() = std::move(m.out);
   }

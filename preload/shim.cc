@@ -55,11 +55,11 @@ inline bool InShim(uint64_t pc) {
 // Else libunwind writes the frames into rec[kRecordHeaderWords...], and the
 // cache keeps them under a new reference the record carries.
 // `sp` is RecordAlloc's frame: the same for every call from one call path.
-inline uint64_t CaptureStack(uint64_t* rec, const ThreadState& t, ThreadRing* r, uint64_t sp) {
+inline uint64_t CaptureStack(uint64_t* rec, ThreadState& t, ThreadRing* r, uint64_t sp) {
   if (uint32_t ref = r->stacks.Lookup(sp)) return kAllocCachedHeader | uint64_t{ref} << 32;
   uint32_t ref;
   const uint32_t n = UnwindAndCache(r->stacks, sp, t.stack_lo, t.stack_hi, rec + kRecordHeaderWords,
-                                    &ref, [](uint64_t pc) { return InShim(pc); });
+                                    &ref, &t.full_walks, [](uint64_t pc) { return InShim(pc); });
   return AllocHeader(n) | uint64_t{ref} << 32;
 }
 

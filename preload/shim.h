@@ -65,7 +65,8 @@ struct ThreadState {
   // ended: the shim will see the thread end (thread_start.cc). Otherwise its
   // ring is released once the drain finds the thread gone.
   bool started_by_shim;
-  uint32_t paused;  // leakscope_pause() depth: allocations are not recorded, frees are
+  uint32_t paused;      // leakscope_pause() depth: allocations are not recorded, frees are
+  uint32_t full_walks;  // misses unwound by FullWalk (stack_unwind.h)
 };
 
 extern Shim g_shim;

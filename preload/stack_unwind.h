@@ -12,6 +12,16 @@
 // (glibc's _dl_find_object finds the unwind tables), no allocation, but it
 // parses the unwind tables at every frame, ~10x the fast trace. So it runs
 // only to store an entry, when StackCache::WorthStoring says so.
+//
+// Except on a thread's first kFullWalks misses: libunwind's fast trace keeps a
+// cache per thread, made at the thread's first call (256 KiB mmap'd and
+// written whole: 64 page faults) and unmapped at its end. A thread that
+// records few stacks (500 short allocating threads, each a few misses before
+// its stack cache serves it; sampled mode, about one stack per 512 KiB) paid
+// more for that cache than for all the rest of its recording. So those first
+// misses walk with libgcc's unwinder alone, pcs and slots at once (FullWalk);
+// a walk that cannot vouch for the whole stack (a signal frame, a frame
+// without unwind tables) falls back to the fast trace.
 #pragma once
 
 #define UNW_LOCAL_ONLY  // the _UL* functions: this process only, no remote code
@@ -36,6 +46,69 @@ inline uint32_t FastUnwind(uint64_t* pcs, Own own) {
   while (skip < n && own(pcs[skip])) ++skip;
   if (skip) std::memmove(pcs, pcs + skip, (n - skip) * sizeof(uint64_t));
   return n > skip ? static_cast<uint32_t>(n - skip) : 0;
+}
+
+// Misses per thread that FullWalk serves before the fast trace takes over: a
+// walk costs ~10x the fast trace's, the fast trace's cache ~30 walks.
+inline constexpr uint32_t kFullWalks = 32;
+
+// libgcc's lookup of a pc's unwind tables (unwind-dw2-fde.h, not installed).
+struct DwarfEhBases {
+  void* tbase;
+  void* dbase;
+  void* func;
+};
+extern "C" const void* _Unwind_Find_FDE(void* pc, DwarfEhBases* bases);
+
+template <class Own>
+struct FullWalkState {
+  uint64_t* pcs;
+  uint64_t* slots;
+  Own own;
+  uint32_t raw = 0;   // frames walked, the caller's own too (unw_backtrace's count)
+  uint32_t n = 0;     // frames kept
+  bool first = true;  // FullWalk's own frame
+  bool signal = false;
+};
+
+template <class Own>
+_Unwind_Reason_Code FullStep(_Unwind_Context* context, void* arg) {
+  FullWalkState<Own>& w = *static_cast<FullWalkState<Own>*>(arg);
+  if (w.first) {
+    w.first = false;
+    return _URC_NO_REASON;
+  }
+  int signal_frame;
+  const uint64_t pc = _Unwind_GetIPInfo(context, &signal_frame);
+  if (signal_frame) {
+    w.signal = true;
+    return _URC_END_OF_STACK;
+  }
+  if (pc == 0) return _URC_END_OF_STACK;  // past the outermost frame
+  ++w.raw;
+  if (w.n || !w.own(pc)) {
+    w.pcs[w.n] = pc;
+    w.slots[w.n] = _Unwind_GetCFA(context) - 8;  // as in SlotStep
+    ++w.n;
+  }
+  return w.raw < kMaxFrames ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
+// FastUnwind's frames and their slots in one walk of libgcc's unwinder; 0 if
+// it cannot vouch that they are the whole stack (a signal frame, or a walk
+// that ended at a frame without unwind tables, such as JIT code, which the
+// fast trace follows by its frame pointer).
+template <class Own>
+__attribute__((noinline)) uint32_t FullWalk(uint64_t* pcs, uint64_t* slots, Own own) {
+  FullWalkState<Own> w{pcs, slots, own};
+  _Unwind_Backtrace(FullStep<Own>, &w);
+  if (w.signal || w.n == 0) return 0;
+  DwarfEhBases bases;
+  // Ended early: the last frame's tables said it is the outermost one, or
+  // it has none.
+  if (w.raw < kMaxFrames && !_Unwind_Find_FDE(reinterpret_cast<void*>(pcs[w.n - 1] - 1), &bases))
+    return 0;
+  return w.n;
 }
 
 // FindSlots' walk: one call per frame, innermost first.
@@ -85,12 +158,22 @@ __attribute__((noinline)) bool FindSlots(const uint64_t* pcs, uint32_t n, uint64
 
 // The stack of a call that missed the cache at frame `sp` (the same for
 // every call from one call path) into pcs; returns its frame count and sets
-// *ref to the cache entry the frames now are (0: none).
+// *ref to the cache entry the frames now are (0: none). `full_walks` counts
+// the thread's FullWalks.
 template <class Own>
 inline uint32_t UnwindAndCache(StackCache& cache, uint64_t sp, uint64_t stack_lo, uint64_t stack_hi,
-                               uint64_t* pcs, uint32_t* ref, Own own) {
-  const uint32_t n = FastUnwind(pcs, own);
+                               uint64_t* pcs, uint32_t* ref, uint32_t* full_walks, Own own) {
   *ref = 0;
+  if (*full_walks < kFullWalks) {
+    ++*full_walks;
+    uint64_t slots[kMaxFrames];
+    if (const uint32_t n = FullWalk(pcs, slots, own)) {
+      if (sp >= stack_lo && sp < stack_hi && cache.WorthStoring(sp, pcs, n))
+        *ref = cache.Store(sp, stack_hi, pcs, slots, n);
+      return n;
+    }
+  }
+  const uint32_t n = FastUnwind(pcs, own);
   if (n && sp >= stack_lo && sp < stack_hi && cache.WorthStoring(sp, pcs, n)) {
     uint64_t slots[kMaxFrames];
     if (FindSlots(pcs, n, slots, own)) {

@@ -14,6 +14,7 @@ namespace {
 
 StackCache g_cache;  // large: not on the stack
 uint64_t g_stack_lo, g_stack_hi;
+uint32_t g_full_walks;  // the thread's FullWalks so far (ThreadState::full_walks)
 
 struct Capture {
   uint64_t sp = 0;           // the frame the cache is looked up from
@@ -40,7 +41,8 @@ __attribute__((noinline)) void Record(Capture* out) {
     for (uint32_t i = 0; i < out->n; ++i) out->pcs[i] = g_cache.pc(ref, i);
   } else {
     uint32_t stored;
-    out->n = UnwindAndCache(g_cache, sp, g_stack_lo, g_stack_hi, out->pcs, &stored, own);
+    out->n =
+        UnwindAndCache(g_cache, sp, g_stack_lo, g_stack_hi, out->pcs, &stored, &g_full_walks, own);
   }
   out->truth_n = FastUnwind(out->truth, own);
   asm volatile("" ::: "memory");  // no tail call: Leaf's frame stays
@@ -87,6 +89,8 @@ TEST(StackUnwind, ACachedStackIsNeverAnotherCallChainsLeftOnTheStack) {
   g_stack_lo = reinterpret_cast<uint64_t>(base);
   g_stack_hi = g_stack_lo + size;
   g_cache.Clear();
+  // Every miss through the fast trace and FindSlots' second walk.
+  g_full_walks = kFullWalks;
 
   RunChains();
 
@@ -109,6 +113,102 @@ TEST(StackUnwind, ACachedStackIsNeverAnotherCallChainsLeftOnTheStack) {
   }
   EXPECT_FALSE(b.hit);  // chain 1's stack is not chain 0's
 }
+
+// A thread's first misses (FullWalk, one walk of libgcc's unwinder) give the
+// fast trace's frames exactly, store entries as it does, and then the fast
+// trace takes over.
+TEST(StackUnwind, FullWalksGiveTheFastTracesFramesThenStop) {
+  for (const bool on_new_thread : {false, true}) {
+    auto run = [](void*) -> void* {
+      pthread_attr_t attr;
+      if (pthread_getattr_np(pthread_self(), &attr) != 0) return nullptr;
+      void* base;
+      size_t size;
+      pthread_attr_getstack(&attr, &base, &size);
+      pthread_attr_destroy(&attr);
+      g_stack_lo = reinterpret_cast<uint64_t>(base);
+      g_stack_hi = g_stack_lo + size;
+      g_cache.Clear();
+      g_full_walks = 0;
+      RunChains();
+      return nullptr;
+    };
+    if (on_new_thread) {
+      pthread_t t;
+      ASSERT_EQ(pthread_create(&t, nullptr, run, nullptr), 0);
+      ASSERT_EQ(pthread_join(t, nullptr), 0);
+    } else {
+      run(nullptr);
+    }
+    // Misses: chain 0's first two (the second stores it), chain 1's.
+    EXPECT_EQ(g_full_walks, 3u) << "new thread: " << on_new_thread;
+    EXPECT_FALSE(g_got[0].hit);
+    EXPECT_FALSE(g_got[1].hit);
+    EXPECT_TRUE(g_got[2].hit);
+    EXPECT_FALSE(g_got[3].hit);
+    for (const Capture& c : g_got) {
+      ASSERT_GE(c.truth_n, 3u);  // Leaf's caller, RunChains, ... to the thread's first frame
+      ASSERT_EQ(c.n, c.truth_n) << "capture " << (&c - g_got) << ", new thread " << on_new_thread;
+      for (uint32_t i = 0; i < c.n; ++i) EXPECT_EQ(c.pcs[i], c.truth[i]) << "frame " << i;
+    }
+  }
+  // Spent: the fast trace serves the misses from now on.
+  g_full_walks = kFullWalks;
+  g_cache.Clear();
+  RunChains();
+  EXPECT_EQ(g_full_walks, kFullWalks);
+  for (const Capture& c : g_got) ASSERT_EQ(c.n, c.truth_n);
+}
+
+#if defined(__x86_64__)
+// Code without unwind tables, as JIT code is: calls fn(arg) under a frame
+// pointer, which the fast trace follows and libgcc's walk cannot.
+extern "C" void LeakscopeTestNoUnwindTables(void (*fn)(void*), void* arg);
+asm(R"(
+  .text
+  .p2align 4
+  .type LeakscopeTestNoUnwindTables, @function
+LeakscopeTestNoUnwindTables:
+  push %rbp
+  mov %rsp, %rbp
+  mov %rdi, %rax
+  mov %rsi, %rdi
+  call *%rax
+  pop %rbp
+  ret
+  .size LeakscopeTestNoUnwindTables, .-LeakscopeTestNoUnwindTables
+)");
+
+struct Through {
+  uint32_t full = 0, fast = 0, fallback = 0;
+  uint64_t fast_pcs[kMaxFrames] = {}, fallback_pcs[kMaxFrames] = {};
+};
+
+__attribute__((noinline)) void UnwindThrough(void* arg) {
+  Through& t = *static_cast<Through*>(arg);
+  auto own = [](uint64_t) { return false; };
+  uint64_t pcs[kMaxFrames], slots[kMaxFrames];
+  t.full = FullWalk(pcs, slots, own);
+  t.fast = FastUnwind(t.fast_pcs, own);
+  StackCache cache;  // not in the cache's stack bounds (0, 0): nothing stored
+  uint32_t ref, walks = 0;
+  t.fallback = UnwindAndCache(cache, 0, 0, 0, t.fallback_pcs, &ref, &walks, own);
+  asm volatile("" ::: "memory");
+}
+
+// A walk that ends at a frame without unwind tables is not the whole stack:
+// FullWalk says so, and the miss gets the fast trace's frames, through it.
+TEST(StackUnwind, AFrameWithoutUnwindTablesFallsBackToTheFastTrace) {
+  Through t;
+  LeakscopeTestNoUnwindTables(UnwindThrough, &t);
+  EXPECT_EQ(t.full, 0u);
+  ASSERT_GE(t.fast, 3u);  // UnwindThrough, the code without tables, this test...
+  // The frames from UnwindThrough's caller outward are the same (the
+  // innermost pc differs: two call sites in UnwindThrough).
+  ASSERT_EQ(t.fallback, t.fast);
+  for (uint32_t i = 1; i < t.fast; ++i) EXPECT_EQ(t.fallback_pcs[i], t.fast_pcs[i]) << i;
+}
+#endif
 
 }  // namespace
 }  // namespace leakscope::preload

@@ -1,0 +1,60 @@
+#include "reachability_scan.h"
+
+#include <time.h>
+
+#include <chrono>
+
+#include "process_memory.h"
+#include "process_stopper.h"
+#include "scan_roots.h"
+
+namespace leakscope::collector {
+namespace {
+
+uint64_t NowNs(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000 + uint64_t(ts.tv_nsec);
+}
+
+}  // namespace
+
+std::vector<ScanBlock> BlocksToScan(const LiveTable& live) {
+  std::vector<ScanBlock> blocks;
+  blocks.reserve(live.size());
+  live.ForEach([&](uint64_t address, const LiveAllocation& a) {
+    blocks.push_back({address, a.size, a.site});
+  });
+  return blocks;
+}
+
+ReachabilityScan ScanProcess(pid_t pid, std::vector<ScanBlock> blocks, uint64_t scan_seq) {
+  ReachabilityScan scan;
+  scan.scan_seq = scan_seq;
+  scan.time_unix_ns = NowNs(CLOCK_REALTIME);
+  SortBlocks(&blocks);
+  scan.blocks = blocks.size();
+  std::vector<Verdict> verdicts;
+  {
+    const uint64_t start = NowNs(CLOCK_MONOTONIC);
+    ProcessStopper stopper;
+    if (!stopper.Stop(pid, &scan.error)) {
+      scan.error = "reachability: pid " + std::to_string(pid) + " cannot be stopped (" +
+                   scan.error + "): survivors only";
+      return scan;
+    }
+    scan.threads = stopper.threads().size();
+    ProcessMemory memory(pid);
+    const ScanRoots roots = CollectRoots(ReadMaps(pid), stopper.threads(), memory);
+    verdicts = ClassifyBlocks(blocks, roots, memory, &scan.counts);
+    stopper.Resume();
+    scan.pause_ns = NowNs(CLOCK_MONOTONIC) - start;
+  }
+  for (size_t i = 0; i < blocks.size(); ++i)
+    if (verdicts[i] != Verdict::kReachable)
+      scan.not_reachable.emplace(blocks[i].address, verdicts[i]);
+  scan.ok = true;
+  return scan;
+}
+
+}  // namespace leakscope::collector

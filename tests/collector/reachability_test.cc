@@ -1,0 +1,231 @@
+// The mark phase (collector/reachability.h) against a fake memory: memcheck's
+// verdicts for each way a block can be held or lost.
+#include "reachability.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+
+#include "scan_roots.h"
+
+namespace leakscope::collector {
+namespace {
+
+// Memory as a set of regions; anything else is unmapped.
+class FakeMemory : public MemoryReader {
+ public:
+  void Map(uint64_t start, size_t size) { regions_[start].assign(size, 0); }
+  void Put(uint64_t address, uint64_t word) {
+    for (auto& [start, bytes] : regions_)
+      if (address >= start && address + 8 <= start + bytes.size()) {
+        std::memcpy(bytes.data() + (address - start), &word, 8);
+        return;
+      }
+    ADD_FAILURE() << "unmapped " << address;
+  }
+  size_t Read(uint64_t address, size_t size, uint8_t* out) override {
+    for (auto& [start, bytes] : regions_)
+      if (address >= start && address < start + bytes.size()) {
+        const size_t n = std::min<size_t>(size, start + bytes.size() - address);
+        std::memcpy(out, bytes.data() + (address - start), n);
+        return n;
+      }
+    return 0;
+  }
+
+ private:
+  std::map<uint64_t, std::vector<uint8_t>> regions_;
+};
+
+constexpr uint64_t kRoot = 0x1000, kHeap = 0x100000;
+
+class ReachabilityTest : public ::testing::Test {
+ protected:
+  ReachabilityTest() {
+    memory.Map(kRoot, 4096);
+    memory.Map(kHeap, 1 << 20);
+    roots.ranges.push_back({kRoot, kRoot + 4096});
+  }
+  // Block i: 64 bytes at kHeap + 256 * i.
+  uint64_t Block(int i) const { return kHeap + 256 * uint64_t(i); }
+  void AddBlocks(int n) {
+    for (int i = 0; i < n; ++i) blocks.push_back({Block(i), 64, uint32_t(i)});
+  }
+  std::vector<Verdict> Run() { return ClassifyBlocks(blocks, roots, memory, &counts); }
+
+  FakeMemory memory;
+  ScanRoots roots;
+  std::vector<ScanBlock> blocks;
+  ScanCounts counts;
+};
+
+using V = Verdict;
+
+TEST_F(ReachabilityTest, StartPointerInARootReachesAChain) {
+  AddBlocks(3);
+  memory.Put(kRoot + 8, Block(0));
+  memory.Put(Block(0) + 16, Block(1));
+  EXPECT_EQ(Run(), (std::vector<V>{V::kReachable, V::kReachable, V::kDefinitelyLost}));
+  EXPECT_EQ(counts.root_bytes, 4096u);
+  EXPECT_EQ(counts.heap_bytes, 128u);
+}
+
+TEST_F(ReachabilityTest, RegisterHoldsTheOnlyPointer) {
+  AddBlocks(2);
+  roots.words = {7, Block(1)};
+  EXPECT_EQ(Run(), (std::vector<V>{V::kDefinitelyLost, V::kReachable}));
+}
+
+TEST_F(ReachabilityTest, InteriorPointerIsPossiblyLostAndSoIsWhatItHolds) {
+  AddBlocks(3);
+  memory.Put(kRoot, Block(0) + 8);
+  memory.Put(Block(0), Block(1));
+  EXPECT_EQ(Run(), (std::vector<V>{V::kPossiblyLost, V::kPossiblyLost, V::kDefinitelyLost}));
+}
+
+TEST_F(ReachabilityTest, StartPointerFromReachableUpgradesAPossibleBlock) {
+  AddBlocks(2);
+  memory.Put(kRoot, Block(1) + 8);  // possibly, first
+  memory.Put(kRoot + 8, Block(0));
+  memory.Put(Block(0) + 8, Block(1));  // then reachable through block 0
+  EXPECT_EQ(Run(), (std::vector<V>{V::kReachable, V::kReachable}));
+}
+
+TEST_F(ReachabilityTest, UnalignedWordIsNotAPointer) {
+  AddBlocks(1);
+  memory.Put(kRoot + 12, Block(0));
+  EXPECT_EQ(Run(), (std::vector<V>{V::kDefinitelyLost}));
+}
+
+TEST_F(ReachabilityTest, LostTreeHasOneDefiniteRootAndIndirectSubtree) {
+  AddBlocks(4);  // 2 -> 0, 2 -> 3, 3 -> 1; nothing points at 2
+  memory.Put(Block(2), Block(0));
+  memory.Put(Block(2) + 8, Block(3));
+  memory.Put(Block(3), Block(1));
+  EXPECT_EQ(Run(), (std::vector<V>{V::kIndirectlyLost, V::kIndirectlyLost, V::kDefinitelyLost,
+                                   V::kIndirectlyLost}));
+}
+
+TEST_F(ReachabilityTest, LostCycleHasItsLowestBlockDefinitelyLost) {
+  AddBlocks(3);  // 1 -> 2 -> 1
+  memory.Put(Block(1), Block(2));
+  memory.Put(Block(2), Block(1));
+  EXPECT_EQ(Run(), (std::vector<V>{V::kDefinitelyLost, V::kDefinitelyLost, V::kIndirectlyLost}));
+}
+
+TEST_F(ReachabilityTest, LostCycleHeldByALostBlockIsAllIndirect) {
+  AddBlocks(3);  // 0 <-> 1, 2 -> 0
+  memory.Put(Block(0), Block(1));
+  memory.Put(Block(1), Block(0));
+  memory.Put(Block(2), Block(0));
+  EXPECT_EQ(Run(), (std::vector<V>{V::kIndirectlyLost, V::kIndirectlyLost, V::kDefinitelyLost}));
+}
+
+TEST_F(ReachabilityTest, InteriorPointerFromALostBlockMakesItsTargetIndirect) {
+  AddBlocks(2);
+  memory.Put(Block(0), Block(1) + 24);
+  EXPECT_EQ(Run(), (std::vector<V>{V::kDefinitelyLost, V::kIndirectlyLost}));
+}
+
+TEST_F(ReachabilityTest, PointerPastTheEndIsNotInTheBlock) {
+  AddBlocks(1);
+  memory.Put(kRoot, Block(0) + 64);
+  EXPECT_EQ(Run(), (std::vector<V>{V::kDefinitelyLost}));
+}
+
+TEST_F(ReachabilityTest, LongListIsMarkedWithoutRecursion) {
+  const int n = 4000;  // the whole heap region: 256 bytes apart
+  AddBlocks(n);
+  memory.Put(kRoot, Block(0));
+  for (int i = 0; i + 1 < n; ++i) memory.Put(Block(i), Block(i + 1));
+  const std::vector<V> v = Run();
+  EXPECT_EQ(std::count(v.begin(), v.end(), V::kReachable), n);
+}
+
+TEST_F(ReachabilityTest, LongLostListIsOneDefiniteAndTheRestIndirect) {
+  const int n = 4000;
+  AddBlocks(n);
+  for (int i = 0; i + 1 < n; ++i) memory.Put(Block(i), Block(i + 1));
+  const std::vector<V> v = Run();
+  EXPECT_EQ(v[0], V::kDefinitelyLost);
+  EXPECT_EQ(std::count(v.begin(), v.end(), V::kIndirectlyLost), n - 1);
+}
+
+TEST_F(ReachabilityTest, UnreadableBlockIsCountedAndScansAsEmpty) {
+  blocks.push_back({0x900000, 64, 0});  // not mapped
+  memory.Put(kRoot, 0x900000);
+  EXPECT_EQ(Run(), (std::vector<V>{V::kReachable}));
+  EXPECT_EQ(counts.unreadable_bytes, 64u);
+}
+
+TEST_F(ReachabilityTest, ZeroSizedBlockIsHeldByItsStartPointer) {
+  blocks.push_back({Block(0), 0, 0});
+  memory.Put(kRoot, Block(0));
+  EXPECT_EQ(Run(), (std::vector<V>{V::kReachable}));
+}
+
+TEST(SortBlocks, SortsAndDropsBlocksInsideAnEarlierOne) {
+  std::vector<ScanBlock> b = {{300, 8, 3}, {100, 100, 1}, {150, 8, 2}, {200, 8, 4}};
+  SortBlocks(&b);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].address, 100u);
+  EXPECT_EQ(b[1].address, 200u);
+  EXPECT_EQ(b[2].address, 300u);
+}
+
+TEST(ScanRoots, ModuleDataAndItsBssButNotTheShimOrAnonymousMemory) {
+  const std::vector<MapEntry> maps = ParseMaps(
+      "55d000000000-55d000001000 r--p 00000000 08:01 100 /usr/bin/prog\n"
+      "55d000001000-55d000002000 rw-p 00001000 08:01 100 /usr/bin/prog\n"
+      "55d000002000-55d000003000 rw-p 00000000 00:00 0 \n"
+      "55d000010000-55d000020000 rw-p 00000000 00:00 0                          [heap]\n"
+      "7f0000000000-7f0000100000 rw-p 00000000 00:00 0 \n"
+      "7f0000100000-7f0000101000 rw-p 00010000 08:01 200 /opt/lib/libleakscope.so\n"
+      "7f0000101000-7f0000102000 rw-p 00000000 00:00 0 \n"
+      "7f0000200000-7f0000201000 rw-s 00000000 00:05 300 /dev/shm/x\n"
+      "7f0000300000-7f0000301000 rw-p 00020000 08:01 400 /usr/lib/libc.so.6\n");
+  ASSERT_EQ(maps.size(), 9u);
+  EXPECT_EQ(maps[1].path, "/usr/bin/prog");
+  const std::vector<MemoryRange> r = ModuleDataRanges(maps);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].start, 0x55d000001000u);
+  EXPECT_EQ(r[1].start, 0x55d000002000u);
+  EXPECT_EQ(r[1].end, 0x55d000003000u);
+  EXPECT_EQ(r[2].start, 0x7f0000300000u);
+}
+
+TEST(ScanRoots, StackFromBelowTheRedZoneRegistersAndTlsButNotTheShimThread) {
+  FakeMemory memory;
+  const std::vector<MapEntry> maps = ParseMaps(
+      "7ffd00000000-7ffd00010000 rw-p 00000000 00:00 0 [stack]\n"
+      "7f0000000000-7f0000010000 rw-p 00000000 00:00 0 \n");
+  memory.Map(0x7f0000000000, 0x10000);
+  // Thread pointer at +0x8000; DTV at +0x100 with two slots: static TLS at
+  // +0x7000 and a dynamic block elsewhere.
+  const uint64_t tp = 0x7f0000008000, dtv = 0x7f0000000100;
+  memory.Put(tp + 8, dtv);
+  memory.Put(dtv - 16, 2);
+  memory.Put(dtv + 16, tp - 0x1000);
+  memory.Put(dtv + 32, 0x123456789000);
+  StoppedThread main_thread;
+  main_thread.registers = {1, 2};
+  main_thread.stack_pointer = 0x7ffd00008000;
+  main_thread.thread_pointer = tp;
+  StoppedThread shim = main_thread;
+  shim.name = kShimThreadName;
+  shim.registers = {3};
+  shim.stack_pointer = 0x7ffd00000100;
+  const ScanRoots roots = CollectRoots(maps, {main_thread, shim}, memory);
+  EXPECT_EQ(roots.words, (std::vector<uint64_t>{1, 2}));
+  ASSERT_EQ(roots.ranges.size(), 3u);
+  EXPECT_EQ(roots.ranges[0].start, dtv - 16);  // DTV: header and 2 slots
+  EXPECT_EQ(roots.ranges[0].end, dtv + 48);
+  EXPECT_EQ(roots.ranges[1].start, tp - 0x1000);  // static TLS and the descriptor
+  EXPECT_EQ(roots.ranges[1].end, tp + 4096);
+  EXPECT_EQ(roots.ranges[2].start, 0x7ffd00008000u - 128);
+  EXPECT_EQ(roots.ranges[2].end, 0x7ffd00010000u);
+}
+
+}  // namespace
+}  // namespace leakscope::collector

@@ -32,7 +32,19 @@ constexpr char kUsage[] =
     "                              <exe>.<pid>.snap-<unix seconds>.lsr (default: none)\n"
     "  --dump-above SIZE           a snapshot when a process's live heap first exceeds SIZE\n"
     "                              (bytes, or 512K, 64M, 2G: binary)\n"
-    "  --keep N                    snapshots kept per process, the newest (default 10; 0 = all)\n"
+    "  --dump-at-limit PERCENT     a snapshot when a process's cgroup uses PERCENT (1-100) of\n"
+    "                              its memory limit (memory.max, v1 memory.limit_in_bytes;\n"
+    "                              the level nearest its limit); again after 5 points below\n"
+    "  --limit-bytes SIZE          for --dump-at-limit: the limit of a process whose cgroup\n"
+    "                              sets none, against its RSS\n"
+    "  --dump-on-high-water PERCENT a snapshot at each new high of the live heap PERCENT\n"
+    "                              (1-1000) above the last one (the first: above --dump-above,\n"
+    "                              else 1M)\n"
+    "  --dump-on-pressure MS       a snapshot when the processes of a cgroup stall MS (1-1999)\n"
+    "                              ms on memory within 2 s (PSI trigger; at most one per\n"
+    "                              process every 10 s)\n"
+    "  --keep N                    snapshots kept per process, the newest (default 10; 0 = all;\n"
+    "                              the last before a kill is kept as <exe>.<pid>.before-*.lsr)\n"
     "  --metrics ADDR:PORT         serve Prometheus metrics on http://ADDR:PORT/metrics, and\n"
     "                              live heap profiles (pprof) on /debug/pprof/heap?pid=N\n"
     "  --top-sites N               site series per process in /metrics (default 10, max 100)\n"
@@ -50,7 +62,8 @@ constexpr char kUsage[] =
     "  --frame-timeout SECONDS     a hello or frame not whole this long after it began\n"
     "                              (default 10)\n"
     "A stream that breaks a limit is closed, its report written and saying why. SIGUSR1: a\n"
-    "snapshot of every process now. Runs until SIGTERM or SIGINT.\n";
+    "snapshot of every process now ('leakscope snapshot PID': of one). Runs until SIGTERM or\n"
+    "SIGINT.\n";
 
 struct Flags {
   leakscope::collector::ServerOptions server;
@@ -67,6 +80,23 @@ bool ParseNumber(const std::string& flag, const std::string& text, uint64_t max,
     return false;
   }
   *out = v;
+  return true;
+}
+
+// A whole number from `min` to `max`.
+bool ParseRange(const std::string& flag, const std::string& text, uint32_t min, uint32_t max,
+                uint32_t* out) {
+  uint64_t v = 0;
+  char* end = nullptr;
+  errno = 0;
+  v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || v < min ||
+      v > max) {
+    std::fprintf(stderr, "leakscoped: %s: '%s' is not a whole number from %u to %u\n", flag.c_str(),
+                 text.c_str(), min, max);
+    return false;
+  }
+  *out = static_cast<uint32_t>(v);
   return true;
 }
 
@@ -95,6 +125,12 @@ bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, b
   if (arg == "--snapshot-interval")
     return ParseNumber(arg, value, 366ull * 86400, &o.snapshot_interval_s);
   if (arg == "--dump-above") return ParseSize(arg, value, UINT64_MAX, &o.dump_above_bytes);
+  if (arg == "--limit-bytes") return ParseSize(arg, value, UINT64_MAX, &o.dumps.limit_bytes);
+  if (arg == "--dump-at-limit") return ParseRange(arg, value, 1, 100, &o.dumps.at_limit_percent);
+  if (arg == "--dump-on-high-water")
+    return ParseRange(arg, value, 1, 1000, &o.dumps.high_water_percent);
+  if (arg == "--dump-on-pressure")
+    return ParseRange(arg, value, 1, 1999, &o.dumps.pressure_stall_ms);
   if (arg == "--max-live-allocations")
     return ParseNumber(arg, value, UINT64_MAX, &o.max_live_allocations);
   if (arg == "--max-memory") {
@@ -162,6 +198,12 @@ int ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
     }
     if (!ok) return 2;
     ++i;
+  }
+  auto& dumps = flags->server.dumps;
+  dumps.high_water_from = flags->server.dump_above_bytes ? flags->server.dump_above_bytes : 1 << 20;
+  if (dumps.limit_bytes != 0 && dumps.at_limit_percent == 0) {
+    std::fprintf(stderr, "leakscoped: --limit-bytes needs --dump-at-limit PERCENT\n");
+    return 2;
   }
   if (flags->server.socket_path.empty() || flags->server.output_dir.empty()) {
     std::fprintf(stderr, "leakscoped: --socket and --output are required (try --help)\n");

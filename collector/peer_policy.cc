@@ -34,4 +34,8 @@ bool UidAllowed(uid_t uid, const std::vector<uint32_t>& allowed) {
   return std::find(allowed.begin(), allowed.end(), uid) != allowed.end();
 }
 
+bool MaySnapshot(uid_t asker, uid_t owner) {
+  return asker == 0 || asker == owner;
+}
+
 }  // namespace leakscope::collector

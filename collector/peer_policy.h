@@ -16,4 +16,10 @@ bool SecureSocket(const std::string& path, const std::string& group, std::string
 // `allowed` empty means the daemon's own effective uid only.
 bool UidAllowed(uid_t uid, const std::vector<uint32_t>& allowed);
 
+// A control request (`leakscope snapshot PID`) from a peer of uid `asker`
+// about a traced process whose stream came from uid `owner`: allowed to
+// root and to that same uid. Being allowed to connect (--allow-uid) is not
+// enough: one allowed user must not dump another's heap.
+bool MaySnapshot(uid_t asker, uid_t owner);
+
 }  // namespace leakscope::collector

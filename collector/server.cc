@@ -20,8 +20,10 @@
 #include <vector>
 
 #include "accept_backoff.h"
+#include "cgroup_memory.h"
 #include "fork_registry.h"
 #include "memory_budget.h"
+#include "memory_pressure.h"
 #include "peer_policy.h"
 #include "pprof_profile.h"
 #include "process_metrics.h"
@@ -84,12 +86,14 @@ bool SocketIsLive(const sockaddr_un& addr) {
 // One traced process's stream. Owned by the Run() thread.
 struct Connection {
   int fd = -1;
-  uint32_t peer_pid = 0;  // SO_PEERCRED: the pid if the stream never says hello
+  uint32_t peer_pid = 0;  // SO_PEERCRED: the pid as the daemon's /proc names it
+  uint32_t peer_uid = 0;  // SO_PEERCRED: who may ask for its snapshots (peer_policy.h)
   bool pid_registered = false;
   ProcessState state;
   ProcessWatch watch;    // timeline, symbol cache, budget, snapshots
   QueryHandler queries;  // the in-process API's questions, answered in stream order
   std::function<void(Connection*, const wire::Message&)> on_message;
+  std::function<void(Connection*, const wire::Message&)> on_applied;
   StreamDecoder decoder{[this](const wire::Message& m) { on_message(this, m); }};
   // A forked child whose parent's ForkMarker has not been read yet: its
   // decoded messages wait here, and the socket is not read meanwhile.
@@ -105,7 +109,17 @@ struct Connection {
   // after frame number unit_frames, has been incomplete (frame timeout).
   uint64_t unit_since_ns = 0;
   uint64_t unit_frames = 0;
-  std::string cut_short;  // why the server closed the stream before it ended
+  std::string cut_short;         // why the server closed the stream before it ended
+  DumpTriggers dumps;            // near the limit, high water, pressure (dump_triggers.h)
+  std::string pressure_file;     // its PSI trigger's file; "" = none yet
+  bool pressure_failed = false;  // said once that its trigger could not be armed
+  bool control_done = false;     // a control request, answered: close it
+  // The newest snapshot (watch.snapshots.back()): when, its live bytes, and
+  // its cgroup's OOM kills then, to name it if the process dies next.
+  uint64_t newest_snapshot_mono_ns = 0;
+  uint64_t newest_snapshot_live = 0;
+  std::optional<MemoryCgroup> oom_cgroup;
+  uint64_t oom_kills_then = 0;
 
   uint64_t MemoryBytes() const { return decoder.MemoryBytes() + state.MemoryBytes() + held_bytes; }
 
@@ -114,6 +128,7 @@ struct Connection {
     state.Apply(m, inherited);
     if (m.has_hello()) watch.NoteHello(m.hello(), peer_pid);
     watch.Observe(state, m);
+    if (on_applied) on_applied(this, m);  // the dumps due: before any answer
     if (m.has_query()) queries.AnswerOn(fd, state, m.query());
   }
 
@@ -123,6 +138,7 @@ struct Connection {
   }
   uint64_t start_time() const { return state.hello().start_time_unix_ns(); }
   std::string exe() const { return state.has_hello() ? state.hello().exe() : "unknown"; }
+  uint64_t live_bytes() const { return FromFixed(state.totals().live_bytes_fp, kByteFracBits); }
 };
 
 struct Server::Impl {
@@ -169,6 +185,9 @@ struct Server::Impl {
   std::vector<ProcessMetrics> metrics_processes;
   std::vector<std::pair<ProfileRequest, std::function<void(const ProfileResult&)>>>
       profile_requests;
+  // Run() thread only: --dump-on-pressure's triggers, and their files by descriptor.
+  std::unique_ptr<PressureTriggers> pressure;
+  std::unordered_map<int, std::string> pressure_files;
 
   void Wake() {
     uint64_t one = 1;
@@ -213,7 +232,16 @@ struct Server::Impl {
   ProfileResult Profile(const ProfileRequest& request);
   Connection* Select(const ProfileRequest& request, ProfileResult* result);
   void MaybeDumpAbove(Connection* c);
-  void Snapshot(Connection* c, const char* why);
+  std::string Snapshot(Connection* c, const char* why, std::string* error = nullptr);
+  // Dumps before the kill (dump_triggers.h; their section below).
+  void AfterApply(Connection* c, const wire::Message& m);
+  void CheckLimit(Connection* c);
+  void AttachPressure(Connection* c);
+  void DetachPressure(Connection* c);
+  void OnPressure(int fd, uint32_t events);
+  void KeepLastBeforeDeath(Connection* c);
+  void AnswerControl(Connection* asker, const wire::Control& control);
+  Connection* FindTraced(uint32_t pid);
   void RenderMetrics();
   bool PeerAllowed(int fd, const ucred& cred, bool have_cred);
   report::FileMode FileMode() const { return {options.report_mode, options.report_group}; }
@@ -234,6 +262,8 @@ void Server::Impl::RemoveOwnSocket() {
 Server::Server(ServerOptions options) : impl_(new Impl) {
   impl_->options = std::move(options);
   impl_->budget = MemoryBudget(impl_->options.max_memory_bytes);
+  if (impl_->options.dumps.pressure_stall_ms != 0)
+    impl_->pressure = std::make_unique<PressureTriggers>(impl_->options.dumps.pressure_stall_ms);
 }
 
 Server::~Server() {
@@ -355,6 +385,8 @@ bool Server::Impl::WaitAndDispatch() {
       forks.Expire(NowMonoNs());
     } else if (auto it = connections.find(fd); it != connections.end()) {
       if (!it->second->held) Read(it->second.get(), kReadBudget);
+    } else if (pressure_files.count(fd)) {
+      OnPressure(fd, events[i].events);
     }
   }
   // Released children are read when epoll next reports them.
@@ -408,8 +440,11 @@ void Server::Impl::AcceptAll() {
     const bool have_cred = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
     if (!PeerAllowed(fd, cred, have_cred)) continue;
     c->peer_pid = static_cast<uint32_t>(cred.pid);
+    c->peer_uid = static_cast<uint32_t>(cred.uid);
+    c->dumps = DumpTriggers(options.dumps);
     c->decoder.set_limits(options.limits);
     c->on_message = [this](Connection* conn, const wire::Message& m) { OnMessage(conn, m); };
+    c->on_applied = [this](Connection* conn, const wire::Message& m) { AfterApply(conn, m); };
     c->watch.set_max_live_allocations(options.max_live_allocations);
     c->watch.set_prewarm_symbols(options.prewarm_symbols);
     c->unit_since_ns = NowMonoNs();  // until its hello is whole
@@ -492,6 +527,7 @@ void Server::Impl::Read(Connection* c, size_t budget) {
     c->last_data_mono_ns = NowMonoNs();
     total += static_cast<size_t>(n);
     bool ok = c->decoder.Feed(buffer.data(), static_cast<size_t>(n));
+    if (c->control_done) return Close(c, "", false);  // answered; it never said hello
     if (!c->pid_registered && (c->state.has_hello() || c->held)) Register(c);
     if (!ok) return Cut(c, c->decoder.error());
     if (!c->watch.budget_error().empty()) return Cut(c, c->watch.budget_error());
@@ -578,6 +614,7 @@ void Server::Impl::CutStalled() {
 // ---- Forked children: inheriting the parent's live allocations. ----
 
 void Server::Impl::OnMessage(Connection* c, const wire::Message& m) {
+  if (m.has_control()) return AnswerControl(c, m.control());
   if (c->held) return HoldMessage(c, m);
   if (m.has_hello()) {
     forks_changed = true;
@@ -694,6 +731,9 @@ void Server::Impl::Close(Connection* c, const std::string& error, bool stopping)
                  c->exe().c_str(), error.c_str());
   // No valid Hello (silent, garbage, a bad first frame): there is no process
   // to report, and a file per such connection would let anyone fill the folder.
+  DetachPressure(c);
+  if (!stopping && c->cut_short.empty() && c->state.has_hello() && !c->state.has_goodbye())
+    KeepLastBeforeDeath(c);
   std::optional<FinishedProcess> done;
   if (c->state.has_hello() || c->held) done = Publish(c, FinalReport(c, stopping));
   const bool said_hello = c->state.has_hello();
@@ -875,6 +915,11 @@ void Server::Impl::Tick() {
       if (now - w.last_snapshot_mono_ns >= interval_ns) Snapshot(c.get(), "interval");
     }
   }
+  for (auto& [fd, c] : connections) {
+    if (!c->state.has_hello()) continue;
+    if (options.dumps.at_limit_percent != 0) CheckLimit(c.get());
+    if (pressure) AttachPressure(c.get());
+  }
   if (options.metrics) RenderMetrics();
 }
 
@@ -897,30 +942,213 @@ void Server::Impl::MaybeDumpAbove(Connection* c) {
 
 // A report of the running process under a snapshot name; the oldest beyond
 // --keep are deleted. On the loop thread: the symbol cache keeps it cheap.
-void Server::Impl::Snapshot(Connection* c, const char* why) {
-  if (!c->state.has_hello()) return;
+// Returns its path, or "" (+ *error).
+std::string Server::Impl::Snapshot(Connection* c, const char* why, std::string* error) {
+  std::string why_not;
+  if (!error) error = &why_not;
+  if (!c->state.has_hello()) return *error = "its stream has not said hello yet", "";
   c->watch.last_snapshot_mono_ns = NowMonoNs();
   ReportContext context;
   context.running = !c->state.has_goodbye();
   context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
   report::Report report = c->watch.Report(c->state, context);
-  std::string error;
   const std::string path = WriteNewReport(SnapshotNames(options.output_dir, c->exe(), c->pid(),
                                                         context.written_unix_ns / 1'000'000'000),
-                                          report, FileMode(), &error);
+                                          report, FileMode(), error);
   if (path.empty()) {
-    std::fprintf(stderr, "leakscoped: snapshot (%s): %s\n", why, error.c_str());
-    return;
+    std::fprintf(stderr, "leakscoped: snapshot (%s): %s\n", why, error->c_str());
+    return "";
   }
   KeepNewest(&c->watch.snapshots, path, options.keep_snapshots);
   c->watch.last_snapshot_unix_ns = context.written_unix_ns;
   ++c->watch.snapshots_written;
+  c->newest_snapshot_mono_ns = NowMonoNs();
+  c->newest_snapshot_live = c->live_bytes();
+  c->oom_cgroup = OwnMemoryCgroup(SystemCgroupMounts(), static_cast<pid_t>(c->peer_pid));
+  if (c->oom_cgroup) c->oom_kills_then = OomKills(*c->oom_cgroup);
   std::function<void(const std::string&)> callback;
   {
     std::lock_guard<std::mutex> lock(mu);
     callback = on_snapshot;
   }
   if (callback) callback(path);
+  return path;
+}
+
+// ---- Dumps before the kill (docs/leakscoped.md). ----
+
+namespace {
+
+// Resident bytes of `pid` (/proc/PID/statm), for --limit-bytes; 0 if unreadable.
+uint64_t ResidentBytes(uint32_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/statm").c_str(), "re");
+  unsigned long long size = 0, resident = 0;
+  const bool ok = f && std::fscanf(f, "%llu %llu", &size, &resident) == 2;
+  if (f) std::fclose(f);
+  return ok ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+std::string Mib(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+}  // namespace
+
+// After each message, before a query in it is answered (so a process that
+// asks, leakscope_mark(), knows these dumps were taken): a new high-water
+// mark, and a look at the limit if the heap moved enough since the last.
+void Server::Impl::AfterApply(Connection* c, const wire::Message& m) {
+  if (!m.has_events()) return;
+  if (c->dumps.NewHighWater(c->live_bytes())) Snapshot(c, "high water");
+  if (c->dumps.LimitLookDue(c->live_bytes())) CheckLimit(c);
+}
+
+// --dump-at-limit: the process's memory against its limit, every tick and
+// when its heap moved: its cgroup's (the level nearest its limit) and, with
+// --limit-bytes, its RSS against that; whichever is nearer.
+void Server::Impl::CheckLimit(Connection* c) {
+  const std::optional<MemoryLimit> cgroup =
+      ReadMemoryLimit(SystemCgroupMounts(), static_cast<pid_t>(c->peer_pid));
+  uint64_t usage = 0, limit = 0;
+  std::string where;
+  if (cgroup) {
+    usage = cgroup->usage, limit = cgroup->limit;
+    where = "cgroup v" + std::to_string(cgroup->version) + " " + cgroup->dir;
+  }
+  if (options.dumps.limit_bytes != 0) {
+    const uint64_t rss = ResidentBytes(c->peer_pid), stand_in = options.dumps.limit_bytes;
+    if (limit == 0 || static_cast<unsigned __int128>(rss) * limit >
+                          static_cast<unsigned __int128>(usage) * stand_in) {
+      usage = rss, limit = stand_in;
+      where = "RSS against --limit-bytes";
+    }
+  }
+  c->dumps.LimitLooked(c->live_bytes(), limit);
+  if (!c->dumps.NearLimit(usage, limit)) return;
+  std::fprintf(stderr, "leakscoped: pid %u (%s) is at %llu%% of its memory limit: %s of %s (%s)\n",
+               c->pid(), c->exe().c_str(),
+               static_cast<unsigned long long>(static_cast<unsigned __int128>(usage) * 100 / limit),
+               Mib(usage).c_str(), Mib(limit).c_str(), where.c_str());
+  Snapshot(c, "near limit");
+}
+
+// --dump-on-pressure: the stream joins the trigger of its cgroup's file, or
+// the machine's where that cannot be armed (a root cgroup's file refuses).
+void Server::Impl::AttachPressure(Connection* c) {
+  if (!c->pressure_file.empty() || c->pressure_failed) return;
+  std::string file =
+      PressureFileFor(V2CgroupDir(SystemCgroupMounts(), static_cast<pid_t>(c->peer_pid)));
+  bool opened = false;
+  std::string error;
+  int fd = pressure->Acquire(file, &opened, &error);
+  if (fd < 0 && file != kSystemPressureFile) {
+    std::string second;
+    fd = pressure->Acquire(file = kSystemPressureFile, &opened, &second);
+    error += fd < 0 ? "; " + second : "";
+  }
+  if (fd < 0) {
+    c->pressure_failed = true;
+    std::fprintf(stderr, "leakscoped: --dump-on-pressure: pid %u: %s\n", c->pid(), error.c_str());
+    return;
+  }
+  c->pressure_file = file;
+  if (!opened) return;
+  pressure_files[fd] = file;
+  epoll_event ev{};
+  ev.events = EPOLLPRI;
+  ev.data.fd = fd;
+  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void Server::Impl::DetachPressure(Connection* c) {
+  if (c->pressure_file.empty()) return;
+  const int closed = pressure->Release(c->pressure_file);
+  if (closed >= 0) pressure_files.erase(closed);
+  c->pressure_file.clear();
+}
+
+// A trigger fired: its processes are dumped (at most one per kPressureSpacingNs each).
+void Server::Impl::OnPressure(int fd, uint32_t events) {
+  const std::string file = pressure_files[fd];
+  if (events & EPOLLERR) {  // the cgroup went away: no more events from it
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+    return;
+  }
+  const uint64_t now = NowMonoNs();
+  for (auto& [cfd, c] : connections) {
+    if (c->pressure_file != file || !c->dumps.PressureDue(now)) continue;
+    std::fprintf(stderr, "leakscoped: pid %u (%s): memory pressure (%s)\n", c->pid(),
+                 c->exe().c_str(), file.c_str());
+    Snapshot(c.get(), "pressure");
+  }
+}
+
+// The stream ended without a goodbye (killed): its newest snapshot is
+// renamed for the on-call, out of --keep's reach, beside the final report.
+void Server::Impl::KeepLastBeforeDeath(Connection* c) {
+  if (c->watch.snapshots.empty()) return;
+  const bool oom = c->oom_cgroup && OomKills(*c->oom_cgroup) > c->oom_kills_then;
+  std::string moved, error;
+  const std::string from = c->watch.snapshots.back();
+  if (report::MoveToNewName(from, BeforeDeathNames(options.output_dir, c->exe(), c->pid(), oom),
+                            &moved, &error) != report::WriteStatus::kWritten) {
+    std::fprintf(stderr, "leakscoped: %s\n", error.c_str());
+    return;
+  }
+  c->watch.snapshots.back() = moved;
+  const uint64_t live = c->live_bytes(), then = c->newest_snapshot_live;
+  std::fprintf(
+      stderr,
+      "leakscoped: pid %u (%s) ended without a goodbye%s; its last snapshot, written "
+      "%llu ms before the end with %s live (%s%s since), is %s\n",
+      c->pid(), c->exe().c_str(), oom ? " (an OOM kill in its cgroup)" : "",
+      static_cast<unsigned long long>((NowMonoNs() - c->newest_snapshot_mono_ns) / 1'000'000),
+      Mib(then).c_str(), live >= then ? "+" : "-",
+      Mib(live >= then ? live - then : then - live).c_str(), moved.c_str());
+}
+
+// ---- `leakscope snapshot PID`: a control request (wire.Control). ----
+
+// The open stream of `pid` as the daemon sees it (its peer pid), else as the
+// process sees itself (its Hello's, in a pid namespace); the newest image.
+Connection* Server::Impl::FindTraced(uint32_t pid) {
+  Connection* found = nullptr;
+  for (bool own_view : {true, false}) {
+    for (auto& [fd, c] : connections) {
+      if (!c->state.has_hello() || (own_view ? c->peer_pid : c->pid()) != pid) continue;
+      if (!found || c->start_time() > found->start_time()) found = c.get();
+    }
+    if (found) return found;
+  }
+  return nullptr;
+}
+
+void Server::Impl::AnswerControl(Connection* asker, const wire::Control& control) {
+  asker->control_done = true;
+  wire::Reply reply;
+  const uint32_t pid = control.snapshot_pid();
+  Connection* target = FindTraced(pid);
+  std::string error;
+  if (!target) {
+    error = "no traced process with pid " + std::to_string(pid);
+  } else if (!MaySnapshot(asker->peer_uid, target->peer_uid)) {
+    error = "uid " + std::to_string(asker->peer_uid) + " may not ask for a snapshot of pid " +
+            std::to_string(pid) + " (uid " + std::to_string(target->peer_uid) +
+            "): only its own uid or root may";
+  } else {
+    reply.set_path(Snapshot(target, "asked", &error));
+  }
+  reply.set_ok(error.empty());
+  reply.set_error(error);
+  std::fprintf(stderr, "leakscoped: snapshot of pid %u asked by pid %u (uid %u): %s\n", pid,
+               asker->peer_pid, asker->peer_uid,
+               error.empty() ? reply.path().c_str() : error.c_str());
+  const std::string body = reply.SerializeAsString();
+  const uint32_t n = static_cast<uint32_t>(body.size());
+  WriteFully(asker->fd, std::string{char(n), char(n >> 8), char(n >> 16), char(n >> 24)} + body,
+             1000);
 }
 
 void Server::Impl::RenderMetrics() {

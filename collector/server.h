@@ -19,6 +19,7 @@
 
 #include "labels.h"
 #include "metrics_text.h"
+#include "dump_triggers.h"
 #include "stream_decoder.h"
 
 namespace leakscope::collector {
@@ -40,8 +41,9 @@ struct ServerOptions {
   // are "<exe basename>.<pid>.snap-<unix seconds>.lsr" (collector/snapshot_files.h).
 
   // The daemon's features (leakscoped flags). The defaults are `leakscope run`'s.
-  uint64_t snapshot_interval_s = 0;    // a snapshot of every process this often; 0 = never
-  uint64_t dump_above_bytes = 0;       // a snapshot when live bytes first exceed it; 0 = never
+  uint64_t snapshot_interval_s = 0;  // a snapshot of every process this often; 0 = never
+  uint64_t dump_above_bytes = 0;     // a snapshot when live bytes first exceed it; 0 = never
+  DumpOptions dumps;  // near the memory limit, at a high-water mark, on pressure (dump_triggers.h)
   size_t keep_snapshots = 10;          // per process, the newest; 0 = keep all
   std::vector<uint32_t> allowed_uids;  // peers' uids; empty = the server's own
   std::string socket_group;            // non-empty: socket mode 0660 with this group

@@ -68,6 +68,13 @@ std::function<std::string(int)> AskedSnapshotNames(const std::string& dir, const
                   "-");
 }
 
+std::function<std::string(int)> BeforeDeathNames(const std::string& dir, const std::string& exe,
+                                                 uint32_t pid, bool oom_kill) {
+  return Numbered(dir + "/" + ExeBasename(exe) + "." + std::to_string(pid) +
+                      (oom_kill ? ".before-oom-kill" : ".before-death"),
+                  "-");
+}
+
 std::string WriteNewReport(const std::function<std::string(int)>& names,
                            const report::Report& report, const report::FileMode& mode,
                            std::string* error) {

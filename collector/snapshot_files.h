@@ -9,6 +9,11 @@
 //                  ("-2", "-3"... for a second one within the same second)
 //   asked for:     <exe basename>.<pid>.snapshot-<n>.lsr or .snapshot-<label>.lsr
 //                  (the in-process API, leakscope_snapshot(); "-2", "-3"... when taken)
+//   last before the process was killed: the newest snapshot, renamed when its
+//                  stream ends without a goodbye, so --keep never prunes it and
+//                  the on-call finds it by name:
+//                  <exe basename>.<pid>.before-oom-kill.lsr  (its cgroup counted an OOM kill)
+//                  <exe basename>.<pid>.before-death.lsr     (any other death)
 #pragma once
 
 #include <cstdint>
@@ -47,6 +52,10 @@ std::function<std::string(int)> SnapshotNames(const std::string& dir, const std:
 // if it has one, else the number `n`.
 std::function<std::string(int)> AskedSnapshotNames(const std::string& dir, const std::string& exe,
                                                    uint32_t pid, const std::string& label, int n);
+
+// Candidate names for the last snapshot before the process died.
+std::function<std::string(int)> BeforeDeathNames(const std::string& dir, const std::string& exe,
+                                                 uint32_t pid, bool oom_kill);
 
 // Writes `report` under the first of `names` that does not exist yet (never
 // replacing a file: see report::WriteNewFile). Returns the path, or "" and a

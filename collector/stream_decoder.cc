@@ -168,7 +168,13 @@ bool StreamDecoder::DecodeFrame(const char* payload, uint32_t compressed, uint32
 
 bool StreamDecoder::Validate(const wire::Message& m) {
   const std::string where = "frame " + std::to_string(frames_decoded_ + 1) + ": ";
-  if (frames_decoded_ == 0 && !m.has_hello()) return Fail(where + "first frame has no hello");
+  // A control request (the daemon's CLI) stands alone instead of a hello.
+  if (m.has_control() && (frames_decoded_ > 0 || m.has_hello()))
+    return Fail(where + "a control request inside a traced stream");
+  if (frames_decoded_ == 0 && !m.has_hello() && !m.has_control())
+    return Fail(where + "first frame has no hello");
+  if (control_) return Fail(where + "nothing may follow a control request");
+  control_ = m.has_control();
   if (frames_decoded_ > 0 && m.has_hello()) return Fail(where + "second hello in one stream");
   // A forked child's events may use the parent's stack ids, which its own
   // stream never defines: the collector seeds them from the parent, or, if

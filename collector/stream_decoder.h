@@ -94,6 +94,7 @@ class StreamDecoder {
   uint64_t stacks_defined_ = 0;
   bool inherits_stacks_ = false;  // a forked child: events may use its parent's stack ids
   bool exact_ = true;             // every allocation recorded (Hello.sampling_interval_bytes 1)
+  bool control_ = false;          // the first frame was a control request: nothing may follow
   DecoderLimits limits_;
   DecoderAdmission admission_;
   uint64_t message_bytes_ = 0;  // message_'s memory after the last frame

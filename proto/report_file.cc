@@ -146,6 +146,24 @@ WriteStatus WriteNewFile(const std::function<std::string(int)>& name, const std:
   return WriteStatus::kExists;
 }
 
+WriteStatus MoveToNewName(const std::string& from, const std::function<std::string(int)>& name,
+                          std::string* moved, std::string* error) {
+  for (int attempt = 0; attempt < kMaxNameAttempts; ++attempt) {
+    const std::string path = name(attempt);
+    if (path.empty()) break;
+    if (RenameNoReplace(from, path) == 0) {
+      *moved = path;
+      return WriteStatus::kWritten;
+    }
+    if (errno != EEXIST) {
+      *error = from + ": cannot move it to " + path + ": " + std::strerror(errno);
+      return WriteStatus::kFailed;
+    }
+  }
+  *error = name(0) + ": every name for it is taken";
+  return WriteStatus::kExists;
+}
+
 bool ReplaceFile(const std::string& path, const std::string& bytes, const FileMode& mode,
                  std::string* error) {
   std::string tmp;

@@ -48,6 +48,12 @@ inline constexpr int kMaxNameAttempts = 10000;
 WriteStatus WriteNewFile(const std::function<std::string(int)>& name, const std::string& bytes,
                          const FileMode& mode, std::string* written, std::string* error);
 
+// Gives the existing file `from` the first of name(0), name(1)... that does
+// not exist (as WriteNewFile: never replacing a file). kFailed + *error if
+// it cannot be moved; `from` is left as it was then.
+WriteStatus MoveToNewName(const std::string& from, const std::function<std::string(int)>& name,
+                          std::string* moved, std::string* error);
+
 // Returns false and sets *error to a one-line message ("report.lsr: truncated
 // (expected 1234 bytes, found 99)") if the file is missing, truncated, corrupt
 // or of another format.

@@ -12,6 +12,7 @@
 #include "html_report.h"
 #include "report_command.h"
 #include "run_command.h"
+#include "snapshot_command.h"
 #include "usage.h"
 
 using namespace leakscope::viewer;
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   if (command == "diff") return DiffCommand(rest);
   if (command == "export") return ExportCommand(rest);
   if (command == "html") return HtmlCommand(rest);
+  if (command == "snapshot") return SnapshotCommand(rest);
   std::fprintf(stderr, "leakscope: unknown command '%s' (see 'leakscope --help')\n",
                command.c_str());
   return kExitUsage;

@@ -48,6 +48,7 @@ const char kMainUsage[] =
     "  diff BASE NEW [--json]          what changed per call site between two reports\n"
     "  export FILE --format F -o OUT   pprof, collapsed (flame graph) or json\n"
     "  html FILE -o report.html        a self-contained page with a flame graph and tables\n"
+    "  snapshot PID                    ask leakscoped for a snapshot of a traced process now\n"
     "\n"
     "  leakscope <command> --help      options of a command\n"
     "  leakscope --version             version\n";

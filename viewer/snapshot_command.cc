@@ -1,0 +1,78 @@
+#include "snapshot_command.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "control_client.h"
+#include "exit_codes.h"
+
+namespace leakscope::viewer {
+namespace {
+
+constexpr char kSnapshotUsage[] =
+    "usage: leakscope snapshot [--socket PATH] [--timeout SECONDS] PID\n"
+    "\n"
+    "Asks leakscoped for a snapshot of traced process PID now and prints the path of\n"
+    "the report it wrote (in its --output folder: <exe>.<pid>.snap-<unix seconds>.lsr).\n"
+    "Only PID's own uid, or root, may ask. Exit 0 when written, 1 if there is no daemon,\n"
+    "no traced process PID, or the daemon refused; 2 for bad arguments.\n"
+    "\n"
+    "options:\n"
+    "  --socket PATH        leakscoped's socket (default: $LEAKSCOPE_SOCKET)\n"
+    "  --timeout SECONDS    how long to wait for the report to be written (default 60)\n";
+
+// A whole number from 1 to `max`, else 0.
+unsigned long Positive(const std::string& text, unsigned long max) {
+  char* end = nullptr;
+  const unsigned long v = std::strtoul(text.c_str(), &end, 10);
+  if (text.empty() || text[0] < '0' || text[0] > '9' || *end != '\0' || v > max) return 0;
+  return v;
+}
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "leakscope snapshot: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int SnapshotCommand(const std::vector<std::string>& args) {
+  const char* env = std::getenv("LEAKSCOPE_SOCKET");
+  std::string socket = env ? env : "", pid_text;
+  unsigned long timeout_s = 60;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") return std::fputs(kSnapshotUsage, stdout), kExitOk;
+    const bool has_value = i + 1 < args.size();
+    if ((a == "--socket" || a == "--timeout") && !has_value)
+      return Fail(kExitUsage, a + " needs a value");
+    if (a == "--socket") {
+      socket = args[++i];
+    } else if (a == "--timeout") {
+      if ((timeout_s = Positive(args[++i], 86400)) == 0)
+        return Fail(kExitUsage, "--timeout: '" + args[i] + "' is not a number of seconds from 1");
+    } else if (!a.empty() && a[0] == '-') {
+      return Fail(kExitUsage, "unknown option '" + a + "' (try --help)");
+    } else if (!pid_text.empty()) {
+      return Fail(kExitUsage, "one PID only (try --help)");
+    } else {
+      pid_text = a;
+    }
+  }
+  if (pid_text.empty()) return Fail(kExitUsage, "which process? give its PID (try --help)");
+  const unsigned long pid = Positive(pid_text, 0x7fffffff);
+  if (pid == 0) return Fail(kExitUsage, "'" + pid_text + "' is not a process id");
+  if (socket.empty())
+    return Fail(kExitUsage, "no socket: give --socket PATH or set LEAKSCOPE_SOCKET");
+  wire::Control control;
+  control.set_snapshot_pid(static_cast<uint32_t>(pid));
+  std::string error;
+  const auto reply =
+      collector::SendControl(socket, control, static_cast<int>(timeout_s * 1000), &error);
+  if (!reply) return Fail(kExitFailure, error);
+  if (!reply->ok()) return Fail(kExitFailure, "leakscoped: " + reply->error());
+  std::printf("%s\n", reply->path().c_str());
+  return kExitOk;
+}
+
+}  // namespace leakscope::viewer

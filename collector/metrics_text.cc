@@ -88,6 +88,16 @@ const std::vector<Family>& Families() {
   return families;
 }
 
+// One series per top site of each process: `field` of the site.
+void SiteFamily(const std::vector<ProcessMetrics>& processes, const char* name, const char* help,
+                uint64_t SiteMetric::*field, std::string* out) {
+  *out += Header(name, "gauge", help);
+  for (const ProcessMetrics& p : processes)
+    for (const SiteMetric& s : p.top_sites)
+      *out += std::string(name) + "{" + ProcessLabels(p) + ",site=\"" + EscapeLabel(s.site) +
+              "\",site_id=\"" + EscapeLabel(s.site_id) + "\"} " + std::to_string(s.*field) + "\n";
+}
+
 }  // namespace
 
 std::string EscapeLabel(const std::string& value) {
@@ -112,13 +122,11 @@ std::string RenderMetrics(const DaemonMetrics& daemon,
       if (!f.present || f.present(p))
         out += std::string(f.name) + "{" + ProcessLabels(p) + "} " + Number(f.value(p)) + "\n";
   }
-  out +=
-      Header("leakscope_site_live_bytes", "gauge", "Live bytes of the largest allocation sites.");
-  for (const ProcessMetrics& p : processes)
-    for (const SiteMetric& s : p.top_sites)
-      out += "leakscope_site_live_bytes{" + ProcessLabels(p) + ",site=\"" + EscapeLabel(s.site) +
-             "\",site_id=\"" + EscapeLabel(s.site_id) + "\"} " + std::to_string(s.live_bytes) +
-             "\n";
+  SiteFamily(processes, "leakscope_site_live_bytes", "Live bytes of the largest allocation sites.",
+             &SiteMetric::live_bytes, &out);
+  SiteFamily(processes, "leakscope_site_live_allocations",
+             "Live allocations of the same sites (leakscope top sorts by it).",
+             &SiteMetric::live_allocations, &out);
   return out;
 }
 

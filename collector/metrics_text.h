@@ -17,6 +17,7 @@ struct SiteMetric {
   std::string site;     // call site: "function file:line" (callsite::Label)
   std::string site_id;  // callsite::SiteId
   uint64_t live_bytes = 0;
+  uint64_t live_allocations = 0;
 };
 
 // Every process series is labelled pid, exe, service, container (when in

@@ -49,6 +49,8 @@ std::vector<SiteMetric> TopSites(const ProcessState& state, ProcessWatch* watch,
     auto [it, added] = by_id.emplace(m.site_id, out.size());
     if (added) out.push_back(std::move(m));
     out[it->second].live_bytes += sites[i].first;
+    out[it->second].live_allocations +=
+        FromFixed(state.site(sites[i].second).live_count_fp, kCountFracBits);
   }
   std::stable_sort(out.begin(), out.end(), [](const SiteMetric& a, const SiteMetric& b) {
     return a.live_bytes > b.live_bytes;

@@ -13,6 +13,7 @@
 #include "report_command.h"
 #include "run_command.h"
 #include "snapshot_command.h"
+#include "top_command.h"
 #include "usage.h"
 
 using namespace leakscope::viewer;
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   if (command == "export") return ExportCommand(rest);
   if (command == "html") return HtmlCommand(rest);
   if (command == "snapshot") return SnapshotCommand(rest);
+  if (command == "top") return TopCommand(rest);
   std::fprintf(stderr, "leakscope: unknown command '%s' (see 'leakscope --help')\n",
                command.c_str());
   return kExitUsage;

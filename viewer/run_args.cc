@@ -16,6 +16,8 @@ ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, st
     if (TakeOptionValue(args, &i, "-o", &out->output_dir, error) ||
         TakeOptionValue(args, &i, "--output", &out->output_dir, error)) {
       if (error->empty() && out->output_dir.empty()) *error = "option '-o' needs a directory";
+    } else if (TakeOptionValue(args, &i, "--metrics", &out->metrics, error)) {
+      if (error->empty() && out->metrics.empty()) *error = "option '--metrics' needs ADDR:PORT";
     } else if (TakeSizeOption(args, &i, "--sample-interval", 1, &number, error)) {
       out->sample_interval = number;
     } else if (TakeNumberOption(args, &i, "--top", 1, &number, error)) {

@@ -9,12 +9,14 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <thread>
 
 #include "child_environment.h"
 #include "child_process.h"
 #include "exit_codes.h"
+#include "metrics_http.h"
 #include "output_dir.h"
 #include "private_dir.h"
 #include "report_file.h"
@@ -158,6 +160,23 @@ Outcome Supervise(collector::Server* server, pid_t pid, bool wait_for_descendant
   return outcome;
 }
 
+// `--metrics ADDR:PORT`: the collector's /metrics, for `leakscope top`. A
+// port that cannot be had is said and the run goes on: the command has
+// started already, and its report matters more than the live view.
+std::unique_ptr<collector::MetricsHttpServer> ServeMetrics(const std::string& address,
+                                                           collector::Server* server) {
+  auto metrics =
+      std::make_unique<collector::MetricsHttpServer>([server] { return server->MetricsText(); });
+  std::string error;
+  if (!metrics->Start(address, &error)) {
+    PrintError(error + " (running without it)");
+    return nullptr;
+  }
+  std::fprintf(stderr, "leakscope run: metrics on http://%s:%u/metrics\n",
+               address.substr(0, address.rfind(':')).c_str(), metrics->port());
+  return metrics;
+}
+
 // Everything after the arguments are known good: returns the exit status.
 int Trace(const RunArgs& args, const std::string& shim) {
   std::string error;
@@ -168,6 +187,7 @@ int Trace(const RunArgs& args, const std::string& shim) {
   options.output_dir = args.output_dir;
   // The report is waited for: read the debug info while the command runs.
   options.prewarm_symbols = true;
+  options.metrics = !args.metrics.empty();
   collector::Server server(options);
   if (!server.Listen(&error)) return Fail(error, kExitFailure);
   // Read only after the Run() thread is joined, which orders the writes before.
@@ -186,7 +206,11 @@ int Trace(const RunArgs& args, const std::string& shim) {
     return Fail("cannot execute '" + args.command[0] + "': " + std::strerror(child.exec_errno),
                 kExitCannotExec);
   }
+  // After the fork (no thread may exist then: see SpawnCommand).
+  std::unique_ptr<collector::MetricsHttpServer> metrics;
+  if (!args.metrics.empty()) metrics = ServeMetrics(args.metrics, &server);
   const Outcome outcome = Supervise(&server, child.pid, !args.no_wait, &forwarding);
+  if (metrics) metrics->Stop();
   if (outcome.main_report) {
     PrintReport(*outcome.main_report, args.top);
   } else {
@@ -213,6 +237,12 @@ int RunCommand(const std::vector<std::string>& args) {
       return kExitUsage;
     case ParseOutcome::kOk:
       break;
+  }
+  std::string host;
+  uint16_t port = 0;
+  if (!parsed.metrics.empty() && !collector::ParseHostPort(parsed.metrics, &host, &port)) {
+    PrintError("--metrics '" + parsed.metrics + "': expected IPv4ADDR:PORT, e.g. 127.0.0.1:9464");
+    return kExitUsage;
   }
   std::string shim;
   // The shim first: a run that cannot start leaves no new folder behind.

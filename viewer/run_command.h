@@ -18,6 +18,7 @@ struct RunArgs {
   bool lossy = false;      // --lossy: a full ring drops events instead of waiting
   bool no_follow = false;  // --no-follow: don't trace programs the command execs
   bool no_wait = false;    // --no-wait: return when the command exits, not when all it started did
+  std::string metrics;     // --metrics ADDR:PORT: serve /metrics there while CMD runs
   bool check = false;      // --check: gate on the command's report (limits in check_options)
   CheckOptions check_options;
   std::vector<std::string> command;

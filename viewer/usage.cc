@@ -49,6 +49,7 @@ const char kMainUsage[] =
     "  export FILE --format F -o OUT   pprof, collapsed (flame graph) or json\n"
     "  html FILE -o report.html        a self-contained page with a flame graph and tables\n"
     "  snapshot PID                    ask leakscoped for a snapshot of a traced process now\n"
+    "  top ADDR:PORT                   live view of a collector's processes (its /metrics)\n"
     "\n"
     "  leakscope <command> --help      options of a command\n"
     "  leakscope --version             version\n";
@@ -71,6 +72,9 @@ const char kRunUsage[] =
     "  --lossy                   drop events when a thread's buffer is full instead of\n"
     "                            making the thread wait (faster, figures may be incomplete)\n"
     "  --no-follow               do not trace programs that CMD executes\n"
+    "  --metrics ADDR:PORT       serve the collector's Prometheus metrics on\n"
+    "                            http://ADDR:PORT/metrics while CMD runs (port 0: any free\n"
+    "                            port, printed), for 'leakscope top ADDR:PORT'\n"
     "  --no-wait                 return when CMD exits; by default processes it started\n"
     "                            that are still traced (a daemon that went to the\n"
     "                            background, workers) are waited for, so their reports\n"
@@ -156,6 +160,26 @@ const char kHtmlUsage[] =
     "the timeline when the report has one, and sortable tables of the report's sections.\n"
     "\n"
     "filter options:\n" LEAKSCOPE_FILTER_OPTIONS;
+
+const char kTopUsage[] =
+    "usage: leakscope top ADDR:PORT [--pid N] [--sort bytes|growth|count] [--interval SECONDS]\n"
+    "                     [--once]\n"
+    "\n"
+    "A live view of the processes a collector traces, refreshed every second: a process's\n"
+    "live heap and RSS, and its largest call sites by live bytes, with their live\n"
+    "allocations and growth rate (live bytes per second over the last 10 seconds).\n"
+    "ADDR:PORT (or http://ADDR:PORT/metrics) is the collector's Prometheus endpoint:\n"
+    "'leakscoped --metrics ADDR:PORT' or 'leakscope run --metrics ADDR:PORT'. The sites\n"
+    "are those the collector exports (leakscoped --top-sites, default 10).\n"
+    "\n"
+    "keys:  b  sort by live bytes   g  by growth   c  by live allocations   q  quit\n"
+    "\n"
+    "options:\n"
+    "  --pid N              the process to show (default: the one with the largest heap)\n"
+    "  --sort KEY           bytes (default), growth or count\n"
+    "  --interval SECONDS   refresh every SECONDS (default 1)\n"
+    "  --once               print one view to stdout and exit (no terminal needed;\n"
+    "                       growth needs two looks, so it shows 0)\n";
 
 const char kVersionText[] = "leakscope " LEAKSCOPE_VERSION "\n";
 

@@ -10,6 +10,7 @@ extern const char kCheckUsage[];
 extern const char kDiffUsage[];
 extern const char kExportUsage[];
 extern const char kHtmlUsage[];
+extern const char kTopUsage[];
 extern const char kVersionText[];
 
 }  // namespace leakscope::viewer

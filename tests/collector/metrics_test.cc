@@ -50,7 +50,7 @@ TEST(MetricsText, ExactExposition) {
   p.rss_bytes = 4096;
   p.snapshots = 2;
   p.last_snapshot_seconds = 1700000600;
-  p.top_sites = {{"Grow<...>(int) grow.cc:12", "0a1b2c3d", 200}};
+  p.top_sites = {{"Grow<...>(int) grow.cc:12", "0a1b2c3d", 200, 2}};
   DaemonMetrics d;
   d.rss_bytes = 8192;
   d.streams = 2;
@@ -102,7 +102,14 @@ TEST(MetricsText, ExactExposition) {
           "# TYPE leakscope_site_live_bytes gauge\n"
           "leakscope_site_live_bytes" +
           l.substr(0, l.size() - 1) +
-          ",site=\"Grow<...>(int) grow.cc:12\",site_id=\"0a1b2c3d\"} 200\n");
+          ",site=\"Grow<...>(int) grow.cc:12\",site_id=\"0a1b2c3d\"} 200\n"
+          "# HELP leakscope_site_live_allocations Live allocations of the same sites (leakscope "
+          "top "
+          "sorts by it).\n"
+          "# TYPE leakscope_site_live_allocations gauge\n"
+          "leakscope_site_live_allocations" +
+          l.substr(0, l.size() - 1) +
+          ",site=\"Grow<...>(int) grow.cc:12\",site_id=\"0a1b2c3d\"} 2\n");
 }
 
 TEST(MetricsText, NoContainerNoSnapshotNoSeries) {

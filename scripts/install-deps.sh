@@ -39,6 +39,10 @@ PACKAGES=(
   postgresql         # tests/integration/real_programs: initdb, postgres and pgbench traced
   memcached          # tests/integration/real_programs: a threaded server under load
   libmemcached-tools # scripts/bench-real-programs: memcaslap drives memcached
+  python3-yaml       # tests/api/k8s_manifests_check.py reads the Kubernetes recipes
+  systemd            # systemd-analyze verify of dist/systemd/leakscoped.service
+  groff-base         # groff -man -ww: the man pages format without warnings
+  man-db             # man -l: the man pages as a reader gets them
 )
 
 missing_packages() {

@@ -12,7 +12,11 @@
 # LEAKSCOPE_DISABLE=1 runs the service untouched. The service stays PID 1's
 # direct child (exec), so signals reach it: `leakscope run` forwards SIGTERM.
 #
-# Other settings: LEAKSCOPE_PRELOAD (the shim, default /usr/lib/libleakscope.so),
+# Installed as leakscope-entrypoint (cmake --install, the .deb) next to
+# leakscope and leakscoped.
+#
+# Other settings: LEAKSCOPE_PRELOAD (the shim; default ../lib/libleakscope.so
+# next to this script, as installed, else /usr/lib/libleakscope.so),
 # LEAKSCOPE_WAIT_SECONDS (sidecar socket wait, default 10),
 # LEAKSCOPE_RUN_ARGS (extra `leakscope run` options, e.g. "--sample-interval 512K").
 set -eu
@@ -27,7 +31,9 @@ if [ "${LEAKSCOPE_DISABLE:-0}" = 1 ]; then
 fi
 
 if [ -n "${LEAKSCOPE_SOCKET:-}" ]; then
-  shim="${LEAKSCOPE_PRELOAD:-/usr/lib/libleakscope.so}"
+  shim="${0%/*}/../lib/libleakscope.so"
+  [ -r "$shim" ] || shim=/usr/lib/libleakscope.so
+  shim="${LEAKSCOPE_PRELOAD:-$shim}"
   if [ ! -r "$shim" ]; then
     echo "leakscope-entrypoint: $shim not found; running untraced" >&2
     exec "$@"

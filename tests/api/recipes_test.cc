@@ -3,6 +3,8 @@
 // examples/ci/leak-gate.sh, each against a leaky example with exact figures.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,28 @@ TEST(Entrypoint, SelfContainedWrapsTheServiceInLeakscopeRun) {
   EXPECT_EQ(files[0].substr(0, 14), "listener_leak.");
   EXPECT_EQ(CheckLeaked(reports + "/" + files[0], "112408"), 0);
   EXPECT_EQ(CheckLeaked(reports + "/" + files[0], "112407"), 1);
+}
+
+// The example its own header gives: LEAKSCOPE_RUN_ARGS="--sample-interval 512K".
+TEST(Entrypoint, DocumentedRunArgsExampleSamples) {
+  std::ifstream script(kEntrypoint);
+  const std::string text{std::istreambuf_iterator<char>(script), {}};
+  ASSERT_NE(text.find("LEAKSCOPE_RUN_ARGS (extra `leakscope run` options, e.g. \"--sample-interval "
+                      "512K\")"),
+            std::string::npos);
+  ScratchDir dir;
+  const std::string reports = dir.path() + "/reports";
+  ProcessResult r = RunProcess({"/bin/sh", kEntrypoint, kLeaky},
+                               {kPath, "LEAKSCOPE_REPORT_DIR=" + reports,
+                                "LEAKSCOPE_SOCKET=", "LEAKSCOPE_RUN_ARGS=--sample-interval 512K"});
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  const std::vector<std::string> files = FilesEndingWith(reports, ".lsr");
+  ASSERT_EQ(files.size(), 1u) << r.output;
+  ProcessResult json =
+      RunProcess({BIN_DIR "/leakscope", "report", reports + "/" + files[0], "--json"});
+  EXPECT_EQ(json.exit_status, 0);
+  EXPECT_EQ(LinesWith(json.output, "\"sampling_interval_bytes\": 524288").size(), 1u)
+      << json.output;
 }
 
 TEST(Entrypoint, SidecarModePreloadsTheShimAndStreamsToTheSocket) {

@@ -91,8 +91,21 @@ int RemainingMs(std::chrono::steady_clock::time_point deadline) {
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
-// A connected TCP socket to host:port, or -1 and *error.
-int Connect(const std::string& host, const std::string& port, std::string* error) {
+// True once non-blocking `fd`'s connect() has finished by `deadline`.
+bool Connected(int fd, std::chrono::steady_clock::time_point deadline) {
+  pollfd p{fd, POLLOUT, 0};
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (poll(&p, 1, RemainingMs(deadline)) <= 0) return errno = ETIMEDOUT, false;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 || error != 0)
+    return errno = error ? error : errno, false;
+  return true;
+}
+
+// A connected TCP socket to host:port by `deadline` (a host that does not
+// answer cannot hold the view), or -1 and *error.
+int Connect(const std::string& host, const std::string& port,
+            std::chrono::steady_clock::time_point deadline, std::string* error) {
   addrinfo hints{}, *found = nullptr;
   hints.ai_socktype = SOCK_STREAM;
   const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
@@ -102,8 +115,10 @@ int Connect(const std::string& host, const std::string& port, std::string* error
   }
   int fd = -1;
   for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
-    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) continue;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0 &&
+        (errno != EINPROGRESS || !Connected(fd, deadline))) {
       *error = host + ":" + port + ": " + std::strerror(errno);
       close(fd);
       fd = -1;
@@ -159,7 +174,7 @@ bool ParseMetricsAddress(const std::string& address, std::string* host, std::str
 bool FetchMetrics(const std::string& host, const std::string& port, int timeout_ms,
                   std::string* body, std::string* error) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  const int fd = Connect(host, port, error);
+  const int fd = Connect(host, port, deadline, error);
   if (fd < 0) return false;
   const std::string request =
       "GET /metrics HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";

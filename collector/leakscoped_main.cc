@@ -52,6 +52,9 @@ constexpr char kUsage[] =
     "                              a process adds its own with LEAKSCOPE_LABELS=k=v,k=v)\n"
     "  --allow-uid UID             a uid allowed to connect (repeatable; default: our own)\n"
     "  --socket-group NAME         socket 0660 and reports 0640, of group NAME (default 0600)\n"
+    "  --reachability on|off       with ptrace, find lost vs still reachable blocks: at exit for\n"
+    "                              a process that asks (LEAKSCOPE_REACHABILITY=1), and in\n"
+    "                              every snapshot of a running process (default off)\n"
     "  --max-frame-bytes SIZE      per stream: largest frame (default 16M)\n"
     "  --max-stack-depth N         per stream: deepest stack (default 256)\n"
     "  --max-stacks N              per stream: distinct stacks (default 4194304)\n"
@@ -122,6 +125,14 @@ bool ApplyFlag(const std::string& arg, const std::string& value, Flags* flags, b
   if (arg == "--output") return o.output_dir = value, true;
   if (arg == "--metrics") return flags->metrics = value, o.metrics = true, true;
   if (arg == "--socket-group") return o.socket_group = value, true;
+  if (arg == "--reachability") {
+    if (value == "on" || value == "off") {
+      o.reachability_scans = o.scan_at_snapshots = value == "on";
+      return true;
+    }
+    std::fprintf(stderr, "leakscoped: --reachability: '%s' is neither on nor off\n", value.c_str());
+    return false;
+  }
   if (arg == "--snapshot-interval")
     return ParseNumber(arg, value, 366ull * 86400, &o.snapshot_interval_s);
   if (arg == "--dump-above") return ParseSize(arg, value, UINT64_MAX, &o.dump_above_bytes);
@@ -178,7 +189,8 @@ int ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
   flags->server.max_live_allocations = 100'000'000;
   flags->server.max_memory_bytes = leakscope::collector::DefaultMaxMemory();
   flags->server.frame_timeout_ms = 10'000;
-  flags->server.output_dir.clear();  // required: no default here
+  flags->server.reachability_scans = false;  // it ptraces its clients: only when asked
+  flags->server.output_dir.clear();          // required: no default here
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {

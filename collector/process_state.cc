@@ -24,7 +24,8 @@ uint64_t ModuleBytes(const std::string& path, const std::string& build_id) {
 uint64_t ProcessState::MemoryBytes() const {
   return live_.MemoryBytes() + stack_to_site_.MemoryBytes() + sites_bytes_ + modules_bytes_ +
          sites_.capacity() * sizeof(SiteStats) +
-         site_pcs_.capacity() * sizeof(std::vector<uint64_t>);
+         site_pcs_.capacity() * sizeof(std::vector<uint64_t>) +
+         (reachability_ ? reachability_->not_reachable.bucket_count() * 24 : 0);
 }
 
 // Per new stack: a site at most, and its id; per allocation: an entry.

@@ -7,12 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "live_table.h"
+#include "reachability_scan.h"
 #include "sample_weight.h"
 #include "stack_id_map.h"
 #include "symbolizer.h"
@@ -131,6 +133,14 @@ class ProcessState {
   // The most more it may hold, at the peak, while applying `message`.
   uint64_t GrowthBound(const wire::Message& message) const;
 
+  // The latest reachability scan (null: none asked for). Kept aside, not
+  // updated by events: its verdicts hold for blocks numbered up to its
+  // scan_seq that are still live.
+  const ReachabilityScan* reachability() const { return reachability_.get(); }
+  void set_reachability(std::shared_ptr<const ReachabilityScan> scan) {
+    reachability_ = std::move(scan);
+  }
+
   size_t site_count() const { return sites_.size(); }
   const std::vector<uint64_t>& site_pcs(size_t site) const { return site_pcs_[site]; }
   // A copy with at_peak_bytes_fp brought up to date.
@@ -182,6 +192,7 @@ class ProcessState {
   // table: O(1) memory, one comparison per free. 0: exit has not begun.
   uint64_t held_below_seq_ = 0;
   Inheritance inheritance_ = Inheritance::kNotForked;
+  std::shared_ptr<const ReachabilityScan> reachability_;
   uint32_t unknown_stack_site_ = StackIdMap::kNone;
   // The previous event, to spot temporary allocations.
   bool last_was_allocation_ = false;

@@ -69,6 +69,12 @@ wire::Reply QueryHandler::Answer(const ProcessState& state, const wire::Query& q
     case wire::Query::SNAPSHOT:
       Snapshot(state, query, &reply);
       break;
+    case wire::Query::REACHABILITY:  // scanned by the server just before
+      if (const ReachabilityScan* scan = state.reachability(); !scan || !scan->ok) {
+        reply.set_ok(false);
+        reply.set_error(scan ? scan->error : "reachability: no scan");
+      }
+      break;
     default:
       reply.set_ok(false);
       reply.set_error("unknown query kind " + std::to_string(query.kind()));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 namespace leakscope::collector {
 namespace {
@@ -12,6 +13,16 @@ constexpr size_t kBatchBytes = 4u << 20;
 constexpr size_t kBatchRanges = 1024;
 
 enum Mark : uint8_t { kUnmarked = 0, kPossible = 1, kStart = 2 };
+
+// glibc's malloc lends a block the first 8 bytes of the next chunk's header,
+// so its own pointers to that chunk (the arena's top, free lists) point 16
+// bytes before the next block: into this one, at this offset. Such a word
+// is the allocator's, not the program's (memcheck and LeakSanitizer, with
+// allocators of their own, never see one); it is not taken as a pointer.
+uint64_t NextChunkOffset(uint64_t size) {
+  const uint64_t chunk = std::max<uint64_t>(32, (size + 8 + 15) & ~uint64_t(15));
+  return chunk - 16;
+}
 
 class Marker {
  public:
@@ -38,6 +49,7 @@ class Marker {
   void Consider(uint64_t word, Mark from) {
     const int64_t i = Find(word);
     if (i < 0) return;
+    if (word - blocks_[i].address == NextChunkOffset(blocks_[i].size)) return;
     const Mark to = (from == kStart && word == blocks_[i].address) ? kStart : kPossible;
     if (to <= marks_[i]) return;
     marks_[i] = to;
@@ -54,14 +66,14 @@ class Marker {
 
   void ScanRoots(const ScanRoots& roots) {
     for (uint64_t w : roots.words) Consider(w, kStart);
-    std::vector<uint8_t> buffer(kBatchBytes);
+    std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBatchBytes]);  // not zeroed
     for (const MemoryRange& r : roots.ranges) {
       // Aligned words only: start at the first 8-byte boundary.
       for (uint64_t at = (r.start + 7) & ~uint64_t(7); at < r.end;) {
         const size_t n = size_t(std::min<uint64_t>(r.end - at, kBatchBytes));
-        const size_t got = memory_.Read(at, n, buffer.data());
+        const size_t got = memory_.Read(at, n, buffer.get());
         counts_->root_bytes += got;
-        ScanWords(buffer.data(), got, kStart);
+        ScanWords(buffer.get(), got, kStart);
         if (got < n) counts_->unreadable_bytes += n - got;
         at += n;
       }
@@ -72,7 +84,7 @@ class Marker {
   // time its mark rises (at most twice): its words are then scanned with
   // the mark it has when its batch is read.
   void Drain() {
-    std::vector<uint8_t> buffer(kBatchBytes);
+    std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBatchBytes]);
     std::vector<MemoryRange> ranges;
     std::vector<uint32_t> which;
     std::vector<size_t> got;
@@ -91,13 +103,13 @@ class Marker {
         bytes += size;
       }
       got.assign(ranges.size(), 0);
-      memory_.ReadMany(ranges.data(), ranges.size(), buffer.data(), got.data());
+      memory_.ReadMany(ranges.data(), ranges.size(), buffer.get(), got.data());
       size_t off = 0;
       for (size_t k = 0; k < ranges.size(); ++k) {
         const size_t n = ranges[k].end - ranges[k].start;
         counts_->heap_bytes += got[k];
         counts_->unreadable_bytes += n - got[k];
-        ScanWords(buffer.data() + off, got[k], Mark(marks_[which[k]]));
+        ScanWords(buffer.get() + off, got[k], Mark(marks_[which[k]]));
         off += n;
       }
     }
@@ -107,14 +119,14 @@ class Marker {
   void ScanLarge(uint32_t i) {
     const ScanBlock& b = blocks_[i];
     const Mark from = Mark(marks_[i]);
-    std::vector<uint8_t> buffer(kBatchBytes);
+    std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBatchBytes]);
     const uint64_t end = b.address + (b.size & ~uint64_t(7));
     for (uint64_t at = b.address + kBatchBytes; at < end; at += kBatchBytes) {
       const size_t n = size_t(std::min<uint64_t>(end - at, kBatchBytes));
-      const size_t got = memory_.Read(at, n, buffer.data());
+      const size_t got = memory_.Read(at, n, buffer.get());
       counts_->heap_bytes += got;
       counts_->unreadable_bytes += n - got;
-      ScanWords(buffer.data(), got, from);
+      ScanWords(buffer.get(), got, from);
     }
   }
 
@@ -144,6 +156,7 @@ class Marker {
           std::memcpy(&w, buffer.data() + off, 8);
           const int64_t t = Find(w);
           if (t < 0 || marks_[t] != kUnmarked || size_t(t) == leader) continue;
+          if (w - blocks_[t].address == NextChunkOffset(blocks_[t].size)) continue;
           indirect[t] = 1;
           if (!visited[t]) {
             visited[t] = 1;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "chunk_cache.h"
 #include "process_memory.h"
 #include "process_stopper.h"
 #include "scan_roots.h"
@@ -28,7 +29,8 @@ std::vector<ScanBlock> BlocksToScan(const LiveTable& live) {
   return blocks;
 }
 
-ReachabilityScan ScanProcess(pid_t pid, std::vector<ScanBlock> blocks, uint64_t scan_seq) {
+ReachabilityScan ScanProcess(pid_t pid, const std::vector<LoadedModule>& modules,
+                             std::vector<ScanBlock> blocks, uint64_t scan_seq) {
   ReachabilityScan scan;
   scan.scan_seq = scan_seq;
   scan.time_unix_ns = NowNs(CLOCK_REALTIME);
@@ -36,6 +38,8 @@ ReachabilityScan ScanProcess(pid_t pid, std::vector<ScanBlock> blocks, uint64_t 
   scan.blocks = blocks.size();
   std::vector<Verdict> verdicts;
   {
+    ProcessMemory memory(pid);
+    ChunkCache heap(memory);  // its 64 MiB taken before the pause
     const uint64_t start = NowNs(CLOCK_MONOTONIC);
     ProcessStopper stopper;
     if (!stopper.Stop(pid, &scan.error)) {
@@ -44,9 +48,8 @@ ReachabilityScan ScanProcess(pid_t pid, std::vector<ScanBlock> blocks, uint64_t 
       return scan;
     }
     scan.threads = stopper.threads().size();
-    ProcessMemory memory(pid);
-    const ScanRoots roots = CollectRoots(ReadMaps(pid), stopper.threads(), memory);
-    verdicts = ClassifyBlocks(blocks, roots, memory, &scan.counts);
+    const ScanRoots roots = CollectRoots(ReadMaps(pid), modules, stopper.threads(), memory);
+    verdicts = ClassifyBlocks(blocks, roots, heap, &scan.counts);
     stopper.Resume();
     scan.pause_ns = NowNs(CLOCK_MONOTONIC) - start;
   }

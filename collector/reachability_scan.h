@@ -17,6 +17,7 @@
 
 #include "live_table.h"
 #include "reachability.h"
+#include "scan_roots.h"
 
 namespace leakscope::collector {
 
@@ -45,6 +46,8 @@ struct ReachabilityScan {
 std::vector<ScanBlock> BlocksToScan(const LiveTable& live);
 
 // Scans `pid` (in the collector's pid namespace). Never leaves it stopped.
-ReachabilityScan ScanProcess(pid_t pid, std::vector<ScanBlock> blocks, uint64_t scan_seq);
+// `modules`: the shim's module list (their writable segments are roots).
+ReachabilityScan ScanProcess(pid_t pid, const std::vector<LoadedModule>& modules,
+                             std::vector<ScanBlock> blocks, uint64_t scan_seq);
 
 }  // namespace leakscope::collector

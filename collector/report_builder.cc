@@ -12,6 +12,7 @@
 
 #include "frame_ids.h"
 #include "growth.h"
+#include "reachability_report.h"
 #include "report_file.h"
 
 namespace leakscope::collector {
@@ -347,6 +348,7 @@ report::Report BuildReport(const ProcessState& state, const ReportContext& conte
   const std::vector<uint32_t> report_site = FillSites(state, symbolize, &r);
   FillModules(state, &r);
   if (context.timeline) FillTimeline(*context.timeline, report_site, &r);
+  FillReachability(state, report_site, &r);
   return r;
 }
 

@@ -1,5 +1,7 @@
 #include "scan_roots.h"
 
+#include <elf.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +15,7 @@ constexpr uint64_t kRedZone = 128;
 constexpr uint64_t kThreadDescriptorBytes = 4096;
 constexpr uint64_t kMaxStaticTls = 64ull << 20;
 constexpr uint64_t kMaxDtvEntries = 1 << 16;
+constexpr uint16_t kMaxPhdrs = 256;
 
 bool IsModulePath(const std::string& path) {
   if (path.empty() || path[0] != '/') return false;  // [stack], [heap], [vdso], anonymous
@@ -85,6 +88,7 @@ std::vector<MapEntry> ParseMaps(const std::string& text) {
     MapEntry m;
     m.start = start;
     m.end = end;
+    m.offset = offset;
     m.writable = perms[1] == 'w';
     m.inode = inode;
     if (path_at > 0 && size_t(path_at) <= line.size()) m.path = line.substr(size_t(path_at));
@@ -100,25 +104,53 @@ std::vector<MapEntry> ReadMaps(pid_t pid) {
   return ParseMaps(text.str());
 }
 
-std::vector<MemoryRange> ModuleDataRanges(const std::vector<MapEntry>& maps) {
+namespace {
+
+// The mapping of the module's first page: at its load bias (a shared object,
+// a PIE), or by its path (an executable linked at a fixed address, bias 0).
+const MapEntry* HeaderMapping(const std::vector<MapEntry>& maps, const LoadedModule& module) {
+  for (const MapEntry& m : maps)
+    if (m.offset == 0 && m.start == module.load_bias && IsModulePath(m.path)) return &m;
+  for (const MapEntry& m : maps)
+    if (m.offset == 0 && m.path == module.path) return &m;
+  return nullptr;
+}
+
+void AddWritableSegments(const MapEntry& header, uint64_t bias, MemoryReader& memory,
+                         std::vector<MemoryRange>* ranges) {
+  Elf64_Ehdr eh;
+  if (memory.Read(header.start, sizeof eh, reinterpret_cast<uint8_t*>(&eh)) != sizeof eh ||
+      std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > kMaxPhdrs)
+    return;
+  std::vector<Elf64_Phdr> ph(eh.e_phnum);
+  const size_t bytes = ph.size() * sizeof(Elf64_Phdr);
+  if (memory.Read(header.start + eh.e_phoff, bytes, reinterpret_cast<uint8_t*>(ph.data())) != bytes)
+    return;
+  for (const Elf64_Phdr& p : ph)
+    if (p.p_type == PT_LOAD && (p.p_flags & PF_W) && p.p_memsz > 0)
+      ranges->push_back({bias + p.p_vaddr, bias + p.p_vaddr + p.p_memsz});
+}
+
+}  // namespace
+
+std::vector<MemoryRange> ModuleDataRanges(const std::vector<MapEntry>& maps,
+                                          const std::vector<LoadedModule>& modules,
+                                          MemoryReader& memory) {
   std::vector<MemoryRange> ranges;
-  const MapEntry* previous = nullptr;
-  for (const MapEntry& m : maps) {
-    const bool module = IsModulePath(m.path);
-    if (m.writable && module && !IsShim(m.path)) ranges.push_back({m.start, m.end});
-    // bss beyond the file's last page: anonymous, right after the module's data.
-    if (m.writable && m.path.empty() && m.inode == 0 && previous && previous->end == m.start &&
-        previous->writable && IsModulePath(previous->path) && !IsShim(previous->path))
-      ranges.push_back({m.start, m.end});
-    previous = &m;
+  for (const LoadedModule& module : modules) {
+    if (module.path.empty() || IsShim(module.path)) continue;
+    const MapEntry* header = HeaderMapping(maps, module);
+    if (header && !IsShim(header->path))
+      AddWritableSegments(*header, module.load_bias, memory, &ranges);
   }
   return ranges;
 }
 
-ScanRoots CollectRoots(const std::vector<MapEntry>& maps, const std::vector<StoppedThread>& threads,
-                       MemoryReader& memory) {
+ScanRoots CollectRoots(const std::vector<MapEntry>& maps, const std::vector<LoadedModule>& modules,
+                       const std::vector<StoppedThread>& threads, MemoryReader& memory) {
   ScanRoots roots;
-  roots.ranges = ModuleDataRanges(maps);
+  roots.ranges = ModuleDataRanges(maps, modules, memory);
   for (const StoppedThread& t : threads) {
     if (t.name == kShimThreadName) continue;
     roots.words.insert(roots.words.end(), t.registers.begin(), t.registers.end());

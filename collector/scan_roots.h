@@ -1,11 +1,14 @@
 // Where a stopped process keeps the pointers that make its blocks reachable
 // (LeakSanitizer's roots), from /proc/PID/maps, the threads' registers and
 // their thread control blocks:
-//   - the writable segments of every loaded module (data, and the anonymous
-//     mapping right after one, its bss), except the shim's own
-//     (libleakscope*: its rings and tables name the program's blocks by
-//     address; they must not keep them alive). The shim's private heap and
-//     rings are anonymous mappings, never roots;
+//   - the writable PT_LOAD segments (data and bss, p_memsz) of every module
+//     the shim listed (dl_iterate_phdr: the program's link map), read from
+//     the ELF and program headers in the process's memory, except the
+//     shim's own (libleakscope*: its tables name the program's blocks by
+//     address; they must not keep them alive). The shim's private mimalloc
+//     is not in the link map; its heap and the rings are anonymous mappings,
+//     never roots. (An anonymous mapping right after a module's data is not
+//     taken for its bss: a later mmap may fill the gap there.);
 //   - each thread's stack from its stack pointer (less the 128-byte red zone
 //     a leaf function may use below it) to the end of its mapping, and its
 //     general registers;
@@ -34,6 +37,7 @@ namespace leakscope::collector {
 
 struct MapEntry {
   uint64_t start = 0, end = 0;
+  uint64_t offset = 0;
   bool writable = false;
   uint64_t inode = 0;
   std::string path;
@@ -43,13 +47,20 @@ struct MapEntry {
 std::vector<MapEntry> ReadMaps(pid_t pid);
 std::vector<MapEntry> ParseMaps(const std::string& text);
 
-// The writable module segments of `maps` (see above).
-std::vector<MemoryRange> ModuleDataRanges(const std::vector<MapEntry>& maps);
+struct LoadedModule {
+  std::string path;
+  uint64_t load_bias = 0;
+};
+
+// The writable PT_LOAD segments of `modules` (see above).
+std::vector<MemoryRange> ModuleDataRanges(const std::vector<MapEntry>& maps,
+                                          const std::vector<LoadedModule>& modules,
+                                          MemoryReader& memory);
 
 inline constexpr const char* kShimThreadName = "leakscope";
 
 // Every root of the stopped threads and modules; ranges sorted and merged.
-ScanRoots CollectRoots(const std::vector<MapEntry>& maps, const std::vector<StoppedThread>& threads,
-                       MemoryReader& memory);
+ScanRoots CollectRoots(const std::vector<MapEntry>& maps, const std::vector<LoadedModule>& modules,
+                       const std::vector<StoppedThread>& threads, MemoryReader& memory);
 
 }  // namespace leakscope::collector

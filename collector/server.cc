@@ -30,6 +30,7 @@
 #include "process_state.h"
 #include "process_watch.h"
 #include "query_handler.h"
+#include "reachability_scan.h"
 #include "report_builder.h"
 #include "report_file.h"
 #include "snapshot_files.h"
@@ -123,13 +124,38 @@ struct Connection {
 
   uint64_t MemoryBytes() const { return decoder.MemoryBytes() + state.MemoryBytes() + held_bytes; }
 
+  bool reachability_scans = false;  // ServerOptions::reachability_scans
+
   // Applies one message; `inherited` only matters for a forked child's Hello.
   void Deliver(const wire::Message& m, ForkSnapshot* inherited) {
     state.Apply(m, inherited);
     if (m.has_hello()) watch.NoteHello(m.hello(), peer_pid);
     watch.Observe(state, m);
     if (on_applied) on_applied(this, m);  // the dumps due: before any answer
+    if (m.has_query() && m.query().kind() == wire::Query::REACHABILITY) ScanReachability(true);
     if (m.has_query()) queries.AnswerOn(fd, state, m.query());
+  }
+
+  std::vector<LoadedModule> LoadedModules() const {
+    std::vector<LoadedModule> out;
+    for (const ModuleInfo& m : state.modules()) out.push_back({m.path, m.load_bias});
+    return out;
+  }
+
+  // On the event loop: other streams wait while the process is scanned (the
+  // pause it reports; under a second per GiB of live heap, bench/).
+  void ScanReachability(bool at_exit) {
+    auto scan = std::make_shared<ReachabilityScan>();
+    if (!reachability_scans)
+      scan->error = "reachability: not enabled in this collector (leakscoped --reachability on)";
+    else if (!state.weights().exact())
+      scan->error = "reachability: needs every allocation recorded, and this run samples";
+    else
+      *scan = ScanProcess(pid_t(peer_pid), LoadedModules(), BlocksToScan(state.live_table()),
+                          state.allocation_seq());
+    scan->at_exit = at_exit;
+    if (!scan->ok) std::fprintf(stderr, "leakscope: %s\n", scan->error.c_str());
+    state.set_reachability(std::move(scan));
   }
 
   uint32_t pid() const {
@@ -442,6 +468,7 @@ void Server::Impl::AcceptAll() {
     c->peer_pid = static_cast<uint32_t>(cred.pid);
     c->peer_uid = static_cast<uint32_t>(cred.uid);
     c->dumps = DumpTriggers(options.dumps);
+    c->reachability_scans = options.reachability_scans;
     c->decoder.set_limits(options.limits);
     c->on_message = [this](Connection* conn, const wire::Message& m) { OnMessage(conn, m); };
     c->on_applied = [this](Connection* conn, const wire::Message& m) { AfterApply(conn, m); };
@@ -950,6 +977,7 @@ std::string Server::Impl::Snapshot(Connection* c, const char* why, std::string* 
   c->watch.last_snapshot_mono_ns = NowMonoNs();
   ReportContext context;
   context.running = !c->state.has_goodbye();
+  if (options.scan_at_snapshots && context.running) c->ScanReachability(false);
   context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
   report::Report report = c->watch.Report(c->state, context);
   const std::string path = WriteNewReport(SnapshotNames(options.output_dir, c->exe(), c->pid(),

@@ -53,6 +53,13 @@ struct ServerOptions {
   // A stream whose hello, or any later frame, is not whole this long after
   // its first byte arrived (and nothing more is queued) is cut short; 0 = never.
   uint64_t frame_timeout_ms = 0;
+  // Answer a shim's request for a reachability scan (LEAKSCOPE_REACHABILITY=1,
+  // collector/reachability_scan.h) by stopping the process with ptrace.
+  // leakscoped: only with --reachability on.
+  bool reachability_scans = true;
+  // Scan every running process before each snapshot (interval, SIGUSR1,
+  // dump-above): leakscoped --reachability on.
+  bool scan_at_snapshots = false;
   bool metrics = false;               // keep MetricsText() current (it costs a scan per tick)
   bool prewarm_symbols = false;       // open stacks' modules as they arrive (ProcessWatch)
   size_t metrics_top_sites = 10;      // site series per process in MetricsText()

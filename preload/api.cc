@@ -102,7 +102,7 @@ int StatusOf(ExchangeResult r, bool answered) {
 // One question and its answer, as the shim: this thread's own allocations
 // meanwhile (there should be none) are not the program's. The reply's bytes
 // stay in *body (a buffer of Ask's own if null) for the caller.
-int Ask(QueryInfo q, ReplyInfo* reply, ByteBuffer* body = nullptr) {
+int Ask(QueryInfo q, ReplyInfo* reply, ByteBuffer* body = nullptr, int timeout_ms = 0) {
   if (!g_shim.recording) return LEAKSCOPE_NOT_ACTIVE;
   ThreadState& t = t_thread;
   const bool was_busy = t.busy;
@@ -111,7 +111,7 @@ int Ask(QueryInfo q, ReplyInfo* reply, ByteBuffer* body = nullptr) {
   ByteBuffer own_body;
   Await a;
   a.id = q.id;
-  a.timeout_ms = TimeoutMs();
+  a.timeout_ms = timeout_ms > 0 ? timeout_ms : TimeoutMs();
   a.reply = reply;
   a.body = body ? body : &own_body;
   ByteBuffer msg;
@@ -134,6 +134,15 @@ int Ask(QueryInfo q, ReplyInfo* reply, ByteBuffer* body = nullptr) {
 }
 
 }  // namespace
+
+// reachability_wait.cc
+int AskReachabilityScan(int timeout_ms) {
+  QueryInfo q;
+  q.kind = QueryKind::kReachability;
+  ReplyInfo reply;
+  return Ask(q, &reply, nullptr, timeout_ms);
+}
+
 }  // namespace leakscope::preload
 
 using namespace leakscope::preload;

@@ -156,6 +156,8 @@ void LoadConfig(Config* c) {
   c->stack_cache = !(cache && cache[0] == '0');
   const char* no_follow = getenv("LEAKSCOPE_NO_FOLLOW");
   c->no_follow = no_follow && no_follow[0] == '1';
+  const char* reach = getenv("LEAKSCOPE_REACHABILITY");
+  c->reachability = reach && reach[0] == '1';
   const char* fold = getenv("LEAKSCOPE_FOLD");
   c->fold = !(fold && fold[0] == '0');
   c->flush_interval_ms = static_cast<uint32_t>(ParseU64(getenv("LEAKSCOPE_FLUSH_MS"), 10));

@@ -16,6 +16,7 @@ struct Config {
   uint32_t flush_interval_ms = 10;  // LEAKSCOPE_FLUSH_MS: drain period
   bool stack_cache = true;          // LEAKSCOPE_STACK_CACHE=0: always unwind with libunwind
   bool no_follow = false;           // LEAKSCOPE_NO_FOLLOW=1: programs it execs are not traced
+  bool reachability = false;        // LEAKSCOPE_REACHABILITY=1: held at exit for a scan
   bool fold = true;  // LEAKSCOPE_FOLD=0: send every event (preload/transient_folder.h)
   // LEAKSCOPE_LABELS ("team=pay,tier=web"): sent as is in the Hello, for the
   // collector to check and put on this process's /metrics series.

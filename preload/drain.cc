@@ -37,6 +37,7 @@
 #include "event_record.h"
 #include "module_map.h"
 #include "owned_fd.h"
+#include "reachability_wait.h"
 #include "sandbox.h"
 #include "shim.h"
 #include "stack_table.h"
@@ -252,6 +253,7 @@ void OnConnected(Drain* d) {
   // seeds it with the parent's stacks as of the fork marker. Any later stream
   // starts afresh and claims nothing.
   if (!d->hello.fork_id) d->stacks.Clear();
+  AllowCollectorToTrace(d->conn.fd());
   Modules().Resend();
   d->frame.Clear();
   EncodeStreamHeader(&d->frame);
@@ -520,6 +522,7 @@ void* DrainMain(void* arg) {
   Drain* d = static_cast<Drain*>(arg);
   t_thread.busy = true;  // allocations made by this thread are the shim's
   d->drain_tid = gettid();
+  NameDrainThread();
   bool timed_out = false;
   while (!d->stop.load(std::memory_order_acquire)) {
     RefreshModules(d);  // never under `mu`: it may wait for the loader for good

@@ -25,6 +25,7 @@
 
 #include "drain.h"
 #include "hooks.h"
+#include "reachability_wait.h"
 #include "shim.h"
 
 namespace leakscope::preload {
@@ -36,6 +37,7 @@ void NoteExitBegan(const char* how) {
   const bool was_busy = t.busy;
   t.busy = true;  // the pass's own allocations are the shim's
   DrainExitBegan(how);
+  AwaitReachabilityScan();
   t.busy = was_busy;
 }
 

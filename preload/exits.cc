@@ -21,6 +21,7 @@
 #include "drain.h"
 #include "exit_began.h"
 #include "hooks.h"
+#include "reachability_wait.h"
 #include "shim.h"
 
 namespace leakscope::preload {
@@ -80,7 +81,11 @@ __attribute__((visibility("default"), noreturn)) void _exit(int status) {
   const auto real = Real().exit_now;
   // A vfork() child whose exec failed leaves with _exit: the parent's stream
   // is not its to finish.
-  if (g_shim.recording && InOwnerProcess()) AsShim([&] { FinishProcess(&status, "_exit"); });
+  if (g_shim.recording && InOwnerProcess())
+    AsShim([&] {
+      AwaitReachabilityScan();
+      FinishProcess(&status, "_exit");
+    });
   real(status);
   __builtin_unreachable();
 }

@@ -24,7 +24,7 @@ inline constexpr uint32_t kSiteFunction = 1, kSiteFile = 2, kSiteLine = 3, kSite
                           kSiteAllocations = 5;
 }  // namespace query_field
 
-enum class QueryKind : uint32_t { kMark = 1, kLiveSince = 2, kSnapshot = 3 };
+enum class QueryKind : uint32_t { kMark = 1, kLiveSince = 2, kSnapshot = 3, kReachability = 4 };
 
 struct QueryInfo {
   uint32_t id = 0;

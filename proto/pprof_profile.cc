@@ -40,13 +40,23 @@ int64_t Signed(uint64_t v) {
 
 class ProfileBuilder {
  public:
-  explicit ProfileBuilder(const report::Report& report) : report_(report) { Intern(""); }
+  explicit ProfileBuilder(const report::Report& report)
+      : report_(report), scanned_(report.reachability().scanned()) {
+    Intern("");
+  }
 
   pp::Profile Build() {
     AddSampleType("inuse_space", "bytes");
     AddSampleType("inuse_objects", "count");
     AddSampleType("alloc_space", "bytes");
     AddSampleType("alloc_objects", "count");
+    // With a reachability scan: the live figures split by verdict.
+    if (scanned_) {
+      for (const char* v : {"definitely_lost", "indirectly_lost", "possibly_lost", "reachable"}) {
+        AddSampleType((std::string(v) + "_space").c_str(), "bytes");
+        AddSampleType((std::string(v) + "_objects").c_str(), "count");
+      }
+    }
     profile_.set_default_sample_type(Intern("inuse_space"));
     profile_.mutable_period_type()->set_type(Intern("space"));
     profile_.mutable_period_type()->set_unit(Intern("bytes"));
@@ -141,9 +151,16 @@ class ProfileBuilder {
          {site.live_bytes(), site.live_allocations(), site.allocated_bytes(), site.allocations()}) {
       sample->add_value(Signed(v));
     }
+    if (!scanned_) return;
+    for (uint64_t v : {site.definitely_lost_bytes(), site.definitely_lost_allocations(),
+                       site.indirectly_lost_bytes(), site.indirectly_lost_allocations(),
+                       site.possibly_lost_bytes(), site.possibly_lost_allocations(),
+                       site.reachable_bytes(), site.reachable_allocations()})
+      sample->add_value(Signed(v));
   }
 
   const report::Report& report_;
+  const bool scanned_;
   pp::Profile profile_;
   std::unordered_map<std::string, int64_t> strings_;
   std::map<std::pair<std::string, std::string>, uint64_t> functions_;

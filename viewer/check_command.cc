@@ -41,6 +41,7 @@ bool TakeCheckOption(const std::vector<std::string>& args, size_t* i, CheckOptio
          TakeOptionValue(args, i, "--baseline", &out->baseline, error) ||
          TakeFlag(args, i, "--full-names", &out->limits.full_names) ||
          TakeFlag(args, i, "--include-shutdown", &out->limits.include_shutdown) ||
+         TakeFlag(args, i, "--lost-only", &out->limits.lost_only) ||
          TakeFilterOption(args, i, &out->limits.filter, error);
 }
 
@@ -72,6 +73,13 @@ int RunGate(const report::Report& report, const CheckOptions& options, const std
             std::FILE* out) {
   report::Report baseline;
   std::string error;
+  if (options.limits.lost_only && !report.reachability().scanned()) {
+    std::fprintf(stderr, "%s: --lost-only needs a report with a reachability scan (%s)\n",
+                 who.c_str(),
+                 report.has_reachability() ? report.reachability().error().c_str()
+                                           : "leakscope run --reachability");
+    return kExitUsage;
+  }
   if (!options.baseline.empty() && !LoadReport(options.baseline, &baseline, &error)) {
     std::fprintf(stderr, "%s: baseline %s\n", who.c_str(), error.c_str());
     return kExitUsage;

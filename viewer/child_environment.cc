@@ -41,6 +41,7 @@ std::vector<std::string> BuildChildEnvironment(const char* const* environ,
   }
   if (settings.lossless && !lossless_given) env.push_back("LEAKSCOPE_LOSSLESS=1");
   if (settings.no_follow) env.push_back("LEAKSCOPE_NO_FOLLOW=1");
+  if (settings.reachability) env.push_back("LEAKSCOPE_REACHABILITY=1");
   return env;
 }
 

@@ -15,7 +15,8 @@ struct TraceSettings {
   // `run` is for tests and investigations, where a dropped event is a wrong
   // answer; a full ring then slows the program instead.
   bool lossless = false;
-  bool no_follow = false;  // LEAKSCOPE_NO_FOLLOW=1: programs it execs are not traced
+  bool no_follow = false;     // LEAKSCOPE_NO_FOLLOW=1: programs it execs are not traced
+  bool reachability = false;  // LEAKSCOPE_REACHABILITY=1: held at exit for a scan
 };
 
 // `environ` is a null-terminated array as in environ(7). LD_PRELOAD gets the

@@ -142,12 +142,16 @@ int WaitForwardingSignals(pid_t pid, SignalForwarding* forwarding) {
   forwarding->To(pid);
   // Until it is reaped its pid cannot be reused: stop passing signals on
   // before that.
+  // __WNOTHREAD: the collector's thread may hold the child in a ptrace stop
+  // for a reachability scan (collector/process_stopper.h); without it this
+  // thread would be told of that stop as if the child had ended.
   siginfo_t info;
-  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | __WNOTHREAD) < 0 &&
+         errno == EINTR) {
   }
   forwarding->To(0);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(pid, &status, __WNOTHREAD) < 0 && errno == EINTR) {
   }
   return status;
 }

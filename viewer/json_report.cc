@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "integrity.h"
+#include "json_reachability.h"
 #include "json_shutdown.h"
 #include "json_writer.h"
 #include "report_facts.h"
@@ -99,6 +100,7 @@ void WriteRow(const report::Report& report, const SiteRow& s, bool internal, Jso
     w->Field("live_bytes_ci_low", s.live_bytes_ci_low);
     w->Field("live_bytes_ci_high", s.live_bytes_ci_high);
   }
+  WriteRowReachability(report, s, w);
   w->Field("internal", internal);
   WriteCallSite(report, s.frames, w);
   w->Key("frames");
@@ -257,6 +259,7 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   w.Field("dropped_events", report.dropped_events());
   w.Field("reentrant_events", report.reentrant_events());
   WriteIntegrity(report, &w);
+  WriteReachability(report, &w);
   WriteAllSites(report, table, top, &w);
   WriteLeakSummary(report, table, &w);
   WriteRows(report, "internals", Limit(Surviving(table.internals), top), true, &w);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "human_units.h"
+#include "reachability_rows.h"
 #include "report_facts.h"
 #include "shutdown_gate.h"
 #include "site_diff.h"
@@ -105,7 +106,8 @@ GateVerdict EvaluateGate(const report::Report& report, const report::Report* bas
                          const GateLimits& given) {
   GateLimits limits = given;
   if (!limits.max_leaked && !limits.max_site_leaked && baseline == nullptr) limits.max_leaked = 0;
-  const SiteTable table = BuildSiteTable(report, limits.filter);
+  SiteTable table = BuildSiteTable(report, limits.filter);
+  if (limits.lost_only) KeepLostOnly(&table.program);
   GateVerdict v;
   if (EndedByExec(report)) {
     v.explanation = "OK: this image was replaced by exec, which released the " +

@@ -19,6 +19,9 @@ struct GateLimits {
   SiteFilter filter;                        // suppressions (and --include/--exclude)
   bool full_names = false;                  // template arguments in full in site lines
   bool include_shutdown = false;            // held until shutdown counts (shutdown_gate.h)
+  // Only definitely and indirectly lost blocks count as leaked (a report with
+  // a reachability scan: reachability_rows.h); still reachable ones do not.
+  bool lost_only = false;
 };
 
 struct GateVerdict {

@@ -28,6 +28,9 @@ ParseOutcome ParseRunArgs(const std::vector<std::string>& args, RunArgs* out, st
     } else if (arg == "--no-follow") {
       out->no_follow = true;
       ++i;
+    } else if (arg == "--reachability") {
+      out->reachability = true;
+      ++i;
     } else if (arg == "--no-wait") {
       out->no_wait = true;
       ++i;

@@ -194,8 +194,8 @@ int Trace(const RunArgs& args, const std::string& shim) {
   std::vector<collector::FinishedProcess> finished;
   server.SetOnReport([&finished](const collector::FinishedProcess& f) { finished.push_back(f); });
 
-  const TraceSettings settings{shim, options.socket_path, args.sample_interval, !args.lossy,
-                               args.no_follow};
+  const TraceSettings settings{shim,        options.socket_path, args.sample_interval,
+                               !args.lossy, args.no_follow,      args.reachability};
   SignalForwarding forwarding;  // from before the command exists until its report is out
   Spawned child;
   // Fork before the collector thread exists: see SpawnCommand.

@@ -20,6 +20,7 @@ struct RunArgs {
   bool no_wait = false;    // --no-wait: return when the command exits, not when all it started did
   std::string metrics;     // --metrics ADDR:PORT: serve /metrics there while CMD runs
   bool check = false;      // --check: gate on the command's report (limits in check_options)
+  bool reachability = false;  // --reachability: LEAKSCOPE_REACHABILITY=1, a scan at exit
   CheckOptions check_options;
   std::vector<std::string> command;
 };

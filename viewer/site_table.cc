@@ -75,6 +75,14 @@ void AddSite(const report::Site& s, int index, SiteRow* row) {
   row->inherited_live_allocations += s.inherited_live_allocations();
   row->shutdown_freed_bytes += s.shutdown_freed_bytes();
   row->shutdown_freed_allocations += s.shutdown_freed_allocations();
+  row->definitely_lost_bytes += s.definitely_lost_bytes();
+  row->definitely_lost_allocations += s.definitely_lost_allocations();
+  row->indirectly_lost_bytes += s.indirectly_lost_bytes();
+  row->indirectly_lost_allocations += s.indirectly_lost_allocations();
+  row->possibly_lost_bytes += s.possibly_lost_bytes();
+  row->possibly_lost_allocations += s.possibly_lost_allocations();
+  row->reachable_bytes += s.reachable_bytes();
+  row->reachable_allocations += s.reachable_allocations();
   row->live_bytes_ci_low += s.live_bytes_ci_low();
   row->live_bytes_ci_high += s.live_bytes_ci_high();
 }

@@ -55,6 +55,15 @@ struct SiteRow {
   // Live when exit began, freed during teardown (report.Site.shutdown_freed_*).
   uint64_t shutdown_freed_bytes = 0;
   uint64_t shutdown_freed_allocations = 0;
+  // Of live_*, by a reachability scan's verdict (report.Site.*_lost_*).
+  uint64_t definitely_lost_bytes = 0;
+  uint64_t definitely_lost_allocations = 0;
+  uint64_t indirectly_lost_bytes = 0;
+  uint64_t indirectly_lost_allocations = 0;
+  uint64_t possibly_lost_bytes = 0;
+  uint64_t possibly_lost_allocations = 0;
+  uint64_t reachable_bytes = 0;
+  uint64_t reachable_allocations = 0;
 };
 
 struct SiteTable {

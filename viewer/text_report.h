@@ -33,6 +33,9 @@ std::string RenderGrowthSuspects(const report::Report& report, const SiteTable& 
 // Live when exit began and freed during teardown (text_shutdown.cc).
 std::string RenderHeldUntilShutdown(const report::Report& report, const SiteTable& table,
                                     const TextOptions& options, const TextStyle& style);
+// With a reachability scan: its line and the "Definitely lost" sites (text_reachability.cc).
+std::string RenderDefinitelyLost(const report::Report& report, const SiteTable& table,
+                                 const TextOptions& options, const TextStyle& style);
 std::string RenderRankings(const report::Report& report, const SiteTable& table,
                            const TextOptions& options, const TextStyle& style);
 std::string RenderInternals(const report::Report& report, const SiteTable& table,

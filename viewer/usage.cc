@@ -75,6 +75,8 @@ const char kRunUsage[] =
     "  --metrics ADDR:PORT       serve the collector's Prometheus metrics on\n"
     "                            http://ADDR:PORT/metrics while CMD runs (port 0: any free\n"
     "                            port, printed), for 'leakscope top ADDR:PORT'\n"
+    "  --reachability            at exit, stop CMD and find which of its blocks it can still\n"
+    "                            reach: definitely/indirectly/possibly lost, still reachable\n"
     "  --no-wait                 return when CMD exits; by default processes it started\n"
     "                            that are still traced (a daemon that went to the\n"
     "                            background, workers) are waited for, so their reports\n"

@@ -4,6 +4,7 @@
 #include "reachability_scan.h"
 
 #include <gtest/gtest.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -54,6 +55,21 @@ void* AllocateLost(void* out) {
   _exit(0);
 }
 
+// As the shim lists them (preload/module_map.cc): the link map.
+std::vector<LoadedModule> Modules() {
+  std::vector<LoadedModule> out;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        char exe[4096] = {};
+        std::string path = info->dlpi_name ? info->dlpi_name : "";
+        if (path.empty() && readlink("/proc/self/exe", exe, sizeof exe - 1) > 0) path = exe;
+        static_cast<std::vector<LoadedModule>*>(data)->push_back({path, info->dlpi_addr});
+        return 0;
+      },
+      &out);
+  return out;
+}
+
 char State(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string s;
@@ -76,7 +92,7 @@ TEST(ReachabilityScan, ForkedChildGlobalTlsAndLostBlocksThenRunsOn) {
   ASSERT_EQ(read(p.to_parent[0], &ready, 1), 1);
   // The 16-byte block's only pointer was the exited thread's TLS: lost.
   const ReachabilityScan scan =
-      ScanProcess(pid, {{a[0], 32, 0}, {a[1], 48, 1}, {a[2], 16, 2}, {a[3], 24, 3}}, 10);
+      ScanProcess(pid, Modules(), {{a[0], 32, 0}, {a[1], 48, 1}, {a[2], 16, 2}, {a[3], 24, 3}}, 10);
   ASSERT_TRUE(scan.ok) << scan.error;
   EXPECT_EQ(scan.threads, 1u);
   EXPECT_EQ(scan.blocks, 4u);
@@ -113,7 +129,7 @@ TEST(ReachabilityScan, NoSuchProcessIsOneLineAndNoResult) {
   if (pid == 0) _exit(0);
   int status;
   waitpid(pid, &status, 0);
-  const ReachabilityScan scan = ScanProcess(pid, {{0x1000, 8, 0}}, 1);
+  const ReachabilityScan scan = ScanProcess(pid, {}, {{0x1000, 8, 0}}, 1);
   EXPECT_FALSE(scan.ok);
   EXPECT_EQ(scan.error.find("reachability: pid " + std::to_string(pid) + " cannot be stopped"), 0u)
       << scan.error;

@@ -2,11 +2,13 @@
 // verdicts for each way a block can be held or lost.
 #include "reachability.h"
 
+#include <elf.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <map>
 
+#include "chunk_cache.h"
 #include "scan_roots.h"
 
 namespace leakscope::collector {
@@ -165,6 +167,25 @@ TEST_F(ReachabilityTest, ZeroSizedBlockIsHeldByItsStartPointer) {
   EXPECT_EQ(Run(), (std::vector<V>{V::kReachable}));
 }
 
+TEST(ChunkCache, ReadsWholeChunksOnceAndMappingsThatBeginInsideOne) {
+  FakeMemory memory;
+  const uint64_t base = 16 * ChunkCache::kChunkBytes;
+  memory.Map(base + 4096, 2 * ChunkCache::kChunkBytes);  // begins a page into a chunk
+  memory.Put(base + 4096, 11);
+  memory.Put(base + ChunkCache::kChunkBytes + 8, 22);
+  ChunkCache cache(memory);
+  uint64_t w = 0;
+  EXPECT_EQ(cache.Read(base + 4096, 8, reinterpret_cast<uint8_t*>(&w)), 8u);
+  EXPECT_EQ(w, 11u);
+  EXPECT_EQ(cache.Read(base + ChunkCache::kChunkBytes + 8, 8, reinterpret_cast<uint8_t*>(&w)), 8u);
+  EXPECT_EQ(w, 22u);
+  EXPECT_EQ(cache.Read(base + ChunkCache::kChunkBytes + 16, 8, reinterpret_cast<uint8_t*>(&w)), 8u);
+  EXPECT_EQ(cache.chunk_reads(), 2u);
+  // Past the mapping's end: the readable head only.
+  uint8_t buffer[64];
+  EXPECT_EQ(cache.Read(base + 4096 + 2 * ChunkCache::kChunkBytes - 16, 64, buffer), 16u);
+}
+
 TEST(SortBlocks, SortsAndDropsBlocksInsideAnEarlierOne) {
   std::vector<ScanBlock> b = {{300, 8, 3}, {100, 100, 1}, {150, 8, 2}, {200, 8, 4}};
   SortBlocks(&b);
@@ -174,25 +195,52 @@ TEST(SortBlocks, SortsAndDropsBlocksInsideAnEarlierOne) {
   EXPECT_EQ(b[2].address, 300u);
 }
 
-TEST(ScanRoots, ModuleDataAndItsBssButNotTheShimOrAnonymousMemory) {
+// An ELF header and program headers at `at`: a read-only segment, then data
+// (file 0x100 bytes, memory 0x900: its bss beyond) at vaddr 0x2000.
+void PutElf(FakeMemory* memory, uint64_t at) {
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_phoff = sizeof eh;
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = 2;
+  Elf64_Phdr ph[2] = {};
+  ph[0].p_type = PT_LOAD;
+  ph[0].p_flags = PF_R;
+  ph[0].p_memsz = 0x1000;
+  ph[1].p_type = PT_LOAD;
+  ph[1].p_flags = PF_R | PF_W;
+  ph[1].p_vaddr = 0x2000;
+  ph[1].p_filesz = 0x100;
+  ph[1].p_memsz = 0x900;
+  uint64_t words[(sizeof eh + sizeof ph) / 8];
+  std::memcpy(words, &eh, sizeof eh);
+  std::memcpy(reinterpret_cast<char*>(words) + sizeof eh, ph, sizeof ph);
+  for (size_t i = 0; i < sizeof words / 8; ++i) memory->Put(at + 8 * i, words[i]);
+}
+
+TEST(ScanRoots, WritableSegmentsOfListedModulesFromTheirProgramHeadersNotTheShims) {
   const std::vector<MapEntry> maps = ParseMaps(
       "55d000000000-55d000001000 r--p 00000000 08:01 100 /usr/bin/prog\n"
-      "55d000001000-55d000002000 rw-p 00001000 08:01 100 /usr/bin/prog\n"
-      "55d000002000-55d000003000 rw-p 00000000 00:00 0 \n"
-      "55d000010000-55d000020000 rw-p 00000000 00:00 0                          [heap]\n"
-      "7f0000000000-7f0000100000 rw-p 00000000 00:00 0 \n"
-      "7f0000100000-7f0000101000 rw-p 00010000 08:01 200 /opt/lib/libleakscope.so\n"
-      "7f0000101000-7f0000102000 rw-p 00000000 00:00 0 \n"
-      "7f0000200000-7f0000201000 rw-s 00000000 00:05 300 /dev/shm/x\n"
-      "7f0000300000-7f0000301000 rw-p 00020000 08:01 400 /usr/lib/libc.so.6\n");
-  ASSERT_EQ(maps.size(), 9u);
+      "55d000002000-55d000003000 rw-p 00002000 08:01 100 /usr/bin/prog\n"
+      "55d000003000-55d000004000 rw-p 00000000 00:00 0 \n"
+      "7f0000100000-7f0000101000 r--p 00000000 08:01 200 /opt/lib/libleakscope.so\n"
+      "7f0000200000-7f0000201000 r--p 00000000 08:01 300 /usr/lib/libmimalloc.so.2\n");
+  ASSERT_EQ(maps.size(), 5u);
   EXPECT_EQ(maps[1].path, "/usr/bin/prog");
-  const std::vector<MemoryRange> r = ModuleDataRanges(maps);
-  ASSERT_EQ(r.size(), 3u);
-  EXPECT_EQ(r[0].start, 0x55d000001000u);
-  EXPECT_EQ(r[1].start, 0x55d000002000u);
-  EXPECT_EQ(r[1].end, 0x55d000003000u);
-  EXPECT_EQ(r[2].start, 0x7f0000300000u);
+  EXPECT_EQ(maps[1].offset, 0x2000u);
+  FakeMemory memory;
+  for (uint64_t at : {0x55d000000000ull, 0x7f0000100000ull, 0x7f0000200000ull}) {
+    memory.Map(at, 4096);
+    PutElf(&memory, at);
+  }
+  // The private mimalloc is not in the link map: not listed, not a root.
+  const std::vector<MemoryRange> r = ModuleDataRanges(
+      maps, {{"/usr/bin/prog", 0x55d000000000}, {"/opt/lib/libleakscope.so", 0x7f0000100000}},
+      memory);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].start, 0x55d000002000u);
+  EXPECT_EQ(r[0].end, 0x55d000002900u);
 }
 
 TEST(ScanRoots, StackFromBelowTheRedZoneRegistersAndTlsButNotTheShimThread) {
@@ -216,7 +264,7 @@ TEST(ScanRoots, StackFromBelowTheRedZoneRegistersAndTlsButNotTheShimThread) {
   shim.name = kShimThreadName;
   shim.registers = {3};
   shim.stack_pointer = 0x7ffd00000100;
-  const ScanRoots roots = CollectRoots(maps, {main_thread, shim}, memory);
+  const ScanRoots roots = CollectRoots(maps, {}, {main_thread, shim}, memory);
   EXPECT_EQ(roots.words, (std::vector<uint64_t>{1, 2}));
   ASSERT_EQ(roots.ranges.size(), 3u);
   EXPECT_EQ(roots.ranges[0].start, dtv - 16);  // DTV: header and 2 slots

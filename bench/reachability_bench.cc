@@ -1,0 +1,62 @@
+// The reachability scan's cost (issue #16): the mark phase over a real heap
+// read with process_vm_readv, as the collector reads a stopped process.
+// BM_ScanHeap/N: N blocks of 104 bytes in one mapping (10M of them: ~1 GiB),
+// every block reachable through a chain that starts in a root word, so every
+// byte is read and every word looked up. Reports bytes/s of heap scanned; the
+// time per iteration is the pause a process with that heap would see (the
+// stop and the roots add little: tests measure them, not this).
+//   build/bin/reachability_bench --benchmark_filter=BM_ScanHeap/10000000
+#include <benchmark/benchmark.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "chunk_cache.h"
+#include "process_memory.h"
+#include "reachability.h"
+
+namespace {
+
+using leakscope::collector::ChunkCache;
+using leakscope::collector::ClassifyBlocks;
+using leakscope::collector::ProcessMemory;
+using leakscope::collector::ScanBlock;
+using leakscope::collector::ScanRoots;
+
+constexpr size_t kBlockBytes = 104;
+
+void BM_ScanHeap(benchmark::State& state) {
+  const size_t n = size_t(state.range(0));
+  const size_t stride = 112;  // glibc's chunk for 104 bytes
+  auto* heap = static_cast<uint8_t*>(
+      mmap(nullptr, n * stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (heap == MAP_FAILED) {
+    state.SkipWithError("mmap failed");
+    return;
+  }
+  std::vector<ScanBlock> blocks(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t at = reinterpret_cast<uint64_t>(heap + i * stride);
+    blocks[i] = {at, kBlockBytes, uint32_t(i % 1000)};
+    // Each block holds the next; the rest of its words are small integers.
+    for (size_t w = 0; w < kBlockBytes / 8; ++w) {
+      const uint64_t v = w == 0 && i + 1 < n ? at + stride : w;
+      std::memcpy(heap + i * stride + w * 8, &v, 8);
+    }
+  }
+  ScanRoots roots;
+  roots.words.push_back(blocks[0].address);
+  ProcessMemory self(getpid());
+  for (auto _ : state) {
+    ChunkCache heap(self);  // as reachability_scan.cc reads: a fresh cache per scan
+    benchmark::DoNotOptimize(ClassifyBlocks(blocks, roots, heap));
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(n * kBlockBytes));
+  munmap(heap, n * stride);
+}
+BENCHMARK(BM_ScanHeap)->Arg(100000)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

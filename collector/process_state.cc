@@ -268,6 +268,11 @@ void ProcessState::ApplyStats(const wire::Stats& s) {
   stats_.reentrant_events = std::max(stats_.reentrant_events, s.reentrant_events());
   stats_.threads_seen = std::max(stats_.threads_seen, s.threads_seen());
   stats_.rss_bytes = s.rss_bytes();
+  if (s.has_memory()) {
+    stats_.has_memory = true;
+    stats_.memory = s.memory();
+    stats_.memory_time_ns = s.time_ns();
+  }
 }
 
 // Before a site changes, if the process peaked since its last change, its

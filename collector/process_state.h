@@ -96,6 +96,10 @@ struct ProcessStats {  // from wire.Stats: counters are cumulative, keep the max
   uint64_t reentrant_events = 0;
   uint64_t rss_bytes = 0;  // the latest
   uint64_t threads_seen = 0;
+  // The latest wire.MemoryStats, and the Stats time it came with.
+  bool has_memory = false;
+  wire::MemoryStats memory;
+  uint64_t memory_time_ns = 0;
 };
 
 class ProcessState {

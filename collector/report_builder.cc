@@ -288,6 +288,15 @@ void FillTimeline(const Timeline& timeline, const std::vector<uint32_t>& report_
     out->set_rss_bytes(p.rss_bytes);
     out->set_allocations(p.allocations);
     out->set_frees(p.frees);
+    if (p.memory_known) {
+      out->set_memory_known(true);
+      out->set_allocator_in_use_bytes(p.allocator_in_use_bytes);
+      out->set_allocator_free_bytes(p.allocator_free_bytes);
+      out->set_allocator_mapped_bytes(p.allocator_mapped_bytes);
+      out->set_anonymous_bytes(p.anonymous_bytes);
+      out->set_stack_bytes(p.stack_bytes);
+      out->set_file_bytes(p.file_bytes);
+    }
     for (const auto& [site, site_slots] : slots) {
       if (auto bytes = SiteBytesAt(p, site_slots)) {
         report::SiteBytes* sb = out->add_top_sites();
@@ -297,6 +306,24 @@ void FillTimeline(const Timeline& timeline, const std::vector<uint32_t>& report_
     }
   }
   FillGrowthSuspects(timeline, slots, r);
+}
+
+void FillMemory(const ProcessStats& s, report::Report* r) {
+  if (!s.has_memory) return;
+  const wire::MemoryStats& m = s.memory;
+  report::Memory* out = r->mutable_memory();
+  out->set_time_ns(s.memory_time_ns);
+  out->set_allocator(m.allocator());
+  out->set_allocator_in_use_bytes(m.allocator_in_use_bytes());
+  out->set_allocator_free_bytes(m.allocator_free_bytes());
+  out->set_allocator_mapped_bytes(m.allocator_mapped_bytes());
+  out->set_allocator_releasable_bytes(m.allocator_releasable_bytes());
+  out->set_maps_read(m.maps_read());
+  out->set_rss_bytes(m.rss_bytes());
+  out->set_anonymous_bytes(m.anonymous_bytes());
+  out->set_stack_bytes(m.stack_bytes());
+  out->set_file_bytes(m.file_bytes());
+  out->set_thread_stacks(m.thread_stacks());
 }
 
 }  // namespace
@@ -343,6 +370,7 @@ report::Report BuildReport(const ProcessState& state, const ReportContext& conte
   r.set_dropped_events(state.stats().dropped_events);
   r.set_reentrant_events(state.stats().reentrant_events);
   r.set_rss_bytes(state.stats().rss_bytes);
+  FillMemory(state.stats(), &r);
   FillProcess(state, context, &r);
   FillTotals(state, &r);
   const std::vector<uint32_t> report_site = FillSites(state, symbolize, &r);

@@ -38,6 +38,15 @@ void Timeline::Sample(const ProcessState& state, uint64_t time_ns) {
   p.allocations = FromFixed(t.allocated_count_fp, kCountFracBits);
   p.frees = FromFixed(t.freed_count_fp, kCountFracBits);
   p.rss_bytes = state.stats().rss_bytes;
+  if (const ProcessStats& st = state.stats(); st.has_memory) {
+    p.memory_known = true;
+    p.allocator_in_use_bytes = st.memory.allocator_in_use_bytes();
+    p.allocator_free_bytes = st.memory.allocator_free_bytes();
+    p.allocator_mapped_bytes = st.memory.allocator_mapped_bytes();
+    p.anonymous_bytes = st.memory.anonymous_bytes();
+    p.stack_bytes = st.memory.stack_bytes();
+    p.file_bytes = st.memory.file_bytes();
+  }
   for (size_t i = 0; i < kTrackedSites; ++i)
     p.site_bytes[i] = slot_site_[i] == kNoSite ? kUnknown : LiveBytes(state, slot_site_[i]);
   points_.push_back(p);

@@ -32,6 +32,10 @@ class Timeline {
     uint64_t allocations = 0;                        // cumulative
     uint64_t frees = 0;                              // cumulative
     std::array<uint64_t, kTrackedSites> site_bytes;  // per slot; kUnknown before it was claimed
+    // The memory figures last known (ProcessStats::memory); 0 before any.
+    bool memory_known = false;
+    uint64_t allocator_in_use_bytes = 0, allocator_free_bytes = 0, allocator_mapped_bytes = 0,
+             anonymous_bytes = 0, stack_bytes = 0, file_bytes = 0;
   };
 
   explicit Timeline(uint64_t interval_ns = 100'000'000, size_t max_points = 512);

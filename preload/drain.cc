@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "collector_connection.h"
 #include "event_record.h"
+#include "memory_figures.h"
 #include "module_map.h"
 #include "owned_fd.h"
 #include "reachability_wait.h"
@@ -49,6 +50,12 @@ namespace {
 
 constexpr size_t kMaxEventsPerMessage = 64 * 1024;
 constexpr uint64_t kStatsIntervalNs = 100 * 1000 * 1000;
+// mallinfo2() takes every arena's lock in turn (316 us with 257 arenas), and
+// smaps makes the kernel walk every mapping under the process's mmap lock
+// (46 ms with 10,000 mappings): at most once a second, and at most 1% of the
+// time (docs/ARCHITECTURE.md).
+constexpr uint64_t kMemoryIntervalNs = 1000 * 1000 * 1000;
+constexpr uint64_t kMemoryCostShare = 100;
 // A pass that took this many events goes straight on to the next one: the
 // program is producing faster than a wake-up per half ring can follow.
 constexpr uint64_t kBusyPassEvents = 8 * 1024;
@@ -78,6 +85,12 @@ struct alignas(64) Drain {
   // no open every 100 ms, and still readable once the program is in seccomp
   // mode. Reopened if the program closed it, unless it is in seccomp mode.
   OwnedFd proc_stat;
+  OwnedFd smaps;  // /proc/self/smaps, the same way
+  MemoryFigures memory;
+  bool memory_pending = false;  // taken, not sent yet
+  bool memory_at_end = false;   // the final pass may take them (not a signal path)
+  uint64_t last_memory_ns = 0;
+  uint64_t memory_interval_ns = kMemoryIntervalNs;  // longer when reading them took long
   StackTable stacks;
   TransientFolder batch;
   bool fold = false;  // every allocation, losslessly: see TransientFolder
@@ -120,6 +133,7 @@ alignas(64) Drain* g_drain;  // never destroyed: exit() may run while it is in u
 // the child inherits nothing). The child's only thread is the forking one.
 __thread bool t_fork_locked __attribute__((tls_model("initial-exec")));
 __thread uint64_t t_fork_marker __attribute__((tls_model("initial-exec")));
+__thread bool t_drain_thread __attribute__((tls_model("initial-exec")));
 
 // A short busy wait that lets the sibling hyperthread (or the hypervisor) in.
 inline void CpuRelax() {
@@ -166,6 +180,24 @@ uint64_t ReadRss(Drain* d) {
   const char* rss = StatField(buf, 24);                        // resident pages
   if (!rss) return d->rss_bytes;
   return uint64_t(strtoull(rss, nullptr, 10)) * uint64_t(sysconf(_SC_PAGESIZE));
+}
+
+// The memory figures, on the drain thread every kMemoryIntervalNs, and in
+// the final pass of a normal exit (never a signal path: see memory_figures.h).
+void MaybeTakeMemory(Drain* d, uint64_t now, bool final) {
+  const bool due =
+      t_drain_thread ? now - d->last_memory_ns >= d->memory_interval_ns : final && d->memory_at_end;
+  if (!due) return;
+  d->last_memory_ns = now;
+  const uint64_t began = MonotonicNs();
+  MemoryFigures m;
+  ReadAllocatorFigures(g_shim.config.use_mimalloc && MimallocLoaded(), &m);
+  if (!d->smaps.Verify() && !Sandboxed())
+    d->smaps.Adopt(open("/proc/self/smaps", O_RDONLY | O_CLOEXEC));
+  if (d->smaps.valid()) ReadSmapsFigures(d->smaps.get(), &m);
+  d->memory = m;
+  d->memory_pending = true;
+  d->memory_interval_ns = std::max(kMemoryIntervalNs, (MonotonicNs() - began) * kMemoryCostShare);
 }
 
 void ReadCmdline(ByteBuffer* out) {
@@ -226,6 +258,8 @@ void SendMessage(Drain* d, bool with_stats, const char* goodbye) {
     s.reentrant_events = g_shim.reentrant_events.load(std::memory_order_relaxed);
     s.threads_seen = g_shim.threads_seen.load(std::memory_order_relaxed);
     s.time_ns = SinceStart(d);
+    s.memory = d->memory_pending ? &d->memory : nullptr;
+    d->memory_pending = false;
     EncodeStats(s, &d->msg);
   }
   if (goodbye) EncodeGoodbye(d->has_exit_status, d->exit_status, goodbye, &d->msg);
@@ -452,6 +486,7 @@ void Pass(Drain* d, bool final, const char* goodbye) {
   if (stats) {
     d->last_stats_ns = now;
     d->rss_bytes = ReadRss(d);
+    MaybeTakeMemory(d, now, final);
     ReleaseRingsOfGoneThreads(g_shim.owner_pid.load(std::memory_order_relaxed));
   }
   SendMessage(d, stats, goodbye);
@@ -523,6 +558,7 @@ void* DrainMain(void* arg) {
   t_thread.busy = true;  // allocations made by this thread are the shim's
   d->drain_tid = gettid();
   NameDrainThread();
+  t_drain_thread = true;
   bool timed_out = false;
   while (!d->stop.load(std::memory_order_acquire)) {
     RefreshModules(d);  // never under `mu`: it may wait for the loader for good
@@ -684,6 +720,7 @@ void FinishProcess(const int* status, const char* how) {
   if (status) NoteExitStatus(*status, how);
   AwaitModuleRefresh(d, kExitModulesWaitMs);
   if (!LockFromOutside(d, 3)) return;  // a stuck pass: give up
+  d->memory_at_end = true;
   Pass(d, true, d->has_exit_status ? d->how : how);
   g_shim.recording = false;
   ReportOutage(g_shim.dropped_events.load(std::memory_order_relaxed));
@@ -786,6 +823,10 @@ void DrainAfterForkChild() {
   d->conn.Close();  // the parent's stream: only our copy of the descriptor
   d->conn.Forget();
   d->proc_stat.Close();  // the parent's /proc/<pid>/stat
+  d->smaps.Close();
+  d->memory_pending = false;
+  d->last_memory_ns = 0;
+  d->memory_interval_ns = kMemoryIntervalNs;
   d->batch.Clear();
   d->columns.EncodeAndClear(0, &d->msg);
   d->msg.Clear();

@@ -107,6 +107,11 @@ bool IsInHeapRegion(const void* p) {
   Ready();
   return g_entry.is_in_heap_region(p);
 }
+void ProcessInfo(size_t* a, size_t* b, size_t* c, size_t* d, size_t* e, size_t* f, size_t* g,
+                 size_t* h) {
+  Ready();
+  g_entry.process_info(a, b, c, d, e, f, g, h);
+}
 
 int NotAtExit(void (*)(void*), void*, void*) {
   return 0;
@@ -180,6 +185,7 @@ bool LoadMimalloc() {
     munmap(o.mapping, o.mapping_size);
     return false;
   }
+  Find(o, m.process_info, "mi_process_info");  // optional: memory figures only
   g_entry = m;
   ReadyThisThread();
   RunPrivateInitializers(o);
@@ -189,6 +195,7 @@ bool LoadMimalloc() {
   g_mi.malloc_aligned = MallocAligned;
   g_mi.usable_size = UsableSize;
   g_mi.is_in_heap_region = IsInHeapRegion;
+  if (m.process_info) g_mi.process_info = ProcessInfo;
   __atomic_store_n(&g_mi.malloc, &Malloc, __ATOMIC_RELEASE);
   return true;
 }

@@ -54,6 +54,9 @@ struct Mimalloc {
   void* (*malloc_aligned)(size_t, size_t);
   size_t (*usable_size)(const void*);
   bool (*is_in_heap_region)(const void*);
+  // mi_process_info: its current_commit is what the shim's memory figures
+  // report (memory_figures.h). Null if this mimalloc lacks it.
+  void (*process_info)(size_t*, size_t*, size_t*, size_t*, size_t*, size_t*, size_t*, size_t*);
 };
 bool LoadMimalloc();
 extern Mimalloc g_mi;

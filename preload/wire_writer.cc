@@ -3,6 +3,7 @@
 #include <lz4.h>
 
 #include "../proto/framing.h"
+#include "memory_figures.h"
 
 namespace leakscope::preload {
 namespace {
@@ -111,6 +112,22 @@ void EventColumns::EncodeAndClear(uint64_t time_ns, ByteBuffer* msg) {
   last_adjust_before_ = 0;
 }
 
+static void EncodeMemory(const MemoryFigures& m, ByteBuffer* stats) {
+  ByteBuffer b;
+  b.PutVarintField(f::kMemoryAllocator, m.allocator);
+  b.PutVarintField(f::kMemoryAllocatorInUse, m.allocator_in_use);
+  b.PutVarintField(f::kMemoryAllocatorFree, m.allocator_free);
+  b.PutVarintField(f::kMemoryAllocatorMapped, m.allocator_mapped);
+  b.PutVarintField(f::kMemoryAllocatorReleasable, m.allocator_releasable);
+  b.PutVarintField(f::kMemoryMapsRead, m.maps_read);
+  b.PutVarintField(f::kMemoryRss, m.rss);
+  b.PutVarintField(f::kMemoryAnonymous, m.anonymous);
+  b.PutVarintField(f::kMemoryStack, m.stack);
+  b.PutVarintField(f::kMemoryFile, m.file);
+  b.PutVarintField(f::kMemoryThreadStacks, m.thread_stacks);
+  stats->PutMessageField(f::kStatsMemory, b);
+}
+
 void EncodeStats(const StatsInfo& s, ByteBuffer* msg) {
   ByteBuffer b;
   b.PutVarintField(f::kStatsDropped, s.dropped_events);
@@ -118,6 +135,7 @@ void EncodeStats(const StatsInfo& s, ByteBuffer* msg) {
   b.PutVarintField(f::kStatsReentrant, s.reentrant_events);
   b.PutVarintField(f::kStatsThreads, s.threads_seen);
   b.PutVarintField(f::kStatsTimeNs, s.time_ns);
+  if (s.memory) EncodeMemory(*s.memory, &b);
   msg->PutMessageField(f::kMessageStats, b);
 }
 

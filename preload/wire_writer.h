@@ -28,8 +28,10 @@ struct HelloInfo {
   const char* labels = "";  // LEAKSCOPE_LABELS, as given
 };
 
+struct MemoryFigures;
 struct StatsInfo {
   uint64_t dropped_events = 0, rss_bytes = 0, reentrant_events = 0, threads_seen = 0, time_ns = 0;
+  const MemoryFigures* memory = nullptr;  // wire.MemoryStats, when taken
 };
 
 // Message-level fields, appended to a message being built.

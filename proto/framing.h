@@ -16,8 +16,7 @@ inline constexpr uint32_t kMaxFrameRawSize = 16u << 20;
 namespace field {
 inline constexpr uint32_t kMessageHello = 1, kMessageModules = 2, kMessageStacks = 3,
                           kMessageEvents = 4, kMessageStats = 5, kMessageGoodbye = 6,
-                          kMessageForkMarker = 8,
-                          kMessageExitMarker = 9;
+                          kMessageForkMarker = 8, kMessageExitMarker = 9;
 inline constexpr uint32_t kHelloProtocolVersion = 1, kHelloPid = 2, kHelloPpid = 3, kHelloExe = 4,
                           kHelloArgv = 5, kHelloStartTime = 6, kHelloSamplingInterval = 7,
                           kHelloForked = 8, kHelloForkTime = 9, kHelloParentPid = 10,
@@ -35,7 +34,11 @@ inline constexpr uint32_t kEventsSizePlusOne = 1, kEventsAddressDelta = 2, kEven
                           kEventsAdjustStackId = 11, kEventsAdjustBytes = 12,
                           kEventsAdjustAddress = 13;
 inline constexpr uint32_t kStatsDropped = 1, kStatsRss = 2, kStatsReentrant = 3, kStatsThreads = 4,
-                          kStatsTimeNs = 5;
+                          kStatsTimeNs = 5, kStatsMemory = 6;
+inline constexpr uint32_t kMemoryAllocator = 1, kMemoryAllocatorInUse = 2, kMemoryAllocatorFree = 3,
+                          kMemoryAllocatorMapped = 4, kMemoryAllocatorReleasable = 5,
+                          kMemoryMapsRead = 6, kMemoryRss = 7, kMemoryAnonymous = 8,
+                          kMemoryStack = 9, kMemoryFile = 10, kMemoryThreadStacks = 11;
 inline constexpr uint32_t kGoodbyeHasExitStatus = 1, kGoodbyeExitStatus = 2, kGoodbyeHow = 3;
 }  // namespace field
 

@@ -8,6 +8,7 @@
 #include "json_reachability.h"
 #include "json_shutdown.h"
 #include "json_writer.h"
+#include "memory_breakdown.h"
 #include "report_facts.h"
 
 namespace leakscope::viewer {
@@ -230,6 +231,38 @@ void WriteGrowthSuspects(const report::Report& report, const SiteTable& table, s
   w->EndArray();
 }
 
+// What the RSS is made of (memory_breakdown.h); absent without report.Memory.
+void WriteMemory(const report::Report& report, JsonWriter* w) {
+  const MemoryBreakdown b = BreakdownOf(report);
+  if (!b.known) return;
+  w->Key("memory");
+  w->BeginObject();
+  w->Field("time_ns", b.time_ns);
+  w->Field("rss_bytes", b.rss);
+  w->Field("live_heap_bytes", b.live_heap);
+  w->Field("allocator", b.allocator);
+  if (b.allocator_known) {
+    w->Field("allocator_overhead_bytes", b.allocator_overhead);
+    w->Field("allocator_free_bytes", b.allocator_free);
+    w->Field("allocator_releasable_bytes", b.allocator_releasable);
+  }
+  if (b.maps_known) {
+    w->Field("other_anonymous_bytes", b.other_anonymous);
+    w->Field("stack_bytes", b.stacks);
+    w->Field("thread_stacks", uint64_t{b.thread_stacks});
+    w->Field("file_bytes", b.file);
+  }
+  int64_t grew = 0;
+  uint64_t over_ns = 0;
+  const std::string kind = GrowthKind(report, &grew, &over_ns);
+  w->Field("growth", kind.empty() ? "none" : kind);  // heap | allocator | outside | none
+  if (!kind.empty()) {
+    w->Field("growth_bytes", uint64_t(grew));
+    w->Field("growth_over_ns", over_ns);
+  }
+  w->EndObject();
+}
+
 void WriteTimeline(const report::Report& report, JsonWriter* w) {
   w->Key("timeline");
   w->BeginArray();
@@ -240,6 +273,13 @@ void WriteTimeline(const report::Report& report, JsonWriter* w) {
     w->Field("rss_bytes", p.rss_bytes());
     w->Field("allocations", p.allocations());
     w->Field("frees", p.frees());
+    if (p.memory_known()) {
+      w->Field("allocator_in_use_bytes", p.allocator_in_use_bytes());
+      w->Field("allocator_free_bytes", p.allocator_free_bytes());
+      w->Field("anonymous_bytes", p.anonymous_bytes());
+      w->Field("stack_bytes", p.stack_bytes());
+      w->Field("file_bytes", p.file_bytes());
+    }
     w->EndObject();
   }
   w->EndArray();
@@ -260,6 +300,7 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   w.Field("reentrant_events", report.reentrant_events());
   WriteIntegrity(report, &w);
   WriteReachability(report, &w);
+  WriteMemory(report, &w);
   WriteAllSites(report, table, top, &w);
   WriteLeakSummary(report, table, &w);
   WriteRows(report, "internals", Limit(Surviving(table.internals), top), true, &w);

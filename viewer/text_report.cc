@@ -25,8 +25,8 @@ std::string RenderTextReport(const report::Report& report, const TextOptions& op
   std::string suspects = RenderGrowthSuspects(report, table, options, style);
   if (SuspectsFirst(report.process())) std::swap(surviving, suspects);
   for (const std::string& section :
-       {RenderDefinitelyLost(report, table, options, style), surviving, suspects,
-        RenderHeldUntilShutdown(report, table, options, style),
+       {RenderDefinitelyLost(report, table, options, style), RenderMemory(report, style),
+        surviving, suspects, RenderHeldUntilShutdown(report, table, options, style),
         RenderRankings(report, table, options, style),
         RenderInternals(report, table, options, style)}) {
     if (section.empty()) continue;

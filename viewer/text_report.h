@@ -26,6 +26,8 @@ std::string RenderTextReport(const report::Report& report, const TextOptions& op
 // Sections, in the order RenderTextReport prints them. A section with
 // nothing to show (no growth suspects, no temporary allocations) is "".
 std::string RenderProcessSummary(const report::Report& report, const TextStyle& style);
+// What the RSS is made of (text_memory.cc); "" without report.Memory.
+std::string RenderMemory(const report::Report& report, const TextStyle& style);
 std::string RenderSurvivingSites(const report::Report& report, const SiteTable& table,
                                  const TextOptions& options, const TextStyle& style);
 std::string RenderGrowthSuspects(const report::Report& report, const SiteTable& table,

@@ -18,50 +18,13 @@
 #include <map>
 #include <thread>
 
+#include "child_io.h"
 #include "cli_runner.h"
-
-extern char** environ;
 
 namespace leakscope::viewer::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Starts `args` with the given fds as its stdin/stdout/stderr (-1: ours).
-pid_t Spawn(std::vector<std::string> args, const std::vector<std::string>& extra_env, int in,
-            int out, int err) {
-  std::vector<std::string> env = extra_env;
-  for (char** e = environ; *e; ++e) env.push_back(*e);
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  for (auto& e : env) envp.push_back(e.data());
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (in >= 0) posix_spawn_file_actions_adddup2(&actions, in, 0);
-  if (out >= 0) posix_spawn_file_actions_adddup2(&actions, out, 1);
-  if (err >= 0) posix_spawn_file_actions_adddup2(&actions, err, 2);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data()), 0) << args[0];
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
-
-// Reads `fd` until a line containing `text` has arrived; that line.
-std::string ReadLineWith(int fd, const std::string& text) {
-  std::string line;
-  char c;
-  while (read(fd, &c, 1) == 1) {
-    if (c != '\n') {
-      line += c;
-      continue;
-    }
-    if (line.find(text) != std::string::npos) return line;
-    line.clear();
-  }
-  return "";
-}
 
 std::string HttpGet(uint16_t port, const std::string& target) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

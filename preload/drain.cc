@@ -133,6 +133,8 @@ alignas(64) Drain* g_drain;  // never destroyed: exit() may run while it is in u
 // the child inherits nothing). The child's only thread is the forking one.
 __thread bool t_fork_locked __attribute__((tls_model("initial-exec")));
 __thread uint64_t t_fork_marker __attribute__((tls_model("initial-exec")));
+// Whether its prepare handler holds the module map's lock (ModuleMap::LockForFork).
+__thread bool t_fork_modules_locked __attribute__((tls_model("initial-exec")));
 __thread bool t_drain_thread __attribute__((tls_model("initial-exec")));
 
 // A short busy wait that lets the sibling hyperthread (or the hypervisor) in.
@@ -782,6 +784,7 @@ void DrainBeforeFork() {
   Drain* d = g_drain;
   if (!d) return;
   t_fork_marker = 0;
+  t_fork_modules_locked = Modules().LockForFork(3);
   t_fork_locked = LockFromOutside(d, 3);
   if (!t_fork_locked || d->finished.load(std::memory_order_acquire)) return;
   Pass(d, false, nullptr);
@@ -810,6 +813,8 @@ void DrainExitBegan(const char* how) {
 
 void DrainAfterForkParent() {
   Drain* d = g_drain;
+  if (t_fork_modules_locked) Modules().UnlockAfterForkParent();
+  t_fork_modules_locked = false;
   if (d && t_fork_locked) {
     t_fork_locked = false;
     pthread_mutex_unlock(&d->mu);
@@ -837,6 +842,7 @@ void DrainAfterForkChild() {
   const uint32_t parent_pid = d->hello.pid;
   const uint64_t parent_start = d->hello.start_time_unix_ns;
   Modules().AfterForkChild();
+  t_fork_modules_locked = false;
   d->finished.store(false);
   d->stop.store(false);
   d->has_exit_status = false;

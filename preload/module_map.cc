@@ -156,6 +156,13 @@ bool ModuleMap::TakePending(ByteBuffer* out, int wait_ms) {
   return any;
 }
 
+bool ModuleMap::LockForFork(int seconds) {
+  timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += seconds;
+  return pthread_mutex_timedlock(&mu_, &deadline) == 0;
+}
+
 void ModuleMap::AfterForkChild() {
   pthread_mutex_init(&mu_, nullptr);
   // Another thread may have been writing these at the fork: read it afresh.

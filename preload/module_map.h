@@ -51,6 +51,13 @@ class ModuleMap {
   // dlclose'd before the first connection, and duplicates cost the collector
   // nothing.
   void Resend() { resend_.store(true, std::memory_order_release); }
+  // fork()'s prepare handler: waits (at most `seconds`) until no refresh is
+  // under way, and keeps others out until the fork is done. A refresh holds
+  // the loader's lock inside dl_iterate_phdr: forked then, the child would
+  // inherit it held by a thread it does not have, and hang at its first
+  // unwind or refresh (seen with python3 multiprocessing). False: not held.
+  bool LockForFork(int seconds);
+  void UnlockAfterForkParent() { pthread_mutex_unlock(&mu_); }
   // In a forked child: the lock may have been held by a thread that is gone,
   // and the buffers half written by it.
   void AfterForkChild();

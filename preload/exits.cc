@@ -42,9 +42,19 @@ MainFn g_real_main;
 
 int MainTrampoline(int argc, char** argv, char** envp) {
   const int status = g_real_main(argc, argv, envp);
+  WipeStackBeforeScan();
   NoteExitStatus(status, "return from main");
   NoteExitBegan("return from main");
   return status;
+}
+
+// _exit's work, out of line: _exit's own frame then keeps no locals (a
+// lambda's captures would leave holes there, above the wiped stack).
+__attribute__((noinline)) void FinishBeforeExitNow(int status) {
+  AsShim([&] {
+    AwaitReachabilityScan();
+    FinishProcess(&status, "_exit");
+  });
 }
 
 }  // namespace
@@ -70,6 +80,7 @@ __attribute__((visibility("default"))) int __libc_start_main(MainFn main, int ar
 
 __attribute__((visibility("default"), noreturn)) void exit(int status) {
   if (InOwnerProcess()) {
+    WipeStackBeforeScan();
     NoteExitStatus(status, "exit");
     NoteExitBegan("exit");
   }
@@ -81,11 +92,10 @@ __attribute__((visibility("default"), noreturn)) void _exit(int status) {
   const auto real = Real().exit_now;
   // A vfork() child whose exec failed leaves with _exit: the parent's stream
   // is not its to finish.
-  if (g_shim.recording && InOwnerProcess())
-    AsShim([&] {
-      AwaitReachabilityScan();
-      FinishProcess(&status, "_exit");
-    });
+  if (g_shim.recording && InOwnerProcess()) {
+    WipeStackBeforeScan();
+    FinishBeforeExitNow(status);
+  }
   real(status);
   __builtin_unreachable();
 }

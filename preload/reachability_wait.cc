@@ -20,13 +20,31 @@ constexpr int kScanTimeoutMs = 10000;
 
 // Below the caller's frame: where the pass just made kept its locals. 8 KiB
 // fits any thread's stack (16 KiB at least) above what the pass used.
+// x86-64: every byte from this function's stack pointer down, so no slot of
+// its own frame is left unwritten between the caller and the zeroed bytes
+// (an array would leave one: the compiler places it below an aligned gap).
 __attribute__((noinline)) void WipeStackBelow() {
+#if defined(__x86_64__)
+  __asm__ volatile(
+      "lea -8192(%%rsp), %%rdi\n\t"
+      "mov $1024, %%ecx\n\t"
+      "xor %%eax, %%eax\n\t"
+      "rep stosq"
+      :
+      :
+      : "rdi", "rcx", "rax", "memory", "cc");
+#else
   char scratch[8192];
   explicit_bzero(scratch, sizeof scratch);
   __asm__ volatile("" : : "r"(scratch) : "memory");
+#endif
 }
 
 }  // namespace
+
+void WipeStackBeforeScan() {
+  if (g_shim.config.reachability) WipeStackBelow();
+}
 
 void AllowCollectorToTrace(int socket_fd) {
   if (!g_shim.config.reachability) return;

@@ -14,6 +14,17 @@ void AllowCollectorToTrace(int socket_fd);
 // The drain thread's name, kShimThreadName in collector/scan_roots.h.
 void NameDrainThread();
 
+// Zeroes 8 KiB of stack below the caller's frame. Called first by each
+// shim entry that may wait for the scan (exit, the return from main, _exit):
+// the frames of the exit pass and of the wait are then built on zeroed
+// stack, so their holes (alignment padding, slots written on some paths
+// only) cannot hold a stale pointer that the program's earlier calls at the
+// same depth left there. (The "tree" case: NoteExitBegan's padding slot kept
+// the cut subtree's first child reachable in 1 run of 4.) Those entries keep
+// their own frames to pushed registers (no locals: see exits.cc). Nothing
+// when reachability is off.
+void WipeStackBeforeScan();
+
 // Exit began (or _exit): asks for the scan and waits for it, at most 10 s;
 // at once if there is no collector. Stale copies of the program's pointers
 // that the shim's last pass left below the stack pointer are wiped first,

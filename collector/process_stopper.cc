@@ -76,7 +76,11 @@ void SleepBriefly() {
 bool ProcessStopper::StopThread(pid_t tid, std::string* error) {
   if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
     if (errno == ESRCH) return true;  // gone meanwhile
-    *error = std::string("ptrace: ") + std::strerror(errno);
+    // EPERM: yama's ptrace_scope, a container without CAP_SYS_PTRACE, another
+    // uid's or a non-dumpable process. Said as such: the one line a user sees.
+    *error = errno == EPERM ? "ptrace not permitted: yama ptrace_scope, a container without "
+                              "CAP_SYS_PTRACE, or another user's process"
+                            : std::string("ptrace: ") + std::strerror(errno);
     return false;
   }
   StoppedThread t;

@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -142,17 +144,33 @@ struct Connection {
     return out;
   }
 
+  // The process closed its end (it ended): its pid may be another's by now.
+  bool PeerHungUp() const {
+    pollfd p{fd, POLLRDHUP, 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
+
   // On the event loop: other streams wait while the process is scanned (the
-  // pause it reports; under a second per GiB of live heap, bench/).
-  void ScanReachability(bool at_exit) {
+  // pause it reports; under a second per GiB of live heap, bench/). `asked`:
+  // `leakscope snapshot --reachability`, whatever the daemon's default.
+  void ScanReachability(bool at_exit, bool asked = false) {
     auto scan = std::make_shared<ReachabilityScan>();
-    if (!reachability_scans)
+    const std::string ended =
+        "reachability: pid " + std::to_string(peer_pid) + " ended before its scan: survivors only";
+    if (!reachability_scans && !asked)
       scan->error = "reachability: not enabled in this collector (leakscoped --reachability on)";
     else if (!state.weights().exact())
-      scan->error = "reachability: needs every allocation recorded, and this run samples";
+      scan->error =
+          "reachability: needs every allocation recorded (LEAKSCOPE_SAMPLE_INTERVAL=1), "
+          "and this process samples: survivors only";
+    else if (PeerHungUp())
+      scan->error = ended;
     else
       *scan = ScanProcess(pid_t(peer_pid), LoadedModules(), BlocksToScan(state.live_table()),
                           state.allocation_seq());
+    // Ended during the scan: what was stopped may have been another process
+    // with its pid. Its figures are dropped, never reported.
+    if (scan->ok && PeerHungUp()) *scan = ReachabilityScan(), scan->error = ended;
     scan->at_exit = at_exit;
     if (!scan->ok) std::fprintf(stderr, "leakscope: %s\n", scan->error.c_str());
     state.set_reachability(std::move(scan));
@@ -258,7 +276,9 @@ struct Server::Impl {
   ProfileResult Profile(const ProfileRequest& request);
   Connection* Select(const ProfileRequest& request, ProfileResult* result);
   void MaybeDumpAbove(Connection* c);
-  std::string Snapshot(Connection* c, const char* why, std::string* error = nullptr);
+  // `scan`: a reachability scan first, whatever options.scan_at_snapshots.
+  std::string Snapshot(Connection* c, const char* why, std::string* error = nullptr,
+                       bool scan = false);
   // Dumps before the kill (dump_triggers.h; their section below).
   void AfterApply(Connection* c, const wire::Message& m);
   void CheckLimit(Connection* c);
@@ -970,14 +990,14 @@ void Server::Impl::MaybeDumpAbove(Connection* c) {
 // A report of the running process under a snapshot name; the oldest beyond
 // --keep are deleted. On the loop thread: the symbol cache keeps it cheap.
 // Returns its path, or "" (+ *error).
-std::string Server::Impl::Snapshot(Connection* c, const char* why, std::string* error) {
+std::string Server::Impl::Snapshot(Connection* c, const char* why, std::string* error, bool scan) {
   std::string why_not;
   if (!error) error = &why_not;
   if (!c->state.has_hello()) return *error = "its stream has not said hello yet", "";
   c->watch.last_snapshot_mono_ns = NowMonoNs();
   ReportContext context;
   context.running = !c->state.has_goodbye();
-  if (options.scan_at_snapshots && context.running) c->ScanReachability(false);
+  if ((options.scan_at_snapshots || scan) && context.running) c->ScanReachability(false, scan);
   context.end_time_unix_ns = context.written_unix_ns = NowUnixNs();
   report::Report report = c->watch.Report(c->state, context);
   const std::string path = WriteNewReport(SnapshotNames(options.output_dir, c->exe(), c->pid(),
@@ -1160,13 +1180,22 @@ void Server::Impl::AnswerControl(Connection* asker, const wire::Control& control
   Connection* target = FindTraced(pid);
   std::string error;
   if (!target) {
-    error = "no traced process with pid " + std::to_string(pid);
+    // kill(0): EPERM still means the pid exists (another user's).
+    const bool exists = kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+    error = exists ? "pid " + std::to_string(pid) + " is not traced by this leakscoped"
+                   : "no process with pid " + std::to_string(pid);
   } else if (!MaySnapshot(asker->peer_uid, target->peer_uid)) {
     error = "uid " + std::to_string(asker->peer_uid) + " may not ask for a snapshot of pid " +
             std::to_string(pid) + " (uid " + std::to_string(target->peer_uid) +
             "): only its own uid or root may";
   } else {
-    reply.set_path(Snapshot(target, "asked", &error));
+    reply.set_path(Snapshot(target, "asked", &error, control.reachability()));
+    const ReachabilityScan* scan = target->state.reachability();
+    if (control.reachability() && scan && !scan->at_exit) {
+      reply.set_reachability_pause_ns(scan->pause_ns);
+      reply.set_reachability_threads(static_cast<uint32_t>(scan->threads));
+      reply.set_reachability_error(scan->error);
+    }
   }
   reply.set_ok(error.empty());
   reply.set_error(error);

@@ -326,7 +326,15 @@ TEST(LeakscopeSnapshot, ErrorsAreOneLineAndNonZero) {
   const std::string self = std::to_string(getpid());
   Cli r = Snapshot({self}, d.socket());
   EXPECT_EQ(r.code, 1);
-  EXPECT_EQ(r.out, "leakscope snapshot: leakscoped: no traced process with pid " + self + "\n");
+  EXPECT_EQ(r.out,
+            "leakscope snapshot: leakscoped: pid " + self + " is not traced by this leakscoped\n");
+  const pid_t gone = fork();  // a pid that no process has once it is reaped
+  if (gone == 0) _exit(0);
+  waitpid(gone, nullptr, 0);
+  r = Snapshot({"--reachability", std::to_string(gone)}, d.socket());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out,
+            "leakscope snapshot: leakscoped: no process with pid " + std::to_string(gone) + "\n");
   r = Snapshot({"1"}, d.dir() + "/absent");
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out, "leakscope snapshot: no leakscoped listening on " + d.dir() +

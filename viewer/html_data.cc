@@ -12,6 +12,7 @@
 #include "human_units.h"
 #include "integrity.h"
 #include "json_writer.h"
+#include "reachability_rows.h"
 #include "report_facts.h"
 #include "text_frames.h"
 
@@ -79,6 +80,12 @@ void WriteSummary(const report::Report& report, const SiteTable& table, JsonWrit
       {"Integrity", IntegritySummary(IntegrityOf(report))}};
   if (p.end() == report::Process::EXITED)
     lines[1].second += " with status " + std::to_string(p.exit_status());
+  // The scan's totals and pause (or why none), as the text's first line says them.
+  const std::string scan = ReachabilityLine(report);
+  if (!scan.empty()) {  // "Reachability (at exit, ...): ..." or "Reachability: no scan: ..."
+    const size_t start = scan.find_first_not_of(": ", std::string("Reachability").size());
+    lines.emplace_back("Reachability", scan.substr(start));
+  }
   w->Key("summary");
   w->BeginArray();
   for (const auto& [label, value] : lines) {
@@ -203,6 +210,37 @@ void WriteShutdownTable(const report::Report& report, const SiteTable& table,
   WriteTable(report, "shutdown", {call_site, source, held, held_n}, rows, w);
 }
 
+// The sites of definitely and indirectly lost blocks (report.Reachability),
+// as the text's "Definitely lost" section; a note when there was no scan.
+void WriteLostTable(const report::Report& report, const SiteTable& table, const Column& call_site,
+                    const Column& source, JsonWriter* w) {
+  if (!report.has_reachability()) {
+    WriteTable(report, "lost", {}, {}, w,
+               "No reachability scan in this report (leakscope run --reachability, or "
+               "leakscope snapshot --reachability PID).");
+    return;
+  }
+  if (!report.reachability().scanned()) {
+    const std::string why = "No scan: " + report.reachability().error();
+    WriteTable(report, "lost", {}, {}, w, why.c_str());
+    return;
+  }
+  const Column definite{"Definitely lost", "bytes",
+                        [](const SiteRow& r, JsonWriter* o) { o->Uint(r.definitely_lost_bytes); }};
+  const Column definite_n{"Blocks", "count", [](const SiteRow& r, JsonWriter* o) {
+                            o->Uint(r.definitely_lost_allocations);
+                          }};
+  const Column indirect{"Indirectly lost", "bytes",
+                        [](const SiteRow& r, JsonWriter* o) { o->Uint(r.indirectly_lost_bytes); }};
+  const Column indirect_n{"Blocks ", "count", [](const SiteRow& r, JsonWriter* o) {
+                            o->Uint(r.indirectly_lost_allocations);
+                          }};
+  std::vector<const SiteRow*> rows = LostRows(table.program);
+  if (rows.size() > 1000) rows.resize(1000);  // as Ranked
+  WriteTable(report, "lost", {call_site, source, definite, definite_n, indirect, indirect_n}, rows,
+             w);
+}
+
 void WriteTables(const report::Report& report, const SiteTable& table, JsonWriter* w) {
   const auto function = [&](const SiteRow& r, JsonWriter* o) {
     const int call = CallFrame(report, r.frames);
@@ -232,8 +270,21 @@ void WriteTables(const report::Report& report, const SiteTable& table, JsonWrite
   w->Key("tables");
   w->BeginArray();
   WriteGrowthTable(report, table, call_site, source, w);
-  WriteTable(report, "leaks", {call_site, source, live, live_n, calls},
+  const bool scanned = report.has_reachability() && report.reachability().scanned();
+  std::vector<Column> leaks = {call_site, source, live, live_n, calls};
+  if (scanned) {  // each site's live bytes by verdict
+    leaks.push_back({"Definitely lost", "bytes",
+                     [](const SiteRow& r, JsonWriter* o) { o->Uint(r.definitely_lost_bytes); }});
+    leaks.push_back({"Indirectly lost", "bytes",
+                     [](const SiteRow& r, JsonWriter* o) { o->Uint(r.indirectly_lost_bytes); }});
+    leaks.push_back({"Possibly lost", "bytes",
+                     [](const SiteRow& r, JsonWriter* o) { o->Uint(r.possibly_lost_bytes); }});
+    leaks.push_back({"Still reachable", "bytes",
+                     [](const SiteRow& r, JsonWriter* o) { o->Uint(r.reachable_bytes); }});
+  }
+  WriteTable(report, "leaks", leaks,
              Ranked(table.program, [](const SiteRow& r) { return r.live_bytes; }), w);
+  WriteLostTable(report, table, call_site, source, w);
   WriteShutdownTable(report, table, call_site, source, w);
   WriteTable(report, "peak", {call_site, source, peak, live},
              Ranked(table.program, [](const SiteRow& r) { return r.peak_live_bytes; }), w);

@@ -41,6 +41,8 @@ std::string Escape(const std::string& s) {
 
 const char kBody[] = R"(<h1>leakscope: %TITLE%</h1>
 <table class="summary" id="summary"></table>
+<h2>Definitely lost (nothing points to them; indirectly lost: only lost blocks do)</h2>
+<div id="lost"></div>
 <h2>Surviving bytes by stack</h2>
 <div id="flame-controls"><input id="flame-search" type="search" placeholder="search functions">
 <button id="flame-reset">reset zoom</button> click a frame to zoom into it</div>

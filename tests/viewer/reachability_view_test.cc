@@ -4,6 +4,7 @@
 // 1.5 MiB are still reachable but for 64 B possibly lost.
 #include <gtest/gtest.h>
 
+#include "html_report.h"
 #include "json_report.h"
 #include "leak_gate.h"
 #include "sample_reports.h"
@@ -93,6 +94,44 @@ TEST(ReachabilityView, LostOnlyGateCountsDefinitelyAndIndirectlyLostOnly) {
   limits.lost_only = false;
   limits.max_leaked = 1000;
   EXPECT_FALSE(EvaluateGate(Scanned(), nullptr, limits).pass);  // the reachable cache counts
+}
+
+// leakscope html: the totals in the summary, a "lost" table of the sites of
+// definitely and indirectly lost blocks, and the four verdicts' bytes as
+// columns of the leaks table.
+TEST(ReachabilityView, HtmlHasTheVerdictColumnsAndADefinitelyLostTable) {
+  const std::string data = HtmlPageData(Scanned(), SiteFilter{});
+  EXPECT_NE(data.find("\"Reachability\",\n      \"(at exit, process stopped 2.5 ms): definitely "
+                      "lost 400 B in 4 blocks, indirectly lost 600 B in 6 blocks, possibly lost "
+                      "64 B in 1 block, still reachable 1.5 MiB in 1,233 blocks\""),
+            std::string::npos)
+      << data;
+  // Call site, where, definitely lost bytes and blocks, indirectly lost bytes and blocks.
+  EXPECT_NE(data.find("\"id\": \"lost\",\n      \"columns\""), std::string::npos) << data;
+  EXPECT_NE(data.find("[\n          \"leak_hundreds\",\n          \"leaky.c:12 (server)\",\n"
+                      "          400,\n          4,\n          600,\n          6\n        ]"),
+            std::string::npos)
+      << data;
+  // The leaks table: ... live, live allocations, calls, then the verdicts.
+  EXPECT_NE(data.find("\"title\": \"Still reachable\""), std::string::npos);
+  EXPECT_NE(data.find("          1572864,\n          1234,\n          1400,\n          0,\n"
+                      "          0,\n          64,\n          1572800\n        ]"),
+            std::string::npos)
+      << data;
+
+  report::Report refused = Scanned();
+  refused.mutable_reachability()->set_scanned(false);
+  refused.mutable_reachability()->set_error(
+      "reachability: pid 7 cannot be stopped (ptrace: denied)");
+  const std::string no_scan = HtmlPageData(refused, SiteFilter{});
+  EXPECT_NE(no_scan.find("\"id\": \"lost\",\n      \"note\": \"No scan: reachability: pid 7 "
+                         "cannot be stopped (ptrace: denied)\""),
+            std::string::npos)
+      << no_scan;
+  EXPECT_EQ(no_scan.find("Still reachable"), std::string::npos);
+  const std::string none = HtmlPageData(testing::ServerReport(), SiteFilter{});
+  EXPECT_NE(none.find("\"note\": \"No reachability scan in this report"), std::string::npos);
+  EXPECT_EQ(none.find("\"Reachability\""), std::string::npos);
 }
 
 }  // namespace

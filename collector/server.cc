@@ -1189,12 +1189,16 @@ void Server::Impl::AnswerControl(Connection* asker, const wire::Control& control
             std::to_string(pid) + " (uid " + std::to_string(target->peer_uid) +
             "): only its own uid or root may";
   } else {
+    const ReachabilityScan* before = target->state.reachability();
     reply.set_path(Snapshot(target, "asked", &error, control.reachability()));
     const ReachabilityScan* scan = target->state.reachability();
-    if (control.reachability() && scan && !scan->at_exit) {
+    if (control.reachability() && scan != before) {  // a scan was made for this snapshot
       reply.set_reachability_pause_ns(scan->pause_ns);
       reply.set_reachability_threads(static_cast<uint32_t>(scan->threads));
       reply.set_reachability_error(scan->error);
+    } else if (control.reachability() && error.empty()) {  // its stream has ended
+      reply.set_reachability_error("reachability: pid " + std::to_string(pid) +
+                                   " is exiting: not scanned, survivors only");
     }
   }
   reply.set_ok(error.empty());

@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "collector_connection.h"
 #include "event_record.h"
+#include "loader_probe.h"
 #include "memory_figures.h"
 #include "module_map.h"
 #include "owned_fd.h"
@@ -135,6 +136,9 @@ __thread bool t_fork_locked __attribute__((tls_model("initial-exec")));
 __thread uint64_t t_fork_marker __attribute__((tls_model("initial-exec")));
 // Whether its prepare handler holds the module map's lock (ModuleMap::LockForFork).
 __thread bool t_fork_modules_locked __attribute__((tls_model("initial-exec")));
+// Whether the loader was suspect before this fork (the parent is itself a
+// child whose probe has not returned): the parent handler puts it back.
+__thread bool t_fork_loader_was_suspect __attribute__((tls_model("initial-exec")));
 __thread bool t_drain_thread __attribute__((tls_model("initial-exec")));
 
 // A short busy wait that lets the sibling hyperthread (or the hypervisor) in.
@@ -516,7 +520,8 @@ bool OnlyThisThreadLeft(Drain* d) {
   const char* state = StatField(buf, 3);
   const char* threads = StatField(buf, 20);
   if (!state || !threads) return false;
-  const long n = strtol(threads, nullptr, 10);
+  // A loader probe stuck for good (loader_probe.h) is the shim's too.
+  const long n = strtol(threads, nullptr, 10) - (ProbeThreadAlive() ? 1 : 0);
   return n == 1 || (n == 2 && *state == 'Z');
 }
 
@@ -530,6 +535,10 @@ void ExitIfLastThread() {
 
 // The drain thread's module map refresh, and the exit paths' request for one.
 void RefreshModules(Drain* d) {
+  if (LoaderMayBeHeld()) {  // a fork child, until the probe says the loader is free
+    StartLoaderProbe();
+    return;
+  }
   const uint32_t asked = d->modules_asked.load(std::memory_order_acquire);
   if (Modules().TryRefresh(false)) d->modules_read.store(asked, std::memory_order_release);
 }
@@ -539,7 +548,7 @@ void RefreshModules(Drain* d) {
 // thread and waits at most `ms`, polling (it may be a signal handler). A drain
 // thread held inside the loader costs the wait, and the map stays as it was.
 void AwaitModuleRefresh(Drain* d, int ms) {
-  if (!d->running.load(std::memory_order_acquire)) return;
+  if (!d->running.load(std::memory_order_acquire) || LoaderMayBeHeld()) return;
   if (gettid() == d->drain_tid) {  // exit() on the drain thread itself
     Modules().TryRefresh(false);
     return;
@@ -784,6 +793,10 @@ void DrainBeforeFork() {
   Drain* d = g_drain;
   if (!d) return;
   t_fork_marker = 0;
+  // Before the child runs anything: the program's own child handlers run
+  // before the shim's and may allocate (loader_probe.h).
+  t_fork_loader_was_suspect = LoaderMayBeHeld();
+  SuspectLoaderAtFork();
   t_fork_modules_locked = Modules().LockForFork(3);
   t_fork_locked = LockFromOutside(d, 3);
   if (!t_fork_locked || d->finished.load(std::memory_order_acquire)) return;
@@ -813,6 +826,7 @@ void DrainExitBegan(const char* how) {
 
 void DrainAfterForkParent() {
   Drain* d = g_drain;
+  if (!t_fork_loader_was_suspect) g_loader_suspect.store(false, std::memory_order_relaxed);
   if (t_fork_modules_locked) Modules().UnlockAfterForkParent();
   t_fork_modules_locked = false;
   if (d && t_fork_locked) {
@@ -842,6 +856,7 @@ void DrainAfterForkChild() {
   const uint32_t parent_pid = d->hello.pid;
   const uint64_t parent_start = d->hello.start_time_unix_ns;
   Modules().AfterForkChild();
+  ForgetLoaderProbeAfterFork();
   t_fork_modules_locked = false;
   d->finished.store(false);
   d->stop.store(false);

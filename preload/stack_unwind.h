@@ -32,6 +32,7 @@
 #include <cstring>
 
 #include "event_record.h"
+#include "loader_probe.h"
 #include "stack_cache.h"
 
 namespace leakscope::preload {
@@ -164,14 +165,19 @@ template <class Own>
 inline uint32_t UnwindAndCache(StackCache& cache, uint64_t sp, uint64_t stack_lo, uint64_t stack_hi,
                                uint64_t* pcs, uint32_t* ref, uint32_t* full_walks, Own own) {
   *ref = 0;
-  if (*full_walks < kFullWalks) {
-    ++*full_walks;
+  // A forked child whose loader lock may be held for good: the fast trace
+  // looks its tables up with dl_iterate_phdr (loader_probe.h), FullWalk with
+  // _dl_find_object. A stack FullWalk cannot vouch for is then left empty.
+  const bool loader_suspect = LoaderMayBeHeld();
+  if (*full_walks < kFullWalks || loader_suspect) {
+    if (*full_walks < kFullWalks) ++*full_walks;
     uint64_t slots[kMaxFrames];
     if (const uint32_t n = FullWalk(pcs, slots, own)) {
       if (sp >= stack_lo && sp < stack_hi && cache.WorthStoring(sp, pcs, n))
         *ref = cache.Store(sp, stack_hi, pcs, slots, n);
       return n;
     }
+    if (loader_suspect) return 0;
   }
   const uint32_t n = FastUnwind(pcs, own);
   if (n && sp >= stack_lo && sp < stack_hi && cache.WorthStoring(sp, pcs, n)) {

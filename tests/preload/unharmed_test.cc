@@ -198,5 +198,41 @@ TEST(Unharmed, AnExitWhileAnotherThreadHoldsTheLoaderStillEndsTheReport) {
   ExpectSite(r, "leak_five", 5 * 40, 5);
 }
 
+// A fork while another thread is inside dl_iterate_phdr: the child inherits
+// the loader's lock held by a thread it does not have. The child used to hang
+// at its first stack the shim had not seen (libunwind looks tables up with
+// dl_iterate_phdr) and in the drain's module map refresh; it must run as
+// bare, and its allocations at new call chains keep their stacks.
+TEST(Unharmed, AForkWhileAnotherThreadHoldsTheLoaderLeavesTheChildRunning) {
+  const ProcessResult bare = RunBare({"fork_loader_held"});
+  ASSERT_EQ(bare.exit_status, 0) << bare.output;
+  ASSERT_EQ(bare.output, "child ok\nchild status 0\n");
+  const Traced run = RunTraced({"fork_loader_held"});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  EXPECT_EQ(run.result.output.rfind(bare.output, 0), 0u) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 2u) << run.result.output;
+  const Report* child = nullptr;
+  for (const Report& r : run.reports)
+    if (r.process().forked()) child = &r;
+  ASSERT_NE(child, nullptr) << run.result.output;
+  EXPECT_EQ(child->process().end(), Process::EXITED);
+  EXPECT_EQ(child->process().exit_status(), 0);
+  // child_leak: 7 x 33 B, one call chain per depth 0..6, each through child_leak.
+  uint64_t bytes = 0, count = 0, chains = 0;
+  for (const Site& s : child->sites()) {
+    bool through_child_leak = false;
+    for (uint64_t f : s.frames())
+      through_child_leak |= child->frames(int(f)).function() == "child_leak";
+    if (!through_child_leak) continue;
+    bytes += s.live_bytes();
+    count += s.live_allocations();
+    ++chains;
+  }
+  EXPECT_EQ(bytes, 7u * 33);
+  EXPECT_EQ(count, 7u);
+  EXPECT_EQ(chains, 7u);
+  ExpectSite(*child, "leak_five", 5 * 40, 5);  // inherited from the parent
+}
+
 }  // namespace
 }  // namespace leakscope

@@ -18,6 +18,8 @@
 //   crash_loader_held SIGSEGV while another thread holds the loader's lock
 //                     for good (inside its dl_iterate_phdr callback)
 //   exit_loader_held  _exit(7) in the same situation
+//   fork_loader_held  fork() in the same situation; the child allocates at
+//                     new call sites and exits 0 ("child ok")
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <libgen.h>
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
@@ -192,6 +195,72 @@ static void* HoldLoaderThread(void* arg) {
   return NULL;
 }
 
+// --- fork_loader_held ---------------------------------------------------------
+// A fork while another thread is inside dl_iterate_phdr: the child inherits
+// the loader's lock held by a thread it does not have. Bare, the child never
+// takes that lock (C++ unwinding finds its tables with _dl_find_object). The
+// shim's unwinder and module map must not take it either, or the child hangs.
+static sem_t g_release;
+
+static int HoldLoaderUntilReleased(struct dl_phdr_info* info, size_t size, void* data) {
+  (void)info, (void)size, (void)data;
+  sem_post(&g_inside);
+  while (sem_wait(&g_release) != 0) {
+  }
+  return 1;
+}
+
+static void* HoldLoaderUntilReleasedThread(void* arg) {
+  (void)arg;
+  dl_iterate_phdr(HoldLoaderUntilReleased, NULL);
+  return NULL;
+}
+
+// Allocates `depth` frames down: each depth is a call chain of its own, so
+// every call is a stack the shim has not seen (a walk, not its cache).
+NOINLINE void nested_alloc(int depth, size_t size) {
+  if (depth > 0) {
+    nested_alloc(depth - 1, size);
+    __asm__ volatile("" ::: "memory");  // keeps the call from becoming a jump
+    return;
+  }
+  Keep(malloc(size));
+}
+
+NOINLINE void child_leak(void) {
+  for (int d = 0; d < 7; ++d) nested_alloc(d, 33);
+}
+
+static int ForkWhileLoaderHeld(void) {
+  // Past the shim's first walks of a thread (which find unwind tables without
+  // the loader's lock): 40 new call chains in the parent first.
+  for (int d = 0; d < 40; ++d) {
+    nested_alloc(d, 16);
+    free(g_keep[(g_kept - 1) % 64]);
+    g_keep[(g_kept - 1) % 64] = NULL;
+  }
+  pthread_t t;
+  if (sem_init(&g_inside, 0, 0) != 0 || sem_init(&g_release, 0, 0) != 0 ||
+      pthread_create(&t, NULL, HoldLoaderUntilReleasedThread, NULL) != 0)
+    return 1;
+  while (sem_wait(&g_inside) != 0) {
+  }
+  fflush(stdout);
+  const pid_t child = fork();
+  if (child < 0) return 1;
+  if (child == 0) {
+    child_leak();
+    printf("child ok\n");
+    exit(0);
+  }
+  int status = 0;
+  if (waitpid(child, &status, 0) != child) return 1;
+  sem_post(&g_release);
+  pthread_join(t, NULL);
+  printf("child status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  return 0;
+}
+
 static int WhileLoaderHeld(int crash) {
   pthread_t t;
   if (sem_init(&g_inside, 0, 0) != 0 || pthread_create(&t, NULL, HoldLoaderThread, NULL) != 0)
@@ -209,6 +278,7 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "getattr_thread")) return GetattrThread();
   if (!strcmp(mode, "crash_loader_held")) return WhileLoaderHeld(1);
   if (!strcmp(mode, "exit_loader_held")) return WhileLoaderHeld(0);
+  if (!strcmp(mode, "fork_loader_held")) return ForkWhileLoaderHeld();
   if (!strcmp(mode, "key_destructors")) return KeyDestructors();
   if (argc < 3) return 2;
   if (!strcmp(mode, "keys")) return Keys(argv[2]);

@@ -22,8 +22,8 @@ uint64_t ModuleBytes(const std::string& path, const std::string& build_id) {
 }  // namespace
 
 uint64_t ProcessState::MemoryBytes() const {
-  return live_.MemoryBytes() + stack_to_site_.MemoryBytes() + sites_bytes_ + modules_bytes_ +
-         sites_.capacity() * sizeof(SiteStats) +
+  return live_.MemoryBytes() + mappings_.MemoryBytes() + stack_to_site_.MemoryBytes() +
+         sites_bytes_ + modules_bytes_ + sites_.capacity() * sizeof(SiteStats) +
          site_pcs_.capacity() * sizeof(std::vector<uint64_t>) +
          (reachability_ ? reachability_->not_reachable.bucket_count() * 24 : 0);
 }
@@ -48,6 +48,8 @@ uint64_t ProcessState::GrowthBound(const wire::Message& m) const {
   for (const wire::Module& mod : m.modules())
     bytes += ModuleBytes(mod.path(), mod.build_id()) + uint64_t(mod.exec_ranges_size()) * 8;
   if (m.has_events()) bytes += live_.GrowthBound(uint64_t(m.events().stack_id_size()));
+  // A map event adds at most two pieces (a split), or a site's stats.
+  bytes += uint64_t(m.map_events_size()) * (2 * 120 + sizeof(MappingSiteStats));
   return bytes;
 }
 
@@ -59,6 +61,7 @@ void ProcessState::Apply(const wire::Message& m, ForkSnapshot* inherited) {
   ApplyModules(m);
   ApplyStacks(m);
   if (m.has_events()) ApplyEvents(m.events());
+  if (m.map_events_size()) ApplyMapEvents(m);
   if (m.has_stats()) ApplyStats(m.stats());
   if (m.has_exit_marker()) NoteExitBegan();  // after this message's events
   if (m.has_goodbye()) {
@@ -97,6 +100,7 @@ ForkSnapshot ProcessState::SnapshotForFork() const {
   live_.ForEach([&](uint64_t address, const LiveAllocation& a) {
     s.live.push_back({address, a.size, a.site});
   });
+  s.mappings = mappings_.Pieces();
   return s;
 }
 
@@ -137,6 +141,8 @@ void ProcessState::Inherit(ForkSnapshot* snapshot) {
   ++peak_epoch_;
   snapshot->live.clear();
   snapshot->live.shrink_to_fit();
+  mappings_.Inherit(snapshot->mappings);
+  snapshot->mappings = {};
 }
 
 // Events of an inheriting child whose parent's stacks are unavailable use
@@ -260,6 +266,27 @@ void ProcessState::ApplyTransients(const wire::Events& e) {
     totals_.events += 2 * e.transient_count(k);
     totals_.folded_allocations += e.transient_count(k);
     allocation_seq_ += e.transient_count(k);
+  }
+}
+
+void ProcessState::ApplyMapEvents(const wire::Message& m) {
+  for (const wire::MapEvent& e : m.map_events()) {
+    switch (e.kind()) {
+      case wire::MapEvent::MAP:
+        mappings_.Map(e.address(), e.length(), SiteOfStack(e.stack_id()));
+        break;
+      case wire::MapEvent::UNMAP:
+        mappings_.Unmap(e.address(), e.length());
+        break;
+      case wire::MapEvent::REMAP_BEGIN:
+        mappings_.BeginRemap(e.address(), e.length(), e.keep_old());
+        break;
+      case wire::MapEvent::REMAP_END:
+        mappings_.EndRemap(e.address(), e.new_address(), e.length());
+        break;
+      default:  // refused by the decoder
+        break;
+    }
   }
 }
 

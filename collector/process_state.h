@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "anon_mappings.h"
 #include "live_table.h"
 #include "reachability_scan.h"
 #include "sample_weight.h"
@@ -83,6 +84,7 @@ struct ForkSnapshot {
   std::unordered_map<std::string, uint32_t> site_by_pcs;
   std::vector<std::vector<uint64_t>> site_pcs;
   std::vector<Block> live;
+  std::vector<AnonMappings::Piece> mappings;  // anonymous mappings, by site
 };
 
 enum class Inheritance {
@@ -126,6 +128,9 @@ class ProcessState {
   const ProcessTotals& totals() const { return totals_; }
   const ProcessStats& stats() const { return stats_; }
   size_t live_table_size() const { return live_.size(); }
+  // The program's anonymous mappings (wire.MapEvent), by site: exact in
+  // every mode (never sampled). Site indexes are those of site_pcs().
+  const AnonMappings& mappings() const { return mappings_; }
   const LiveTable& live_table() const { return live_; }
   // The number of the latest allocation event (numbered from 1): a mark in
   // the stream for the in-process API (collector/query_handler.h).
@@ -166,6 +171,7 @@ class ProcessState {
   uint32_t SiteOfStack(uint32_t stack_id);
   void CheckPeak(uint64_t time_ns);
   void ApplyStats(const wire::Stats& stats);
+  void ApplyMapEvents(const wire::Message& message);
   void DoAllocate(uint64_t address, uint64_t size, uint32_t site, uint64_t time_ns);
   void DoFree(uint64_t address);
   void NoteExitBegan();
@@ -187,6 +193,7 @@ class ProcessState {
   uint64_t sites_bytes_ = 0;    // their pcs and map nodes (MemoryBytes)
   uint64_t modules_bytes_ = 0;  // modules_ and module_keys_ (MemoryBytes)
   LiveTable live_;
+  AnonMappings mappings_;
   ProcessTotals totals_;
   ProcessStats stats_;
   uint64_t peak_epoch_ = 0;  // bumped each time live bytes reach a new peak

@@ -199,7 +199,27 @@ bool StreamDecoder::Validate(const wire::Message& m) {
       return Fail(where + "module " + mod.path() + " has an odd number of range bounds");
   std::string reason;
   if (m.has_events() && !ValidateEvents(m.events(), &reason)) return Fail(where + reason);
+  if (m.map_events_size() && !ValidateMapEvents(m, &reason)) return Fail(where + reason);
   return true;
+}
+
+// Each range must fit in the address space; a mapping's stack must be
+// defined (as an allocation's).
+bool StreamDecoder::ValidateMapEvents(const wire::Message& m, std::string* reason) const {
+  google::protobuf::RepeatedField<uint32_t> stacks;
+  for (const wire::MapEvent& e : m.map_events()) {
+    const uint64_t start = e.kind() == wire::MapEvent::REMAP_END ? e.new_address() : e.address();
+    if (e.kind() < wire::MapEvent::MAP || e.kind() > wire::MapEvent::REMAP_END) {
+      *reason = "map event of unknown kind " + std::to_string(int(e.kind()));
+      return false;
+    }
+    if (start + e.length() < start) {
+      *reason = "map event range past the end of the address space";
+      return false;
+    }
+    if (e.kind() == wire::MapEvent::MAP) stacks.Add(e.stack_id());
+  }
+  return inherits_stacks_ || StacksDefined(stacks, reason);
 }
 
 bool StreamDecoder::ValidateEvents(const wire::Events& e, std::string* reason) const {

@@ -81,6 +81,7 @@ class StreamDecoder {
   bool Validate(const wire::Message& message);
   bool ValidateEvents(const wire::Events& events, std::string* reason) const;
   bool ValidateFolded(const wire::Events& events, std::string* reason) const;
+  bool ValidateMapEvents(const wire::Message& message, std::string* reason) const;
   bool StacksDefined(const google::protobuf::RepeatedField<uint32_t>& ids,
                      std::string* reason) const;
   bool Fail(std::string reason);

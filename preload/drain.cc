@@ -50,6 +50,9 @@ namespace leakscope::preload {
 namespace {
 
 constexpr size_t kMaxEventsPerMessage = 64 * 1024;
+// wire.MapEvents go straight into the message (~20 bytes each, a stack the
+// first time): a message is sent once it holds this many.
+constexpr size_t kMaxMapEventsPerMessage = 16 * 1024;
 constexpr uint64_t kStatsIntervalNs = 100 * 1000 * 1000;
 // mallinfo2() takes every arena's lock in turn (316 us with 257 arenas), and
 // smaps makes the kernel walk every mapping under the process's mmap lock
@@ -96,6 +99,7 @@ struct alignas(64) Drain {
   TransientFolder batch;
   bool fold = false;  // every allocation, losslessly: see TransientFolder
   EventColumns columns;
+  size_t map_events = 0;  // wire.MapEvents in msg
   ByteBuffer msg, frame, cmdline;
   // One cursor per ring with records to take, however many threads the
   // program runs (GrowCursors): a ring left out of a pass would let a later
@@ -247,7 +251,8 @@ void CountLost(uint64_t n) {
 
 // Sends the message built so far (with events, stats, goodbye) as one frame.
 void SendMessage(Drain* d, bool with_stats, const char* goodbye) {
-  const uint64_t events = d->columns.count();
+  const uint64_t events = d->columns.count() + d->map_events;
+  d->map_events = 0;
   if (!d->conn.connected()) {
     CountLost(events);
     d->columns.EncodeAndClear(0, &d->msg);
@@ -367,9 +372,31 @@ uint32_t StackOf(Drain* d, ThreadRing* ring, const uint64_t* rec) {
   return m.id;
 }
 
+// A mapping record (event_record.h) into the message, as a wire.MapEvent.
+void ConsumeMapping(Drain* d, const uint64_t* rec) {
+  enum : uint32_t { kMap = 1, kUnmap = 2, kRemapBegin = 3, kRemapEnd = 4 };  // wire.MapEvent.Kind
+  ++d->map_events;
+  switch (HeaderKind(rec[0])) {
+    case EventKind::kMap: {
+      const uint32_t frames = std::min<uint32_t>(HeaderFrames(rec[0]), kMaxFrames);
+      const uint32_t id = Intern(d, rec + kRecordHeaderWords, frames);
+      return EncodeMapEvent(kMap, rec[2], rec[3], id, 0, false, &d->msg);
+    }
+    case EventKind::kUnmap:
+      return EncodeMapEvent(kUnmap, rec[2], rec[3], 0, 0, false, &d->msg);
+    case EventKind::kRemapBegin:
+    case EventKind::kRemapBeginKeepOld:
+      return EncodeMapEvent(kRemapBegin, rec[2], rec[3], 0, 0,
+                            HeaderKind(rec[0]) == EventKind::kRemapBeginKeepOld, &d->msg);
+    default:  // kRemapEnd
+      return EncodeMapEvent(kRemapEnd, rec[2], rec[4], 0, rec[3], false, &d->msg);
+  }
+}
+
 // One ring record into the batch.
 void Consume(Drain* d, ThreadRing* ring, const uint64_t* rec) {
   if (HeaderKind(rec[0]) == EventKind::kFree) return d->batch.AddFree(rec[2]);
+  if (IsMappingKind(HeaderKind(rec[0]))) return ConsumeMapping(d, rec);
   d->batch.AddAlloc(rec[2], rec[3], StackOf(d, ring, rec));
 }
 
@@ -388,7 +415,7 @@ void FlushBatch(Drain* d) {
 // The batch is full: into the columns, and out when they make a message.
 void FlushFullBatch(Drain* d) {
   FlushBatch(d);
-  if (d->columns.count() < kMaxEventsPerMessage) return;
+  if (d->columns.count() < kMaxEventsPerMessage && d->map_events < kMaxMapEventsPerMessage) return;
   ReleaseConsumed(d);
   SendMessage(d, false, nullptr);
 }
@@ -456,7 +483,7 @@ void MergeRings(Drain* d, uint64_t watermark) {
       ++taken;
       c.pos += words;
       finished = c.pos == c.end || (c.ts = ring.WordAt(c.pos + 1)) >= watermark;
-      if (d->batch.full()) FlushFullBatch(d);
+      if (d->batch.full() || d->map_events >= kMaxMapEventsPerMessage) FlushFullBatch(d);
     } while (!finished && c.ts < until);
     if (finished) {
       d->done[d->ndone++] = c;
@@ -849,6 +876,7 @@ void DrainAfterForkChild() {
   d->batch.Clear();
   d->columns.EncodeAndClear(0, &d->msg);
   d->msg.Clear();
+  d->map_events = 0;
   // Without a marker the collector has nothing to seed this stream with, so
   // the parent's stack ids mean nothing here.
   const bool inherit = t_fork_locked && t_fork_marker != 0;

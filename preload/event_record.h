@@ -12,18 +12,41 @@
 // frames are now that entry"; a kAllocCached record carries no frames, only
 // the reference: the drain keeps a copy of each entry (ThreadRing::mirror),
 // made from the kAlloc record that stored it, earlier in the same ring.
+//
+// Anonymous mappings (preload/mappings.cc) have records of their own, never
+// cached (mappings are rare: each is unwound in full):
+//   kMap     header (frames, words), timestamp, address, length, frames…
+//   kUnmap   header, timestamp, address, length
+//   kRemapBegin  header, timestamp, old address, old length (before the call;
+//                kRemapBeginKeepOld: the old range stays mapped)
+//   kRemapEnd    header, timestamp, old address, new address, new length (after it)
+// Lengths are whole pages.
 #pragma once
 
 #include <cstdint>
 
 namespace leakscope::preload {
 
-enum class EventKind : uint8_t { kAlloc = 1, kFree = 2, kAllocCached = 3 };
+enum class EventKind : uint8_t {
+  kAlloc = 1,
+  kFree = 2,
+  kAllocCached = 3,
+  kMap = 4,
+  kUnmap = 5,
+  kRemapBegin = 6,
+  kRemapBeginKeepOld = 7,
+  kRemapEnd = 8,
+};
 
 inline constexpr int kMaxFrames = 64;
 inline constexpr int kRecordHeaderWords = 4;  // of an allocation, before its frames
 inline constexpr int kFreeRecordWords = 3;
 inline constexpr int kMaxRecordWords = kRecordHeaderWords + kMaxFrames;
+inline constexpr int kUnmapRecordWords = 4;
+inline constexpr int kRemapEndRecordWords = 5;
+inline constexpr bool IsMappingKind(EventKind k) {
+  return k >= EventKind::kMap;
+}
 
 inline constexpr uint64_t MakeHeader(EventKind kind, uint32_t frames, uint64_t words,
                                      uint32_t cache_ref = 0) {

@@ -1,6 +1,7 @@
 #include "hooks.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -38,6 +39,11 @@ void ResolveHooks() {
   Next(h.prctl, "prctl");
   Next(h.syscall, "syscall");
   Next(h.pipe2, "pipe2");
+  Next(h.mmap, "mmap");
+  Next(h.munmap, "munmap");
+  Next(h.mremap, "mremap");
+  const long page = sysconf(_SC_PAGESIZE);
+  h.page_size = page > 0 ? static_cast<size_t>(page) : 4096;
   g_hooks = h;
   g_hooks_resolved.store(true, std::memory_order_release);
 }

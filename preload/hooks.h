@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/types.h>
 
 #include <atomic>
 
@@ -32,7 +33,11 @@ struct Hooks {
   __sighandler_t (*sysv_signal)(int, __sighandler_t);  // System V semantics
   int (*prctl)(int, unsigned long, unsigned long, unsigned long, unsigned long);  // sandbox.cc
   long (*syscall)(long, long, long, long, long, long, long);                      // sandbox.cc
-  int (*pipe2)(int*, int);  // unwinder_pipe.cc
+  int (*pipe2)(int*, int);                             // unwinder_pipe.cc
+  void* (*mmap)(void*, size_t, int, int, int, off_t);  // mappings.cc
+  int (*munmap)(void*, size_t);
+  void* (*mremap)(void*, size_t, size_t, int, ...);
+  size_t page_size;  // mappings' lengths are rounded up to it
 };
 
 // Resolves every hook (idempotent). Called by the shim's initialization.

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "mappings.h"
 #include "private_loader.h"
 #include "real_allocator.h"
 
@@ -47,9 +48,7 @@ LEAKSCOPE_LIBC(madvise)
 LEAKSCOPE_LIBC(memchr)
 LEAKSCOPE_LIBC(memcpy)
 LEAKSCOPE_LIBC(memset)
-LEAKSCOPE_LIBC(mmap)
 LEAKSCOPE_LIBC(mprotect)
-LEAKSCOPE_LIBC(munmap)
 LEAKSCOPE_LIBC(open)
 LEAKSCOPE_LIBC(read)
 LEAKSCOPE_LIBC(realpath)
@@ -151,9 +150,12 @@ bool LoadMimalloc() {
       LIBC(memchr),
       LIBC(memcpy),
       LIBC(memset),
-      LIBC(mmap),
+      // Its memory is the shim's (or the program's heap, under
+      // LEAKSCOPE_ALLOCATOR=mimalloc), never the program's mappings: straight
+      // to the kernel, not through the interposed mmap (mappings.cc).
+      {"mmap", Address(&ShimMmap)},
       LIBC(mprotect),
-      LIBC(munmap),
+      {"munmap", Address(&ShimMunmap)},
       LIBC(open),
       LIBC(read),
       LIBC(realpath),

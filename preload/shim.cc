@@ -302,6 +302,46 @@ __attribute__((noinline)) void FreeSlow(void* p) {
   a->free(p);
 }
 
+// One record of a mapping event (kMap with its frames, or kUnmap/kRemap),
+// like RecordFreeSlow: there is no fast path, mappings are rare. The stack is
+// unwound in full (the stack cache is the malloc path's: keyed by its frame).
+__attribute__((noinline)) void RecordMappingEvent(EventKind kind, uint64_t a, uint64_t b,
+                                                  uint64_t c = 0) {
+  ThreadState& t = t_thread;
+  // Inside the shim already: the shim's own libraries (libunwind's cache,
+  // mimalloc's segments under the shim's work), or a signal handler's call
+  // while this thread records (lost; not told apart, so not counted).
+  if (t.busy || t.recording) return;
+  if (kind == EventKind::kMap && t.paused) return;  // leakscope_pause(): as for malloc
+  t.recording = true;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  ThreadRing* r = t.ring ? t.ring : AttachThread(t);
+  if (LIKELY(r != nullptr)) {
+    uint64_t rec[kMaxRecordWords];
+    size_t words;
+    if (kind == EventKind::kMap) {
+      const uint32_t n =
+          FastUnwind(rec + kRecordHeaderWords, [](uint64_t pc) { return InShim(pc); });
+      words = kRecordHeaderWords + n;
+      rec[0] = MakeHeader(kind, n, words);
+    } else {
+      words = kind == EventKind::kRemapEnd ? kRemapEndRecordWords : kUnmapRecordWords;
+      rec[0] = MakeHeader(kind, 0, words);
+      rec[4] = c;
+    }
+    rec[1] = EventClockNow();
+    rec[2] = a;
+    rec[3] = b;
+    if (uint64_t* slot = r->ring.Reserve(words)) {
+      std::memcpy(slot, rec, words * sizeof(uint64_t));
+      if (r->ring.Commit(words)) WakeIfHalfFull(r);
+    } else {
+      Push(r, rec, words);
+    }
+  }
+  Leave(t);
+}
+
 }  // namespace
 
 void PublishHotPath() {
@@ -317,6 +357,28 @@ void PublishHotPath() {
   g_shim.hot_malloc.store(g_shim.alloc.malloc, std::memory_order_release);
   const bool every = g_shim.recording && g_shim.config.sample_interval <= 1;
   g_shim.every_free.store(every, std::memory_order_release);
+}
+
+bool IsShimCode(uint64_t pc) {
+  return InShim(pc);
+}
+
+void RecordMap(void* p, size_t length) {
+  if (g_shim.recording) RecordMappingEvent(EventKind::kMap, reinterpret_cast<uint64_t>(p), length);
+}
+void RecordUnmap(void* p, size_t length) {
+  if (g_shim.recording)
+    RecordMappingEvent(EventKind::kUnmap, reinterpret_cast<uint64_t>(p), length);
+}
+void RecordRemapBegin(void* old_p, size_t old_length, bool keep_old) {
+  if (g_shim.recording)
+    RecordMappingEvent(keep_old ? EventKind::kRemapBeginKeepOld : EventKind::kRemapBegin,
+                       reinterpret_cast<uint64_t>(old_p), old_length);
+}
+void RecordRemapEnd(void* old_p, void* new_p, size_t new_length) {
+  if (g_shim.recording)
+    RecordMappingEvent(EventKind::kRemapEnd, reinterpret_cast<uint64_t>(old_p),
+                       reinterpret_cast<uint64_t>(new_p), new_length);
 }
 
 void RecordExternalAlloc(void* p, size_t size) {

@@ -91,6 +91,17 @@ void InstallDeathSignalHandlers();
 // thread; 0 when unknown), found without allocating.
 void FindStackOfUnstartedThread(ThreadState& t);
 
+// mappings.cc: the program's anonymous mappings (recorded in every mode,
+// sampled or not). Lengths in whole pages.
+void RecordMap(void* p, size_t length);
+void RecordUnmap(void* p, size_t length);
+// mremap: before the call (the old range), and after it (the new one; a
+// failed call: the old range again, or length 0 if it was to be kept).
+void RecordRemapBegin(void* old_p, size_t old_length, bool keep_old);
+void RecordRemapEnd(void* old_p, void* new_p, size_t new_length);
+// A return address inside the shim's own code (its calls are not the program's).
+bool IsShimCode(uint64_t pc);
+
 // Records as if the program had called malloc/free (in-process API, custom allocators).
 void RecordExternalAlloc(void* p, size_t size);
 void RecordExternalFree(void* p);

@@ -150,6 +150,18 @@ void EncodeGoodbye(bool has_exit_status, int exit_status, const char* how, ByteB
   msg->PutMessageField(f::kMessageGoodbye, b);
 }
 
+void EncodeMapEvent(uint32_t kind, uint64_t address, uint64_t length, uint32_t stack_id,
+                    uint64_t new_address, bool keep_old, ByteBuffer* msg) {
+  ByteBuffer b;
+  b.PutVarintField(f::kMapEventKind, kind);
+  b.PutVarintField(f::kMapEventAddress, address);
+  b.PutVarintField(f::kMapEventLength, length);
+  if (stack_id) b.PutVarintField(f::kMapEventStackId, stack_id);
+  if (new_address) b.PutVarintField(f::kMapEventNewAddress, new_address);
+  if (keep_old) b.PutVarintField(f::kMapEventKeepOld, 1);
+  msg->PutMessageField(f::kMessageMapEvents, b);
+}
+
 void EncodeStreamHeader(ByteBuffer* out) {
   out->PutBytes(wire::kStreamMagic, 4);
   PutU32(out, wire::kProtocolVersion);

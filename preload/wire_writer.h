@@ -41,6 +41,9 @@ void EncodeStats(const StatsInfo& stats, ByteBuffer* msg);
 void EncodeGoodbye(bool has_exit_status, int exit_status, const char* how, ByteBuffer* msg);
 void EncodeForkMarker(uint64_t fork_id, ByteBuffer* msg);
 void EncodeExitMarker(const char* how, ByteBuffer* msg);
+// One wire.MapEvent (kind: its enum value).
+void EncodeMapEvent(uint32_t kind, uint64_t address, uint64_t length, uint32_t stack_id,
+                    uint64_t new_address, bool keep_old, ByteBuffer* msg);
 
 // The events of one message, as packed columns (see wire.Events).
 class EventColumns {

@@ -16,7 +16,7 @@ inline constexpr uint32_t kMaxFrameRawSize = 16u << 20;
 namespace field {
 inline constexpr uint32_t kMessageHello = 1, kMessageModules = 2, kMessageStacks = 3,
                           kMessageEvents = 4, kMessageStats = 5, kMessageGoodbye = 6,
-                          kMessageForkMarker = 8, kMessageExitMarker = 9;
+                          kMessageForkMarker = 8, kMessageExitMarker = 9, kMessageMapEvents = 11;
 inline constexpr uint32_t kHelloProtocolVersion = 1, kHelloPid = 2, kHelloPpid = 3, kHelloExe = 4,
                           kHelloArgv = 5, kHelloStartTime = 6, kHelloSamplingInterval = 7,
                           kHelloForked = 8, kHelloForkTime = 9, kHelloParentPid = 10,
@@ -39,6 +39,8 @@ inline constexpr uint32_t kMemoryAllocator = 1, kMemoryAllocatorInUse = 2, kMemo
                           kMemoryAllocatorMapped = 4, kMemoryAllocatorReleasable = 5,
                           kMemoryMapsRead = 6, kMemoryRss = 7, kMemoryAnonymous = 8,
                           kMemoryStack = 9, kMemoryFile = 10, kMemoryThreadStacks = 11;
+inline constexpr uint32_t kMapEventKind = 1, kMapEventAddress = 2, kMapEventLength = 3,
+                          kMapEventStackId = 4, kMapEventNewAddress = 5, kMapEventKeepOld = 6;
 inline constexpr uint32_t kGoodbyeHasExitStatus = 1, kGoodbyeExitStatus = 2, kGoodbyeHow = 3;
 }  // namespace field
 

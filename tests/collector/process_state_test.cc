@@ -295,6 +295,53 @@ TEST(ForkedChild, InheritedBlocksAreLiveButNotAllocatedByTheChild) {
   EXPECT_EQ(Bytes(a.at_peak_bytes_fp), 240u);
 }
 
+wire::MapEvent* AddMapEvent(wire::Message* m, wire::MapEvent::Kind kind, uint64_t address,
+                            uint64_t length, uint32_t stack_id = 0, uint64_t new_address = 0) {
+  wire::MapEvent* e = m->add_map_events();
+  e->set_kind(kind);
+  e->set_address(address);
+  e->set_length(length);
+  e->set_stack_id(stack_id);
+  e->set_new_address(new_address);
+  return e;
+}
+
+// Mappings are kept apart from the heap, by the sites of their stacks, and
+// never weighted by sampling.
+TEST(ProcessState, MapEventsGoToTheMappingsBySiteNotToTheHeap) {
+  ProcessState state;
+  wire::Message m = HelloMessage(7, "/bin/prog");
+  m.mutable_hello()->set_sampling_interval_bytes(524288);
+  AddStack(&m, 1, {0xa1});
+  AddStack(&m, 2, {0xb1});
+  AddMapEvent(&m, wire::MapEvent::MAP, 0x100000, 1 << 20, 1);
+  AddMapEvent(&m, wire::MapEvent::MAP, 0x300000, 1 << 20, 2);
+  AddMapEvent(&m, wire::MapEvent::UNMAP, 0x380000, 1 << 19);
+  AddMapEvent(&m, wire::MapEvent::REMAP_BEGIN, 0x100000, 1 << 20);
+  AddMapEvent(&m, wire::MapEvent::REMAP_END, 0x100000, 4 << 20, 0, 0x900000);
+  state.Apply(m);
+  EXPECT_EQ(Bytes(state.totals().live_bytes_fp), 0u);
+  const AnonMappings& maps = state.mappings();
+  EXPECT_EQ(maps.live_bytes(), (4u << 20) + (1u << 19));
+  EXPECT_EQ(maps.live_mappings(), 2u);
+  ASSERT_EQ(maps.sites().size(), 2u);
+  EXPECT_EQ(maps.sites()[0].live_bytes, 4u << 20);
+  EXPECT_EQ(maps.sites()[0].mapped_bytes, 4u << 20);
+  EXPECT_EQ(maps.sites()[1].live_bytes, 1u << 19);
+
+  // A forked child starts with them, and unmaps one.
+  ForkSnapshot snapshot = state.SnapshotForFork();
+  ProcessState child;
+  wire::Message c = HelloMessage(8, "/bin/prog");
+  c.mutable_hello()->set_forked(true);
+  c.mutable_hello()->set_fork_id(1);
+  AddMapEvent(&c, wire::MapEvent::UNMAP, 0x900000, 4 << 20);
+  child.Apply(c, &snapshot);
+  EXPECT_EQ(child.mappings().live_bytes(), 1u << 19);
+  EXPECT_EQ(child.mappings().sites()[1].inherited_live_bytes, 1u << 19);
+  EXPECT_EQ(child.mappings().sites()[1].mappings, 0u);  // the parent's call
+}
+
 TEST(ForkedChild, WithoutASnapshotParentStackIdsGoToAnUnknownSite) {
   ProcessState child;
   wire::Message c = HelloMessage(8, "/bin/prog");

@@ -195,6 +195,35 @@ TEST(StreamDecoder, UndefinedStackId) {
               "frame 2: event uses undefined stack 7", 1);
 }
 
+TEST(StreamDecoder, MapEventWithAnUndefinedStack) {
+  wire::Message bad;
+  wire::MapEvent* e = bad.add_map_events();
+  e->set_kind(wire::MapEvent::MAP);
+  e->set_address(0x10000);
+  e->set_length(4096);
+  e->set_stack_id(7);
+  ExpectError(StreamHeader() + Frame(ValidMessages()[0]) + Frame(bad),
+              "frame 2: event uses undefined stack 7", 1);
+}
+
+TEST(StreamDecoder, MapEventOfUnknownKind) {
+  wire::Message bad;
+  bad.add_map_events()->set_kind(static_cast<wire::MapEvent::Kind>(9));
+  ExpectError(StreamHeader() + Frame(ValidMessages()[0]) + Frame(bad),
+              "frame 2: map event of unknown kind 9", 1);
+}
+
+TEST(StreamDecoder, MapEventRangePastTheAddressSpace) {
+  wire::Message bad;
+  wire::MapEvent* e = bad.add_map_events();
+  e->set_kind(wire::MapEvent::REMAP_END);
+  e->set_address(0x1000);
+  e->set_new_address(~0ull - 4095);
+  e->set_length(8192);
+  ExpectError(StreamHeader() + Frame(ValidMessages()[0]) + Frame(bad),
+              "frame 2: map event range past the end of the address space", 1);
+}
+
 // The shim sends stack id 0 when it ran out of memory for its stack table
 // (a process at its RLIMIT_AS): the events are kept, at a site without frames.
 TEST(StreamDecoder, StackIdZeroInAnEventMeansNoStack) {

@@ -133,6 +133,26 @@ TEST(WireWriter, StacksEventsAndStatsDecode) {
 // Out of memory (a process at its RLIMIT_AS): a buffer that could not grow
 // says so, and so does a message it was put into, so the drain thread drops
 // the message instead of sending a frame the collector cannot parse.
+TEST(WireWriter, MapEventsDecode) {
+  ByteBuffer msg, frame;
+  EncodeMapEvent(1, 0x7f0000000000, 1 << 20, 5, 0, false, &msg);
+  EncodeMapEvent(3, 0x7f0000000000, 1 << 20, 0, 0, true, &msg);
+  EncodeMapEvent(4, 0x7f0000000000, 4 << 20, 0, 0x7e0000000000, false, &msg);
+  ASSERT_TRUE(EncodeFrame(msg, &frame));
+  wire::Message m = DecodeFrame(frame);
+  ASSERT_EQ(m.map_events_size(), 3);
+  EXPECT_EQ(m.map_events(0).kind(), wire::MapEvent::MAP);
+  EXPECT_EQ(m.map_events(0).address(), 0x7f0000000000u);
+  EXPECT_EQ(m.map_events(0).length(), 1u << 20);
+  EXPECT_EQ(m.map_events(0).stack_id(), 5u);
+  EXPECT_EQ(m.map_events(1).kind(), wire::MapEvent::REMAP_BEGIN);
+  EXPECT_TRUE(m.map_events(1).keep_old());
+  EXPECT_EQ(m.map_events(2).kind(), wire::MapEvent::REMAP_END);
+  EXPECT_EQ(m.map_events(2).new_address(), 0x7e0000000000u);
+  EXPECT_EQ(m.map_events(2).length(), 4u << 20);
+  EXPECT_FALSE(m.map_events(2).keep_old());
+}
+
 TEST(ByteBuffer, AWriteThatFindsNoMemoryMarksTheBufferAndWhatItGoesInto) {
   ByteBuffer small;
   small.PutVarintField(1, 42);  // inline storage: no memory needed

@@ -1,10 +1,12 @@
 // Microbenchmarks of the shim's hot paths, piece by piece (ring push, stack
 // dedup, sampler, sampled set, event encoding, unwinding, the stack cache) and whole
-// (BM_MallocFree*: the program's own malloc+free, which goes through the real
-// shim only when this binary runs under LD_PRELOAD=libleakscope.so).
+// (BM_MallocFree*: the program's own malloc+free, and BM_MmapMunmap, which go
+// through the real shim only when this binary runs under
+// LD_PRELOAD=libleakscope.so).
 // scripts/compare-peers runs BM_MallocFree* bare and preloaded and reports
 // the difference; the pieces explain where that difference goes.
 #include <benchmark/benchmark.h>
+#include <sys/mman.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -33,6 +35,20 @@ void BM_MallocFree(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_MallocFree)->Arg(16)->Arg(256);
+
+// The program's own anonymous mapping and its unmap (preload/mappings.cc):
+// recorded in every mode, each map with a full unwind. Pages never touched:
+// the syscalls' own cost, without page faults.
+void BM_MmapMunmap(benchmark::State& state) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    benchmark::DoNotOptimize(p);
+    munmap(p, bytes);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MmapMunmap)->Arg(64 << 10);
 
 // Same pair under a stack `depth` frames deeper: what the unwinder walks.
 __attribute__((noinline)) void MallocFreeAt(int depth, size_t size) {

@@ -135,35 +135,90 @@ std::vector<MergedSite> MergeSites(const ProcessState& state, FrameIds* ids) {
   return merged;
 }
 
+// The report's frame table: a frame's index in r->frames(), by key, in the
+// order the sites use them (heap sites first, then mappings).
+class FrameTable {
+ public:
+  FrameTable(FrameIds* ids, report::Report* r) : ids_(*ids), r_(r) {}
+  uint32_t Index(uint32_t id) {
+    auto [it, added] = index_.emplace(ids_.key(id), static_cast<uint32_t>(r_->frames_size()));
+    if (added) {
+      const SymbolizedFrame& f = ids_.frame(id);
+      report::Frame* out = r_->add_frames();
+      out->set_function(f.function);
+      out->set_file(f.file);
+      out->set_line(f.line);
+      out->set_module(f.module);
+      out->set_inlined(f.inlined);
+      out->set_module_offset(f.module_offset);
+    }
+    return it->second;
+  }
+
+ private:
+  FrameIds& ids_;
+  report::Report* r_;
+  std::unordered_map<uint32_t, uint32_t> index_;
+};
+
 // Returns, per ProcessState site, its index in r->sites() (kNoSite if none).
-std::vector<uint32_t> FillSites(const ProcessState& state, const SymbolizeFn& symbolize,
+std::vector<uint32_t> FillSites(const ProcessState& state, FrameIds* ids, FrameTable* table,
                                 report::Report* r) {
-  FrameIds ids(symbolize);
   std::vector<uint32_t> report_site(state.site_count(), Timeline::kNoSite);
-  std::vector<MergedSite> merged = MergeSites(state, &ids);
-  // A frame's index in r->frames(), by key, in the order the sites use them.
-  constexpr uint32_t kNone = ~0u;
-  std::vector<uint32_t> frame_index(ids.key_count(), kNone);
+  std::vector<MergedSite> merged = MergeSites(state, ids);
   for (MergedSite& m : merged) {
     for (uint32_t s : m.state_sites) report_site[s] = static_cast<uint32_t>(r->sites_size());
-    for (uint32_t id : m.frames) {
-      uint32_t& index = frame_index[ids.key(id)];
-      if (index == kNone) {
-        index = static_cast<uint32_t>(r->frames_size());
-        const SymbolizedFrame& f = ids.frame(id);
-        report::Frame* out = r->add_frames();
-        out->set_function(f.function);
-        out->set_file(f.file);
-        out->set_line(f.line);
-        out->set_module(f.module);
-        out->set_inlined(f.inlined);
-        out->set_module_offset(f.module_offset);
-      }
-      m.out.add_frames(index);
-    }
+    for (uint32_t id : m.frames) m.out.add_frames(table->Index(id));
     *r->add_sites() = std::move(m.out);
   }
   return report_site;
+}
+
+// The program's anonymous mappings by site (merged by frames, as heap
+// sites are), largest live first: absent if it never mapped any.
+void FillMappings(const ProcessState& state, FrameIds* ids, FrameTable* table, report::Report* r) {
+  const AnonMappings& maps = state.mappings();
+  if (maps.mappings() == 0 && maps.live_mappings() == 0) return;
+  report::Mappings* out = r->mutable_mappings();
+  out->set_live_bytes(maps.live_bytes());
+  out->set_live_mappings(maps.live_mappings());
+  out->set_mappings(maps.mappings());
+  struct Merged {
+    std::vector<uint32_t> frames;
+    report::MappingSite out;
+  };
+  std::vector<Merged> merged;
+  std::unordered_map<std::string, size_t> by_frames;
+  std::vector<uint32_t> frames;
+  std::string key;
+  for (size_t i = 0; i < maps.sites().size() && i < state.site_count(); ++i) {
+    const MappingSiteStats& s = maps.sites()[i];
+    if (s.mappings == 0 && s.live_mappings == 0) continue;
+    ids->SiteIds(state.site_pcs(i), &frames);
+    key.clear();
+    for (uint32_t id : frames) {
+      const uint32_t k = ids->key(id);
+      key.append(reinterpret_cast<const char*>(&k), sizeof k);
+    }
+    auto [it, added] = by_frames.emplace(key, merged.size());
+    if (added) merged.push_back({frames, {}});
+    report::MappingSite& m = merged[it->second].out;
+    m.set_live_bytes(m.live_bytes() + s.live_bytes);
+    m.set_live_mappings(m.live_mappings() + s.live_mappings);
+    m.set_mapped_bytes(m.mapped_bytes() + s.mapped_bytes);
+    m.set_mappings(m.mappings() + s.mappings);
+    m.set_inherited_live_bytes(m.inherited_live_bytes() + s.inherited_live_bytes);
+  }
+  std::sort(merged.begin(), merged.end(), [ids](const Merged& a, const Merged& b) {
+    if (a.out.live_bytes() != b.out.live_bytes()) return a.out.live_bytes() > b.out.live_bytes();
+    if (a.out.mapped_bytes() != b.out.mapped_bytes())
+      return a.out.mapped_bytes() > b.out.mapped_bytes();
+    return FramesLess(*ids, a.frames, b.frames);
+  });
+  for (Merged& m : merged) {
+    for (uint32_t id : m.frames) m.out.add_frames(table->Index(id));
+    *out->add_sites() = std::move(m.out);
+  }
 }
 
 // The modules the frames name, with their build ids (pprof mappings).
@@ -373,7 +428,10 @@ report::Report BuildReport(const ProcessState& state, const ReportContext& conte
   FillMemory(state.stats(), &r);
   FillProcess(state, context, &r);
   FillTotals(state, &r);
-  const std::vector<uint32_t> report_site = FillSites(state, symbolize, &r);
+  FrameIds ids(symbolize);
+  FrameTable table(&ids, &r);
+  const std::vector<uint32_t> report_site = FillSites(state, &ids, &table, &r);
+  FillMappings(state, &ids, &table, &r);
   FillModules(state, &r);
   if (context.timeline) FillTimeline(*context.timeline, report_site, &r);
   FillReachability(state, report_site, &r);

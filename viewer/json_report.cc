@@ -113,6 +113,40 @@ void WriteRow(const report::Report& report, const SiteRow& s, bool internal, Jso
 
 using RowList = std::vector<const SiteRow*>;
 
+// The program's anonymous mappings by site (report.Mappings), apart from the
+// heap's; absent if it made none. Every site, live or not, by live bytes.
+void WriteMappings(const report::Report& report, size_t top, JsonWriter* w) {
+  if (!report.has_mappings()) return;
+  const report::Mappings& m = report.mappings();
+  w->Key("mappings");
+  w->BeginObject();
+  w->Field("live_bytes", m.live_bytes());
+  w->Field("live_mappings", m.live_mappings());
+  w->Field("mappings", m.mappings());
+  w->Key("sites");
+  w->BeginArray();
+  size_t n = 0;
+  for (const report::MappingSite& s : m.sites()) {
+    if (top != 0 && n++ == top) break;
+    const std::vector<uint32_t> frames(s.frames().begin(), s.frames().end());
+    w->BeginObject();
+    w->Field("live_bytes", s.live_bytes());
+    w->Field("live_mappings", s.live_mappings());
+    w->Field("mapped_bytes", s.mapped_bytes());
+    w->Field("mappings", s.mappings());
+    if (report.process().inheritance() == report::Process::INHERITED)
+      w->Field("inherited_live_bytes", s.inherited_live_bytes());
+    WriteCallSite(report, frames, w);
+    w->Key("frames");
+    w->BeginArray();
+    for (uint32_t index : frames) WriteFrameJson(FrameAt(report, index), w);
+    w->EndArray();
+    w->EndObject();
+  }
+  w->EndArray();
+  w->EndObject();
+}
+
 RowList Limit(RowList rows, size_t top) {
   if (top != 0 && rows.size() > top) rows.resize(top);
   return rows;
@@ -247,6 +281,7 @@ void WriteMemory(const report::Report& report, JsonWriter* w) {
     w->Field("allocator_releasable_bytes", b.allocator_releasable);
   }
   if (b.maps_known) {
+    if (report.has_mappings()) w->Field("program_mappings_bytes", b.program_mappings);
     w->Field("other_anonymous_bytes", b.other_anonymous);
     w->Field("stack_bytes", b.stacks);
     w->Field("thread_stacks", uint64_t{b.thread_stacks});
@@ -306,6 +341,7 @@ std::string RenderJsonReport(const report::Report& report, const JsonOptions& op
   WriteRows(report, "internals", Limit(Surviving(table.internals), top), true, &w);
   WriteGrowthSuspects(report, table, top, &w);
   WriteHeldUntilShutdown(report, table, top, &w);
+  WriteMappings(report, top, &w);
   const auto by_peak = [](const SiteRow& r) { return r.peak_live_bytes; };
   const auto by_calls = [](const SiteRow& r) { return r.allocations; };
   const auto by_temporary = [](const SiteRow& r) { return r.temporary_allocations; };

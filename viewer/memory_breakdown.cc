@@ -57,8 +57,12 @@ MemoryBreakdown BreakdownOf(const report::Report& report) {
     malloc_total = m.allocator_in_use_bytes() + m.allocator_free_bytes();
   } else if (m.allocator() == 2) {
     b.allocator = "mimalloc";
-    malloc_total = MallocTotal(0, 0, m.allocator_mapped_bytes(), b.live_heap, m.anonymous_bytes(),
-                               m.maps_read());
+    // Its commit is capped at the anonymous memory; the program's own
+    // mappings (known exactly) are not mimalloc's.
+    const uint64_t anonymous =
+        Minus(m.anonymous_bytes(), std::min(report.mappings().live_bytes(), m.anonymous_bytes()));
+    malloc_total =
+        MallocTotal(0, 0, m.allocator_mapped_bytes(), b.live_heap, anonymous, m.maps_read());
     b.allocator_overhead = Minus(malloc_total, b.live_heap);
   } else {
     malloc_total = b.live_heap;
@@ -66,6 +70,10 @@ MemoryBreakdown BreakdownOf(const report::Report& report) {
   if (b.maps_known) {
     b.rss = m.rss_bytes();
     b.other_anonymous = Minus(m.anonymous_bytes(), malloc_total);
+    // The program's mappings are part of it: mapped sizes, so at most all of it.
+    b.program_mappings_mapped = report.mappings().live_bytes();
+    b.program_mappings = std::min(b.program_mappings_mapped, b.other_anonymous);
+    b.other_anonymous -= b.program_mappings;
     b.stacks = m.stack_bytes();
     b.thread_stacks = m.thread_stacks();
     b.file = m.file_bytes();

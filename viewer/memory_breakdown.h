@@ -27,7 +27,12 @@ struct MemoryBreakdown {
   uint64_t allocator_overhead = 0;
   uint64_t allocator_free = 0;  // freed, kept by the allocator: fragmentation
   uint64_t allocator_releasable = 0;
-  uint64_t other_anonymous = 0;  // anonymous memory outside the allocator's figures
+  // The program's own mmaps (report.Mappings: mapped, not resident, bytes),
+  // at most the anonymous memory outside the allocator's figures; that
+  // memory less them is other_anonymous.
+  uint64_t program_mappings = 0;
+  uint64_t program_mappings_mapped = 0;  // report.Mappings.live_bytes, as mapped
+  uint64_t other_anonymous = 0;          // anonymous memory outside the allocator's figures
   uint64_t stacks = 0;
   uint32_t thread_stacks = 0;
   uint64_t file = 0;

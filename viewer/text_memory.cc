@@ -56,8 +56,13 @@ std::string RenderMemory(const report::Report& report, const TextStyle& style) {
                    HumanBytes(b.allocator_releasable) + " releasable at the top)");
   }
   if (b.maps_known) {
-    out +=
-        Row(style, "other anonymous", b.other_anonymous, "outside malloc: mmap, other allocators");
+    if (report.has_mappings())
+      out += Row(style, "program mappings", b.program_mappings,
+                 "the program's mmaps (" + HumanBytes(b.program_mappings_mapped) +
+                     " mapped; see Mappings below)");
+    out += Row(style, "other anonymous", b.other_anonymous,
+               report.has_mappings() ? "outside malloc: other allocators, the C library's mmaps"
+                                     : "outside malloc: mmap, other allocators");
     out += Row(style, "stacks", b.stacks,
                "[stack] and " + CountOf(b.thread_stacks, "thread stack", "thread stacks"));
     out += Row(style, "file mappings", b.file, "code, data, mapped files, shared memory");

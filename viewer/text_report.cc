@@ -25,9 +25,9 @@ std::string RenderTextReport(const report::Report& report, const TextOptions& op
   std::string suspects = RenderGrowthSuspects(report, table, options, style);
   if (SuspectsFirst(report.process())) std::swap(surviving, suspects);
   for (const std::string& section :
-       {RenderDefinitelyLost(report, table, options, style), RenderMemory(report, style),
-        surviving, suspects, RenderHeldUntilShutdown(report, table, options, style),
-        RenderRankings(report, table, options, style),
+       {RenderDefinitelyLost(report, table, options, style), RenderMemory(report, style), surviving,
+        suspects, RenderHeldUntilShutdown(report, table, options, style),
+        RenderMappings(report, options, style), RenderRankings(report, table, options, style),
         RenderInternals(report, table, options, style)}) {
     if (section.empty()) continue;
     // Sections listing stacks already end with a blank line.

@@ -38,6 +38,10 @@ std::string RenderHeldUntilShutdown(const report::Report& report, const SiteTabl
 // With a reachability scan: its line and the "Definitely lost" sites (text_reachability.cc).
 std::string RenderDefinitelyLost(const report::Report& report, const SiteTable& table,
                                  const TextOptions& options, const TextStyle& style);
+// The program's own anonymous mappings by call site (text_mappings.cc); ""
+// if the report has none.
+std::string RenderMappings(const report::Report& report, const TextOptions& options,
+                           const TextStyle& style);
 std::string RenderRankings(const report::Report& report, const SiteTable& table,
                            const TextOptions& options, const TextStyle& style);
 std::string RenderInternals(const report::Report& report, const SiteTable& table,

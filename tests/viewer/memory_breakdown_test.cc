@@ -83,5 +83,26 @@ TEST(RssExplained, ThreadStacksAreFoundInSmaps) {
   EXPECT_NE(run.json.find("\"thread_stacks\": 5,"), std::string::npos) << run.json;
 }
 
+TEST(RssExplained, TheProgramsMappingsAreTheirOwnLineNotOtherAnonymous) {
+  const KindRun run = RunKind("mmap");
+  const MemoryBreakdown b = BreakdownOf(run.report);
+  ASSERT_TRUE(b.maps_known);
+  EXPECT_EQ(run.report.mappings().live_bytes(), 7 * 256 * kKiB);
+  EXPECT_EQ(run.report.mappings().live_mappings(), 7u);
+  EXPECT_EQ(run.report.mappings().mappings(), 8u);
+  // Written whole: resident, within the anonymous memory outside malloc.
+  EXPECT_EQ(b.program_mappings, 7 * 256 * kKiB);
+  EXPECT_EQ(b.live_heap, 0u);
+  EXPECT_NE(run.text.find("  program mappings        1.8 MiB  the program's mmaps (1.8 MiB mapped; "
+                          "see Mappings below)\n"),
+            std::string::npos)
+      << run.text;
+  EXPECT_NE(run.text.find("Mappings by call site (1 of 1 site): 1.8 MiB in 7 mappings live, of 8 "
+                          "mmap calls"),
+            std::string::npos)
+      << run.text;
+  EXPECT_NE(run.json.find("\"program_mappings_bytes\": 1835008,"), std::string::npos) << run.json;
+}
+
 }  // namespace
 }  // namespace leakscope::viewer

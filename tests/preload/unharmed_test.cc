@@ -69,6 +69,57 @@ void ExpectSite(const Report& r, const std::string& function, uint64_t bytes, ui
   EXPECT_EQ(s->live_allocations(), count) << function;
 }
 
+// The program's mappings at one function (summed over its stacks).
+report::MappingSite MappingsAt(const Report& r, const std::string& function) {
+  report::MappingSite sum;
+  for (const report::MappingSite& s : r.mappings().sites()) {
+    bool at = false;  // any frame: MapPages may or may not be inlined into it
+    for (uint32_t f : s.frames()) at = at || r.frames(int(f)).function() == function;
+    if (!at) continue;
+    sum.set_live_bytes(sum.live_bytes() + s.live_bytes());
+    sum.set_live_mappings(sum.live_mappings() + s.live_mappings());
+    sum.set_mappings(sum.mappings() + s.mappings());
+    sum.set_inherited_live_bytes(sum.inherited_live_bytes() + s.inherited_live_bytes());
+  }
+  return sum;
+}
+
+// mmap and munmap from a signal handler that interrupts the program's own
+// malloc, free, mmap and munmap (and the shim recording them): no deadlock,
+// no crash, and the handler's pairs never leave a mapping behind.
+TEST(Unharmed, MappingsMadeInSignalHandlersAreSafe) {
+  const Traced run = RunTraced({"mmap_signals"});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  EXPECT_EQ(run.result.output.rfind("signals=2000\n", 0), 0u) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 1u);
+  const Report& r = run.reports[0];
+  ExpectSite(r, "leak_five", 5 * 40, 5);
+  EXPECT_EQ(r.mappings().live_bytes(), 3 * 4096u);
+  EXPECT_EQ(r.mappings().live_mappings(), 1u);
+  const report::MappingSite kept = MappingsAt(r, "map_kept");
+  EXPECT_EQ(kept.live_bytes(), 3 * 4096u);
+  EXPECT_EQ(kept.mappings(), 1u);
+}
+
+// A forked child starts with its parent's mappings, as inherited.
+TEST(Unharmed, AForkedChildInheritsTheProgramsMappings) {
+  const Traced run = RunTraced({"mmap_fork"});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 2u);
+  const Report& child = run.reports[0].process().forked() ? run.reports[0] : run.reports[1];
+  const Report& parent = run.reports[0].process().forked() ? run.reports[1] : run.reports[0];
+  EXPECT_EQ(MappingsAt(parent, "map_kept").live_bytes(), 3 * 4096u);
+  const report::MappingSite inherited = MappingsAt(child, "map_kept");
+  EXPECT_EQ(inherited.live_bytes(), 2 * 4096u);
+  EXPECT_EQ(inherited.inherited_live_bytes(), 2 * 4096u);
+  EXPECT_EQ(inherited.live_mappings(), 1u);
+  EXPECT_EQ(inherited.mappings(), 0u);  // the parent's call
+  const report::MappingSite own = MappingsAt(child, "child_map");
+  EXPECT_EQ(own.live_bytes(), 4096u);
+  EXPECT_EQ(own.mappings(), 1u);
+  EXPECT_EQ(child.mappings().live_bytes(), 3 * 4096u);
+}
+
 // The JVM's threads call pthread_getattr_np first thing; glibc reallocs its
 // cpuset there while holding the thread's lock. The shim used to look up the
 // thread's stack with pthread_getattr_np at that very allocation: deadlock.

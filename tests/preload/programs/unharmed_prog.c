@@ -20,6 +20,12 @@
 //   exit_loader_held  _exit(7) in the same situation
 //   fork_loader_held  fork() in the same situation; the child allocates at
 //                     new call sites and exits 0 ("child ok")
+//   mmap_signals      a thread sends the main thread 2000 SIGUSR1, whose
+//                     handler maps and unmaps a page, while the main thread
+//                     mallocs, frees, maps and unmaps; then map_kept() keeps
+//                     3 pages: the only live mapping
+//   mmap_fork         map_kept() keeps 3 pages, then a forked child unmaps
+//                     the first, maps one of its own at child_map() and exits
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <libgen.h>
@@ -28,9 +34,12 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -271,6 +280,72 @@ static int WhileLoaderHeld(int crash) {
   _exit(7);
 }
 
+// --- mmap_signals, mmap_fork ---------------------------------------------------
+static void* MapPages(int pages) {
+  void* p =
+      mmap(NULL, (size_t)pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) abort();
+  return p;
+}
+NOINLINE void* map_kept(void) {
+  return MapPages(3);
+}
+NOINLINE void* child_map(void) {
+  return MapPages(1);
+}
+
+static atomic_int g_signals_handled, g_sender_done;
+static void MapInHandler(int sig) {
+  (void)sig;
+  void* p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p != MAP_FAILED) munmap(p, 4096);
+  atomic_fetch_add(&g_signals_handled, 1);
+}
+static void* SendSignals(void* main_thread) {
+  for (int i = 0; i < 2000; ++i) {
+    const int before = atomic_load(&g_signals_handled);
+    pthread_kill(*(pthread_t*)main_thread, SIGUSR1);
+    while (atomic_load(&g_signals_handled) == before) sched_yield();  // one at a time
+  }
+  atomic_store(&g_sender_done, 1);
+  return NULL;
+}
+static int MmapSignals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = MapInHandler;
+  sa.sa_flags = SA_RESTART;
+  if (sigaction(SIGUSR1, &sa, NULL) != 0) return 1;
+  pthread_t self = pthread_self(), sender;
+  if (pthread_create(&sender, NULL, SendSignals, &self) != 0) return 1;
+  while (!atomic_load(&g_sender_done)) {
+    free(malloc(64));
+    munmap(MapPages(1), 4096);
+  }
+  pthread_join(sender, NULL);
+  Keep(map_kept());
+  printf("signals=%d\n", atomic_load(&g_signals_handled));
+  return 0;
+}
+
+static int MmapFork(void) {
+  char* kept = map_kept();
+  Keep(kept);
+  fflush(stdout);
+  const pid_t child = fork();
+  if (child < 0) return 1;
+  if (child == 0) {
+    munmap(kept, 4096);
+    Keep(child_map());
+    _exit(0);
+  }
+  int status = 0;
+  if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return 1;
+  printf("child ok\n");
+  return 0;
+}
+
 int main(int argc, char** argv) {
   leak_five();
   if (argc < 2) return 2;
@@ -280,6 +355,8 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "exit_loader_held")) return WhileLoaderHeld(0);
   if (!strcmp(mode, "fork_loader_held")) return ForkWhileLoaderHeld();
   if (!strcmp(mode, "key_destructors")) return KeyDestructors();
+  if (!strcmp(mode, "mmap_signals")) return MmapSignals();
+  if (!strcmp(mode, "mmap_fork")) return MmapFork();
   if (argc < 3) return 2;
   if (!strcmp(mode, "keys")) return Keys(argv[2]);
   if (!strcmp(mode, "deepbind")) return Deepbind(argv[2]);

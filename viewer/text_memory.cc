@@ -33,6 +33,9 @@ std::string Verdict(const report::Report& report) {
   if (kind == "allocator")
     return "  Growth: allocator-held " + by +
            ": fragmentation (memory freed but kept by the allocator), not live blocks\n";
+  if (report.mappings().live_bytes() > 0)
+    return "  Growth: outside malloc " + by +
+           ": the program's mappings (see Mappings below), stacks or other anonymous memory\n";
   return "  Growth: outside malloc " + by + ": mmap, stacks or other anonymous memory\n";
 }
 

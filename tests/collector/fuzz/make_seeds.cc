@@ -80,5 +80,29 @@ int main(int argc, char** argv) {
     e->add_adjust_address(a.address);
   }
   Write(dir, "folded", 255, StreamHeader() + Frame(h) + Frame(folded) + Frame(bye));
+  // The program's mappings (wire.MapEvent): a map split by an unmap, and one
+  // moved by an mremap.
+  wire::Message maps;
+  const struct {
+    wire::MapEvent::Kind kind;
+    uint64_t address, length;
+    uint32_t stack;
+    uint64_t new_address;
+    bool keep_old;
+  } map_events[] = {{wire::MapEvent::MAP, 0x7f0000000000, 0x10000, 1, 0, false},
+                    {wire::MapEvent::UNMAP, 0x7f0000004000, 0x1000, 0, 0, false},
+                    {wire::MapEvent::MAP, 0x7f0000100000, 0x4000, 2, 0, false},
+                    {wire::MapEvent::REMAP_BEGIN, 0x7f0000100000, 0x4000, 0, 0, false},
+                    {wire::MapEvent::REMAP_END, 0x7f0000100000, 0x8000, 0, 0x7f0000200000, false}};
+  for (const auto& m : map_events) {
+    wire::MapEvent* me = maps.add_map_events();
+    me->set_kind(m.kind);
+    me->set_address(m.address);
+    me->set_length(m.length);
+    me->set_stack_id(m.stack);
+    me->set_new_address(m.new_address);
+    me->set_keep_old(m.keep_old);
+  }
+  Write(dir, "mappings", 255, StreamHeader() + Frame(h) + Frame(maps) + Frame(bye));
   return 0;
 }

@@ -12,9 +12,6 @@ class ProcessMemory : public MemoryReader {
  public:
   explicit ProcessMemory(pid_t pid) : pid_(pid) {}
   size_t Read(uint64_t address, size_t size, uint8_t* out) override;
-  // One process_vm_readv per up to 1024 ranges; a range that cannot be read
-  // is retried alone, page by page, so its readable head still counts.
-  void ReadMany(const MemoryRange* ranges, size_t n, uint8_t* out, size_t* got) override;
 
  private:
   pid_t pid_;

@@ -4,15 +4,25 @@
 #include <cstring>
 #include <memory>
 
+#include "block_index.h"
+
 namespace leakscope::collector {
 namespace {
 
-// Blocks are read this many bytes at a time at most (the batch buffer), in at
-// most this many ranges (one process_vm_readv: IOV_MAX).
+// What the reader cannot lend (MemoryReader::Peek) is read this many bytes
+// at a time at most.
 constexpr size_t kBatchBytes = 4u << 20;
-constexpr size_t kBatchRanges = 1024;
 
-enum Mark : uint8_t { kUnmarked = 0, kPossible = 1, kStart = 2 };
+// A block's state: its mark (kMarkBits), then for an unmarked block the
+// clique walk's flags.
+enum State : uint8_t {
+  kUnmarked = 0,
+  kPossible = 1,
+  kStart = 2,
+  kMarkBits = 3,
+  kVisited = 4,
+  kIndirect = 8,
+};
 
 // glibc's malloc lends a block the first 8 bytes of the next chunk's header,
 // so its own pointers to that chunk (the arena's top, free lists) point 16
@@ -24,168 +34,150 @@ uint64_t NextChunkOffset(uint64_t size) {
   return chunk - 16;
 }
 
-class Marker {
- public:
-  Marker(const std::vector<ScanBlock>& blocks, MemoryReader& memory, ScanCounts* counts)
-      : blocks_(blocks), memory_(memory), counts_(counts), marks_(blocks.size(), kUnmarked) {
-    if (!blocks.empty()) {
-      lowest_ = blocks.front().address;
-      highest_ = blocks.back().address + std::max<uint64_t>(blocks.back().size, 1);
-    }
+// Calls fn(bytes, n) on the readable parts of [at, at + size): in place when
+// the reader holds it all, else read into `buffer` a batch at a time. Returns
+// the bytes read.
+template <typename F>
+uint64_t ForEachPiece(MemoryReader& memory, uint8_t* buffer, uint64_t at, uint64_t size, F fn) {
+  if (const uint8_t* p = memory.Peek(at, size)) {
+    fn(p, size_t(size));
+    return size;
   }
-
-  // The block `word` points into, or -1.
-  int64_t Find(uint64_t word) const {
-    if (word < lowest_ || word >= highest_) return -1;
-    auto it = std::upper_bound(blocks_.begin(), blocks_.end(), word,
-                               [](uint64_t w, const ScanBlock& b) { return w < b.address; });
-    if (it == blocks_.begin()) return -1;
-    --it;
-    if (word - it->address >= std::max<uint64_t>(it->size, 1)) return -1;
-    return it - blocks_.begin();
+  uint64_t read = 0;
+  for (uint64_t done = 0; done < size; done += kBatchBytes) {
+    const size_t n = size_t(std::min<uint64_t>(size - done, kBatchBytes));
+    const size_t got = memory.Read(at + done, n, buffer);
+    fn(buffer, got);
+    read += got;
   }
-
-  // A word of a root or of a block marked `from`.
-  void Consider(uint64_t word, Mark from) {
-    const int64_t i = Find(word);
-    if (i < 0) return;
-    if (word - blocks_[i].address == NextChunkOffset(blocks_[i].size)) return;
-    const Mark to = (from == kStart && word == blocks_[i].address) ? kStart : kPossible;
-    if (to <= marks_[i]) return;
-    marks_[i] = to;
-    work_.push_back(uint32_t(i));
-  }
-
-  void ScanWords(const uint8_t* p, size_t n, Mark from) {
-    for (size_t off = 0; off + 8 <= n; off += 8) {
-      uint64_t w;
-      std::memcpy(&w, p + off, 8);
-      Consider(w, from);
-    }
-  }
-
-  void ScanRoots(const ScanRoots& roots) {
-    for (uint64_t w : roots.words) Consider(w, kStart);
-    std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBatchBytes]);  // not zeroed
-    for (const MemoryRange& r : roots.ranges) {
-      // Aligned words only: start at the first 8-byte boundary.
-      for (uint64_t at = (r.start + 7) & ~uint64_t(7); at < r.end;) {
-        const size_t n = size_t(std::min<uint64_t>(r.end - at, kBatchBytes));
-        const size_t got = memory_.Read(at, n, buffer.get());
-        counts_->root_bytes += got;
-        ScanWords(buffer.get(), got, kStart);
-        if (got < n) counts_->unreadable_bytes += n - got;
-        at += n;
-      }
-    }
-  }
-
-  // Scans marked blocks until none is left to scan. A block is pushed each
-  // time its mark rises (at most twice): its words are then scanned with
-  // the mark it has when its batch is read.
-  void Drain() {
-    std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBatchBytes]);
-    std::vector<MemoryRange> ranges;
-    std::vector<uint32_t> which;
-    std::vector<size_t> got;
-    while (!work_.empty()) {
-      ranges.clear();
-      which.clear();
-      size_t bytes = 0;
-      while (!work_.empty() && ranges.size() < kBatchRanges) {
-        const ScanBlock& b = blocks_[work_.back()];
-        const uint64_t size = std::min<uint64_t>(b.size, kBatchBytes) & ~uint64_t(7);
-        if (bytes + size > kBatchBytes && !ranges.empty()) break;
-        if (size < b.size) ScanLarge(work_.back());
-        ranges.push_back({b.address, b.address + size});
-        which.push_back(work_.back());
-        work_.pop_back();
-        bytes += size;
-      }
-      got.assign(ranges.size(), 0);
-      memory_.ReadMany(ranges.data(), ranges.size(), buffer.get(), got.data());
-      size_t off = 0;
-      for (size_t k = 0; k < ranges.size(); ++k) {
-        const size_t n = ranges[k].end - ranges[k].start;
-        counts_->heap_bytes += got[k];
-        counts_->unreadable_bytes += n - got[k];
-        ScanWords(buffer.get() + off, got[k], Mark(marks_[which[k]]));
-        off += n;
-      }
-    }
-  }
-
-  // What lies beyond the first batch of a block larger than one batch.
-  void ScanLarge(uint32_t i) {
-    const ScanBlock& b = blocks_[i];
-    const Mark from = Mark(marks_[i]);
-    std::unique_ptr<uint8_t[]> buffer(new uint8_t[kBatchBytes]);
-    const uint64_t end = b.address + (b.size & ~uint64_t(7));
-    for (uint64_t at = b.address + kBatchBytes; at < end; at += kBatchBytes) {
-      const size_t n = size_t(std::min<uint64_t>(end - at, kBatchBytes));
-      const size_t got = memory_.Read(at, n, buffer.get());
-      counts_->heap_bytes += got;
-      counts_->unreadable_bytes += n - got;
-      ScanWords(buffer.get(), got, from);
-    }
-  }
-
-  // memcheck's cliques: each unmarked block, in address order, that is not
-  // yet known to be indirect leads a walk that makes every unmarked block it
-  // reaches indirectly lost. A leader reached later from another leader's
-  // walk becomes indirect too; a leader is never made indirect by its own
-  // walk (a cycle).
-  std::vector<Verdict> Verdicts() {
-    std::vector<Verdict> v(blocks_.size(), Verdict::kDefinitelyLost);
-    std::vector<uint8_t> indirect(blocks_.size(), 0);
-    std::vector<uint8_t> visited(blocks_.size(), 0);
-    std::vector<uint32_t> walk;
-    std::vector<uint8_t> buffer;
-    for (size_t leader = 0; leader < blocks_.size(); ++leader) {
-      if (marks_[leader] != kUnmarked || visited[leader]) continue;
-      visited[leader] = 1;
-      walk.assign(1, uint32_t(leader));
-      while (!walk.empty()) {
-        const ScanBlock& b = blocks_[walk.back()];
-        walk.pop_back();
-        const uint64_t size = b.size & ~uint64_t(7);
-        buffer.resize(size);
-        const size_t got = memory_.Read(b.address, size, buffer.data());
-        for (size_t off = 0; off + 8 <= got; off += 8) {
-          uint64_t w;
-          std::memcpy(&w, buffer.data() + off, 8);
-          const int64_t t = Find(w);
-          if (t < 0 || marks_[t] != kUnmarked || size_t(t) == leader) continue;
-          if (w - blocks_[t].address == NextChunkOffset(blocks_[t].size)) continue;
-          indirect[t] = 1;
-          if (!visited[t]) {
-            visited[t] = 1;
-            walk.push_back(uint32_t(t));
-          }
-        }
-      }
-    }
-    for (size_t i = 0; i < blocks_.size(); ++i) {
-      if (marks_[i] == kStart)
-        v[i] = Verdict::kReachable;
-      else if (marks_[i] == kPossible)
-        v[i] = Verdict::kPossiblyLost;
-      else if (indirect[i])
-        v[i] = Verdict::kIndirectlyLost;
-    }
-    return v;
-  }
-
- private:
-  const std::vector<ScanBlock>& blocks_;
-  MemoryReader& memory_;
-  ScanCounts* counts_;
-  std::vector<uint8_t> marks_;
-  std::vector<uint32_t> work_;
-  uint64_t lowest_ = 0, highest_ = 0;
-};
+  return read;
+}
 
 }  // namespace
+
+MarkPhase::MarkPhase(const std::vector<ScanBlock>& blocks)
+    : blocks_(blocks),
+      index_(std::make_unique<const BlockIndex>(blocks)),
+      state_(blocks.size(), kUnmarked),
+      verdicts_(blocks.size(), Verdict::kDefinitelyLost),
+      buffer_(new uint8_t[kBatchBytes]) {
+  work_.reserve(1024);
+}
+
+MarkPhase::~MarkPhase() = default;
+
+uint64_t MarkPhase::bytes() const {
+  return index_->bytes() + state_.capacity() + verdicts_.capacity() +
+         work_.capacity() * sizeof(uint32_t) + kBatchBytes;
+}
+
+const std::vector<Verdict>& MarkPhase::Classify(const ScanRoots& roots, MemoryReader& memory,
+                                                ScanCounts* counts) {
+  ScanCounts ignored;
+  memory_ = &memory;
+  counts_ = counts ? counts : &ignored;
+  MarkRoots(roots);
+  Drain();
+  FindCliques();
+  memory_ = nullptr;
+  counts_ = nullptr;
+  return verdicts_;
+}
+
+// A word of a root or of a block marked `from`.
+inline void MarkPhase::Consider(uint64_t word, uint8_t from) {
+  const int64_t i = index_->Find(word);
+  if (i < 0) return;
+  if (word - blocks_[i].address == NextChunkOffset(blocks_[i].size)) return;
+  const uint8_t to = (from == kStart && word == blocks_[i].address) ? kStart : kPossible;
+  if (to <= state_[i]) return;
+  state_[i] = to;
+  work_.push_back(uint32_t(i));
+}
+
+void MarkPhase::ScanWords(const uint8_t* p, size_t n, uint8_t from) {
+  for (size_t off = 0; off + 8 <= n; off += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + off, 8);
+    Consider(w, from);
+  }
+}
+
+void MarkPhase::MarkRoots(const ScanRoots& roots) {
+  for (uint64_t w : roots.words) Consider(w, kStart);
+  for (const MemoryRange& r : roots.ranges) {
+    // Aligned words only: start at the first 8-byte boundary.
+    const uint64_t start = (r.start + 7) & ~uint64_t(7);
+    if (start < r.end) counts_->root_bytes += ScanRange(start, r.end - start, kStart);
+  }
+}
+
+// Scans marked blocks until none is left to scan. A block is pushed each time
+// its mark rises (at most twice): its words are then scanned with the mark it
+// has when it is popped. One at a time, in place when the reader holds it
+// (ChunkCache: a block in a chunk read for its neighbours costs no read and
+// no copy).
+void MarkPhase::Drain() {
+  while (!work_.empty()) {
+    const uint32_t i = work_.back();
+    work_.pop_back();
+    const ScanBlock& b = blocks_[i];
+    counts_->heap_bytes += ScanRange(b.address, b.size & ~uint64_t(7), state_[i]);
+  }
+}
+
+// The aligned words of [at, at + size) scanned with `from`; returns the bytes
+// read (the rest are counted unreadable).
+uint64_t MarkPhase::ScanRange(uint64_t at, uint64_t size, uint8_t from) {
+  const uint64_t read = ForEachPiece(*memory_, buffer_.get(), at, size,
+                                     [&](const uint8_t* p, size_t n) { ScanWords(p, n, from); });
+  counts_->unreadable_bytes += size - read;
+  return read;
+}
+
+// memcheck's cliques: each unmarked block, in address order, that is not yet
+// known to be indirect leads a walk that makes every unmarked block it
+// reaches indirectly lost. A leader reached later from another leader's walk
+// becomes indirect too; a leader is never made indirect by its own walk (a
+// cycle). The flags live beside the marks (only unmarked blocks get them).
+void MarkPhase::FindCliques() {
+  std::vector<uint32_t>& walk = work_;  // empty after Drain
+  for (size_t leader = 0; leader < blocks_.size(); ++leader) {
+    if (state_[leader] != kUnmarked) continue;  // marked, or visited already
+    state_[leader] |= kVisited;
+    walk.assign(1, uint32_t(leader));
+    while (!walk.empty()) {
+      const ScanBlock& b = blocks_[walk.back()];
+      walk.pop_back();
+      ForEachPiece(*memory_, buffer_.get(), b.address, b.size & ~uint64_t(7),
+                   [&](const uint8_t* p, size_t n) { WalkWords(p, n, leader, &walk); });
+    }
+  }
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const uint8_t s = state_[i];
+    if ((s & kMarkBits) == kStart)
+      verdicts_[i] = Verdict::kReachable;
+    else if ((s & kMarkBits) == kPossible)
+      verdicts_[i] = Verdict::kPossiblyLost;
+    else if (s & kIndirect)
+      verdicts_[i] = Verdict::kIndirectlyLost;
+  }
+}
+
+void MarkPhase::WalkWords(const uint8_t* p, size_t n, size_t leader, std::vector<uint32_t>* walk) {
+  for (size_t off = 0; off + 8 <= n; off += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + off, 8);
+    const int64_t t = index_->Find(w);
+    if (t < 0 || (state_[t] & kMarkBits) != kUnmarked || size_t(t) == leader) continue;
+    if (w - blocks_[t].address == NextChunkOffset(blocks_[t].size)) continue;
+    state_[t] |= kIndirect;
+    if (!(state_[t] & kVisited)) {
+      state_[t] |= kVisited;
+      walk->push_back(uint32_t(t));
+    }
+  }
+}
 
 const char* VerdictName(Verdict v) {
   switch (v) {
@@ -199,14 +191,6 @@ const char* VerdictName(Verdict v) {
       return "definitely lost";
   }
   return "?";
-}
-
-void MemoryReader::ReadMany(const MemoryRange* ranges, size_t n, uint8_t* out, size_t* got) {
-  for (size_t i = 0; i < n; ++i) {
-    const size_t size = ranges[i].end - ranges[i].start;
-    got[i] = Read(ranges[i].start, size, out);
-    out += size;
-  }
 }
 
 void SortBlocks(std::vector<ScanBlock>* blocks) {
@@ -224,11 +208,8 @@ void SortBlocks(std::vector<ScanBlock>* blocks) {
 
 std::vector<Verdict> ClassifyBlocks(const std::vector<ScanBlock>& blocks, const ScanRoots& roots,
                                     MemoryReader& memory, ScanCounts* counts) {
-  ScanCounts ignored;
-  Marker marker(blocks, memory, counts ? counts : &ignored);
-  marker.ScanRoots(roots);
-  marker.Drain();
-  return marker.Verdicts();
+  MarkPhase phase(blocks);
+  return phase.Classify(roots, memory, counts);
 }
 
 }  // namespace leakscope::collector

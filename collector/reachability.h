@@ -18,10 +18,13 @@
 //     whole cycle indirect and report no leak at all).
 // Unaligned words are not pointers (memcheck and LeakSanitizer by default).
 // Iterative (a worklist), never recursive: a list of a million nodes is fine.
+// Each word is looked up in a BlockIndex (block_index.h): a few loads, not a
+// binary search.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace leakscope::collector {
@@ -47,9 +50,11 @@ class MemoryReader {
   // Copies [address, address + size) to out; returns how many bytes from the
   // start could be read (fewer at an unmapped page).
   virtual size_t Read(uint64_t address, size_t size, uint8_t* out) = 0;
-  // Many ranges at once into out (their sizes back to back); got[i]: as for
-  // Read. The default calls Read for each; a real process batches them.
-  virtual void ReadMany(const MemoryRange* ranges, size_t n, uint8_t* out, size_t* got);
+  // [address, address + size) where the reader already holds all of it
+  // (ChunkCache: a chunk read for the blocks around it), valid until the
+  // reader's next call; else null, and the caller Reads. The mark phase
+  // scans most blocks in place this way, with no copy.
+  virtual const uint8_t* Peek(uint64_t /*address*/, size_t /*size*/) { return nullptr; }
 };
 
 struct ScanBlock {
@@ -69,8 +74,47 @@ struct ScanCounts {
   uint64_t unreadable_bytes = 0;  // of roots and blocks, could not be read
 };
 
-// `blocks` must be sorted by address and must not overlap (SortBlocks).
-// Returns one verdict per block, in the same order.
+class BlockIndex;  // block_index.h
+
+// The mark phase over one set of blocks, sorted by address and not
+// overlapping (SortBlocks). The constructor takes and touches all the memory
+// the phase needs but the reader's (the block index, a state and a verdict
+// per block), so a scan makes it before it stops the process
+// (reachability_scan.cc): the pause then holds no page fault of the
+// collector's own. Classify runs once; the verdicts are one per block, in
+// the same order.
+class MarkPhase {
+ public:
+  explicit MarkPhase(const std::vector<ScanBlock>& blocks);
+  ~MarkPhase();
+  MarkPhase(const MarkPhase&) = delete;
+  MarkPhase& operator=(const MarkPhase&) = delete;
+
+  const std::vector<Verdict>& Classify(const ScanRoots& roots, MemoryReader& memory,
+                                       ScanCounts* counts = nullptr);
+  // The memory it holds (the blocks are the caller's).
+  uint64_t bytes() const;
+
+ private:
+  void Consider(uint64_t word, uint8_t from);
+  void ScanWords(const uint8_t* p, size_t n, uint8_t from);
+  void MarkRoots(const ScanRoots& roots);
+  void Drain();
+  uint64_t ScanRange(uint64_t at, uint64_t size, uint8_t from);
+  void FindCliques();
+  void WalkWords(const uint8_t* p, size_t n, size_t leader, std::vector<uint32_t>* walk);
+
+  const std::vector<ScanBlock>& blocks_;
+  std::unique_ptr<const BlockIndex> index_;
+  std::vector<uint8_t> state_;         // per block: its mark, then the clique walk's flags
+  std::vector<Verdict> verdicts_;      // per block
+  std::vector<uint32_t> work_;         // blocks marked and not yet scanned
+  std::unique_ptr<uint8_t[]> buffer_;  // what the reader cannot lend, a batch at a time
+  MemoryReader* memory_ = nullptr;     // during Classify
+  ScanCounts* counts_ = nullptr;
+};
+
+// A MarkPhase made and run at once. `blocks` as for MarkPhase.
 std::vector<Verdict> ClassifyBlocks(const std::vector<ScanBlock>& blocks, const ScanRoots& roots,
                                     MemoryReader& memory, ScanCounts* counts = nullptr);
 

@@ -36,10 +36,13 @@ ReachabilityScan ScanProcess(pid_t pid, const std::vector<LoadedModule>& modules
   scan.time_unix_ns = NowNs(CLOCK_REALTIME);
   SortBlocks(&blocks);
   scan.blocks = blocks.size();
-  std::vector<Verdict> verdicts;
   {
     ProcessMemory memory(pid);
-    ChunkCache heap(memory);  // its 64 MiB taken before the pause
+    uint64_t heap_bytes = 0;
+    for (const ScanBlock& b : blocks) heap_bytes += b.size;
+    // Their memory taken and faulted in before the pause.
+    ChunkCache heap(memory, heap_bytes);
+    MarkPhase phase(blocks);
     const uint64_t start = NowNs(CLOCK_MONOTONIC);
     ProcessStopper stopper;
     if (!stopper.Stop(pid, &scan.error)) {
@@ -49,13 +52,13 @@ ReachabilityScan ScanProcess(pid_t pid, const std::vector<LoadedModule>& modules
     }
     scan.threads = stopper.threads().size();
     const ScanRoots roots = CollectRoots(ReadMaps(pid), modules, stopper.threads(), memory);
-    verdicts = ClassifyBlocks(blocks, roots, heap, &scan.counts);
+    const std::vector<Verdict>& verdicts = phase.Classify(roots, heap, &scan.counts);
     stopper.Resume();
     scan.pause_ns = NowNs(CLOCK_MONOTONIC) - start;
+    for (size_t i = 0; i < blocks.size(); ++i)
+      if (verdicts[i] != Verdict::kReachable)
+        scan.not_reachable.emplace(blocks[i].address, verdicts[i]);
   }
-  for (size_t i = 0; i < blocks.size(); ++i)
-    if (verdicts[i] != Verdict::kReachable)
-      scan.not_reachable.emplace(blocks[i].address, verdicts[i]);
   scan.ok = true;
   return scan;
 }

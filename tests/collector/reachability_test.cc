@@ -167,6 +167,22 @@ TEST_F(ReachabilityTest, ZeroSizedBlockIsHeldByItsStartPointer) {
   EXPECT_EQ(Run(), (std::vector<V>{V::kReachable}));
 }
 
+TEST_F(ReachabilityTest, BlocksLargerThanABatchAreScannedToTheirLastWord) {
+  // Two 9 MiB blocks (read 4 MiB at a time): the held one's last word holds
+  // block 0, the lost one's block 1.
+  const uint64_t big = 0x10000000, size = 9 << 20;
+  memory.Map(big, 2 * size);
+  AddBlocks(2);
+  blocks.push_back({big, size, 2});
+  blocks.push_back({big + size, size, 3});
+  memory.Put(kRoot, big);
+  memory.Put(big + size - 8, Block(0));
+  memory.Put(big + 2 * size - 8, Block(1));
+  EXPECT_EQ(Run(),
+            (std::vector<V>{V::kReachable, V::kIndirectlyLost, V::kReachable, V::kDefinitelyLost}));
+  EXPECT_EQ(counts.heap_bytes, size + 64);
+}
+
 TEST(ChunkCache, ReadsWholeChunksOnceAndMappingsThatBeginInsideOne) {
   FakeMemory memory;
   const uint64_t base = 16 * ChunkCache::kChunkBytes;
@@ -184,6 +200,24 @@ TEST(ChunkCache, ReadsWholeChunksOnceAndMappingsThatBeginInsideOne) {
   // Past the mapping's end: the readable head only.
   uint8_t buffer[64];
   EXPECT_EQ(cache.Read(base + 4096 + 2 * ChunkCache::kChunkBytes - 16, 64, buffer), 16u);
+}
+
+TEST(ChunkCache, PeeksInsideOneReadableChunkOnly) {
+  FakeMemory memory;
+  const uint64_t base = 16 * ChunkCache::kChunkBytes;
+  memory.Map(base, ChunkCache::kChunkBytes + 4096);  // a chunk and a page of the next
+  memory.Put(base + 64, 33);
+  ChunkCache cache(memory, 1);
+  EXPECT_EQ(cache.bytes(), ChunkCache::kMinChunks * ChunkCache::kChunkBytes);
+  const uint8_t* p = cache.Peek(base + 64, 16);
+  ASSERT_NE(p, nullptr);
+  uint64_t w = 0;
+  std::memcpy(&w, p, 8);
+  EXPECT_EQ(w, 33u);
+  EXPECT_EQ(cache.Peek(base + ChunkCache::kChunkBytes - 8, 16), nullptr);  // crosses a chunk
+  EXPECT_NE(cache.Peek(base + ChunkCache::kChunkBytes, 4096), nullptr);
+  EXPECT_EQ(cache.Peek(base + ChunkCache::kChunkBytes + 4000, 200), nullptr);  // past the mapping
+  EXPECT_EQ(cache.chunk_reads(), 2u);
 }
 
 TEST(SortBlocks, SortsAndDropsBlocksInsideAnEarlierOne) {

@@ -48,6 +48,11 @@ class BlockIndex {
     return i;
   }
 
+  // Words outside [lowest(), lowest() + span()) are in no block: the check a
+  // scan loop makes itself, with both in registers, before calling Find.
+  uint64_t lowest() const { return lowest_; }
+  uint64_t span() const { return span_; }
+
   // Bytes the index holds besides the blocks.
   uint64_t bytes() const {
     return table_.capacity() * sizeof(uint32_t) + segments_.capacity() * sizeof(Segment);

@@ -931,6 +931,11 @@ std::optional<FinishedProcess> Server::WaitForReport(uint32_t pid,
   }
 }
 
+bool Server::StreamOpen(uint32_t pid) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->open_pids.count(pid) != 0;
+}
+
 std::vector<uint32_t> Server::WaitUntilIdle(std::chrono::milliseconds timeout) {
   Impl& d = *impl_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

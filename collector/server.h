@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "dump_triggers.h"
 #include "labels.h"
 #include "metrics_text.h"
-#include "dump_triggers.h"
 #include "stream_decoder.h"
 
 namespace leakscope::collector {
@@ -112,6 +112,11 @@ class Server {
   // stream ended) or `timeout` passes. Returns the finished process, or
   // nullopt on timeout or if no stream from `pid` ever arrived.
   std::optional<FinishedProcess> WaitForReport(uint32_t pid, std::chrono::milliseconds timeout);
+
+  // Thread-safe. Whether a stream from `pid` that said hello is open now
+  // (WaitForReport timed out: still being read, or held open by a process
+  // it started, rather than never connected).
+  bool StreamOpen(uint32_t pid);
 
   // Thread-safe. Blocks until no traced stream is open and no forked child
   // that its parent announced is still to connect, or `timeout` passes.

@@ -92,6 +92,7 @@ int Fail(const std::string& message, int exit_status) {
 struct Outcome {
   int wait_status = 0;
   std::optional<collector::FinishedProcess> main_report;
+  bool stream_open = false;  // the wait for its report was stopped with its stream open
 };
 
 volatile sig_atomic_t g_stop_waiting = 0;
@@ -121,6 +122,26 @@ std::string DescribePids(const std::vector<uint32_t>& pids) {
 // not wait for): wait for their streams to end too, so that their reports
 // are whole. SIGINT or SIGTERM stops the wait; their reports are then
 // written as they stand.
+// While alive, SIGINT and SIGTERM set g_stop_waiting instead of killing `run`.
+class StopWaitingOnInterrupt {
+ public:
+  StopWaitingOnInterrupt() {
+    struct sigaction stop = {};
+    stop.sa_handler = StopWaiting;
+    sigemptyset(&stop.sa_mask);
+    g_stop_waiting = 0;
+    sigaction(SIGINT, &stop, &old_int_);
+    sigaction(SIGTERM, &stop, &old_term_);
+  }
+  ~StopWaitingOnInterrupt() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ = {}, old_term_ = {};
+};
+
 void WaitForDescendants(collector::Server* server) {
   std::vector<uint32_t> open = server->WaitUntilIdle(kDescendantGrace);
   if (open.empty()) return;
@@ -128,16 +149,31 @@ void WaitForDescendants(collector::Server* server) {
                "leakscope run: the command exited; still traced: %s. Waiting for them to end "
                "(Ctrl-C writes their reports now).\n",
                DescribePids(open).c_str());
-  struct sigaction stop = {}, old_int = {}, old_term = {};
-  stop.sa_handler = StopWaiting;
-  sigemptyset(&stop.sa_mask);
-  g_stop_waiting = 0;
-  sigaction(SIGINT, &stop, &old_int);
-  sigaction(SIGTERM, &stop, &old_term);
+  StopWaitingOnInterrupt interrupt;
   while (!g_stop_waiting && !server->WaitUntilIdle(std::chrono::milliseconds(100)).empty()) {
   }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
+}
+
+// The command's report, once its stream ends. A stream still open after
+// kReportTimeout is not a process that never connected: the collector is
+// still reading a long stream, or a process the command started without
+// fork()'s handlers (a raw clone) holds its socket. Wait on for it, saying so.
+std::optional<collector::FinishedProcess> WaitForMainReport(collector::Server* server, pid_t pid,
+                                                            bool* stream_open) {
+  const auto id = static_cast<uint32_t>(pid);
+  std::optional<collector::FinishedProcess> report = server->WaitForReport(id, kReportTimeout);
+  if (report || !server->StreamOpen(id)) return report;
+  std::fprintf(stderr,
+               "leakscope run: the report of pid %u is not written yet: its stream is still open "
+               "(being read, or held by a process it started). Waiting for it (Ctrl-C writes it "
+               "now).\n",
+               id);
+  StopWaitingOnInterrupt interrupt;
+  while (!g_stop_waiting && !report && server->StreamOpen(id))
+    report = server->WaitForReport(id, std::chrono::milliseconds(100));
+  if (!report) report = server->WaitForReport(id, std::chrono::milliseconds(0));
+  *stream_open = !report && server->StreamOpen(id);
+  return report;
 }
 
 // Runs the collector while the command runs, then until its report and
@@ -153,7 +189,7 @@ Outcome Supervise(collector::Server* server, pid_t pid, bool wait_for_descendant
   Outcome outcome;
   outcome.wait_status = WaitForwardingSignals(pid, forwarding);
   server->RecordExit(static_cast<uint32_t>(pid), outcome.wait_status);
-  outcome.main_report = server->WaitForReport(static_cast<uint32_t>(pid), kReportTimeout);
+  outcome.main_report = WaitForMainReport(server, pid, &outcome.stream_open);
   if (wait_for_descendants) WaitForDescendants(server);
   server->Stop();  // also finalizes the streams of any still running
   collector_thread.join();
@@ -211,8 +247,17 @@ int Trace(const RunArgs& args, const std::string& shim) {
   if (!args.metrics.empty()) metrics = ServeMetrics(args.metrics, &server);
   const Outcome outcome = Supervise(&server, child.pid, !args.no_wait, &forwarding);
   if (metrics) metrics->Stop();
-  if (outcome.main_report) {
-    PrintReport(*outcome.main_report, args.top);
+  std::optional<collector::FinishedProcess> main_report = outcome.main_report;
+  if (!main_report && outcome.stream_open) {
+    // Stopped waiting: Stop() wrote what had been read, cut short.
+    for (const collector::FinishedProcess& f : finished)
+      if (f.pid == static_cast<uint32_t>(child.pid)) main_report = f;
+  }
+  if (main_report) {
+    PrintReport(*main_report, args.top);
+  } else if (outcome.stream_open) {
+    PrintError("no report from '" + args.command[0] + "' (pid " + std::to_string(child.pid) +
+               "): its stream was still open when the wait was stopped");
   } else {
     PrintError("no report from '" + args.command[0] + "' (pid " + std::to_string(child.pid) +
                "): it never connected (statically linked, or LD_PRELOAD cleared?)");
@@ -220,7 +265,7 @@ int Trace(const RunArgs& args, const std::string& shim) {
   PrintOtherReports(finished, child.pid);
   const int status = ShellExitStatus(outcome.wait_status);
   if (!args.check || status != kExitOk) return status;
-  return Gate(args.check_options, outcome.main_report);
+  return Gate(args.check_options, main_report);
 }
 
 }  // namespace

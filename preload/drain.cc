@@ -503,7 +503,8 @@ void Pass(Drain* d, bool final, const char* goodbye) {
   d->conn.Verify();
   if (!d->conn.connected() && Sandboxed())
     NoteOutage(g_shim.dropped_events.load(std::memory_order_relaxed));
-  else if (d->conn.MaybeConnect(g_shim.config.socket_path, now))
+  else if (d->conn.MaybeConnect(g_shim.config.socket_path, now) ||
+           (d->conn.connected() && !d->hello_sent))  // a fork child's (DrainAfterForkChild)
     OnConnected(d);
 #if defined(__x86_64__)
   _mm_lfence();  // the watermark is read before any ring position
@@ -901,6 +902,11 @@ void DrainAfterForkChild() {
   t_fork_locked = false;
   d->wake.store(0);
   d->sleeping.store(false);
+  // Connected before fork() returns in the child: a worker that drops its
+  // privileges next (nginx's switch to nobody, a program's own child
+  // handler) could no longer reach a private socket, and the drain thread's
+  // first pass, which sends the hello, may come after that.
+  if (!Sandboxed()) d->conn.MaybeConnect(g_shim.config.socket_path, MonotonicNs());
   if (!LaunchThread(d)) g_shim.recording = false;
 }
 

@@ -5,6 +5,7 @@
 // unharmed_prog.c bare and under `leakscope run`.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -249,6 +250,22 @@ TEST(Unharmed, AnExitWhileAnotherThreadHoldsTheLoaderStillEndsTheReport) {
   ExpectSite(r, "leak_five", 5 * 40, 5);
 }
 
+// The bytes live at sites whose stack passes through child_leak (unharmed_prog.c).
+uint64_t ChildLeakBytes(const Report& r, uint64_t* count = nullptr, uint64_t* sites = nullptr) {
+  uint64_t bytes = 0, n = 0, chains = 0;
+  for (const Site& s : r.sites()) {
+    bool through = false;
+    for (uint64_t f : s.frames()) through |= r.frames(int(f)).function() == "child_leak";
+    if (!through) continue;
+    bytes += s.live_bytes();
+    n += s.live_allocations();
+    ++chains;
+  }
+  if (count) *count = n;
+  if (sites) *sites = chains;
+  return bytes;
+}
+
 // A fork while another thread is inside dl_iterate_phdr: the child inherits
 // the loader's lock held by a thread it does not have. The child used to hang
 // at its first stack the shim had not seen (libunwind looks tables up with
@@ -269,19 +286,34 @@ TEST(Unharmed, AForkWhileAnotherThreadHoldsTheLoaderLeavesTheChildRunning) {
   EXPECT_EQ(child->process().end(), Process::EXITED);
   EXPECT_EQ(child->process().exit_status(), 0);
   // child_leak: 7 x 33 B, one call chain per depth 0..6, each through child_leak.
-  uint64_t bytes = 0, count = 0, chains = 0;
-  for (const Site& s : child->sites()) {
-    bool through_child_leak = false;
-    for (uint64_t f : s.frames())
-      through_child_leak |= child->frames(int(f)).function() == "child_leak";
-    if (!through_child_leak) continue;
-    bytes += s.live_bytes();
-    count += s.live_allocations();
-    ++chains;
-  }
-  EXPECT_EQ(bytes, 7u * 33);
+  uint64_t count = 0, chains = 0;
+  EXPECT_EQ(ChildLeakBytes(*child, &count, &chains), 7u * 33);
   EXPECT_EQ(count, 7u);
   EXPECT_EQ(chains, 7u);
+  ExpectSite(*child, "leak_five", 5 * 40, 5);  // inherited from the parent
+}
+
+// A forked worker that drops its privileges at once (the program's own
+// fork child handler, which runs right after the shim's) can no longer
+// reach `leakscope run`'s private socket. The child used to connect from
+// its drain thread's first pass, usually too late: no report for it (seen
+// with nginx's workers under load). It connects in the shim's handler now.
+TEST(Unharmed, AForkedChildThatDropsItsPrivilegesAtOnceStillGetsItsReport) {
+  ASSERT_EQ(geteuid(), 0u) << "needs root: the child switches to uid 65534";
+  const ProcessResult bare = RunBare({"fork_drop_privileges"});
+  ASSERT_EQ(bare.exit_status, 0) << bare.output;
+  ASSERT_EQ(bare.output, "child ok\nchild status 0\n");
+  const Traced run = RunTraced({"fork_drop_privileges"});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  EXPECT_EQ(run.result.output.rfind(bare.output, 0), 0u) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 2u) << run.result.output;
+  const Report* child = nullptr;
+  for (const Report& r : run.reports)
+    if (r.process().forked()) child = &r;
+  ASSERT_NE(child, nullptr) << run.result.output;
+  EXPECT_EQ(child->process().end(), Process::EXITED);
+  EXPECT_EQ(child->process().exit_status(), 0);
+  EXPECT_EQ(ChildLeakBytes(*child), 7u * 33);
   ExpectSite(*child, "leak_five", 5 * 40, 5);  // inherited from the parent
 }
 

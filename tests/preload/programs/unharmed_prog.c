@@ -20,6 +20,9 @@
 //   exit_loader_held  _exit(7) in the same situation
 //   fork_loader_held  fork() in the same situation; the child allocates at
 //                     new call sites and exits 0 ("child ok")
+//   fork_drop_privileges  fork(); the program's own child handler drops to
+//                     uid/gid 65534 at once (as nginx's workers do, a little
+//                     later); the child allocates and exits 0 (needs root)
 //   mmap_signals      a thread sends the main thread 2000 SIGUSR1, whose
 //                     handler maps and unmaps a page, while the main thread
 //                     mallocs, frees, maps and unmaps; then map_kept() keeps
@@ -270,6 +273,27 @@ static int ForkWhileLoaderHeld(void) {
   return 0;
 }
 
+// --- fork_drop_privileges -----------------------------------------------------
+static void DropPrivileges(void) {
+  if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(3);
+}
+
+static int ForkThenDropPrivileges(void) {
+  if (pthread_atfork(NULL, NULL, DropPrivileges) != 0) return 1;
+  fflush(stdout);
+  const pid_t child = fork();
+  if (child < 0) return 1;
+  if (child == 0) {
+    child_leak();
+    printf("child ok\n");
+    exit(0);
+  }
+  int status = 0;
+  if (waitpid(child, &status, 0) != child) return 1;
+  printf("child status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  return 0;
+}
+
 static int WhileLoaderHeld(int crash) {
   pthread_t t;
   if (sem_init(&g_inside, 0, 0) != 0 || pthread_create(&t, NULL, HoldLoaderThread, NULL) != 0)
@@ -354,6 +378,7 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "crash_loader_held")) return WhileLoaderHeld(1);
   if (!strcmp(mode, "exit_loader_held")) return WhileLoaderHeld(0);
   if (!strcmp(mode, "fork_loader_held")) return ForkWhileLoaderHeld();
+  if (!strcmp(mode, "fork_drop_privileges")) return ForkThenDropPrivileges();
   if (!strcmp(mode, "key_destructors")) return KeyDestructors();
   if (!strcmp(mode, "mmap_signals")) return MmapSignals();
   if (!strcmp(mode, "mmap_fork")) return MmapFork();

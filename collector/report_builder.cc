@@ -100,10 +100,20 @@ report::Site SiteFigures(const SiteStats& s, bool exact) {
   return out;
 }
 
-std::vector<MergedSite> MergeSites(const ProcessState& state, FrameIds* ids) {
-  std::vector<MergedSite> merged;
+// The merged sites, and their order in the report (by live bytes, then
+// allocated bytes, then frames). Sorted as indexes: a MergedSite is a
+// message and two vectors, and Node.js has 20,000 of them.
+struct MergedSites {
+  std::vector<MergedSite> sites;
+  std::vector<uint32_t> order;
+};
+
+MergedSites MergeSites(const ProcessState& state, FrameIds* ids) {
+  MergedSites merged;
+  merged.sites.reserve(state.site_count());
   // Merged when their frames are equal line by line: the same keys.
   std::unordered_map<std::string, size_t> by_frames;
+  by_frames.reserve(state.site_count());
   std::vector<uint32_t> frames;
   std::string key;
   for (size_t i = 0; i < state.site_count(); ++i) {
@@ -119,14 +129,19 @@ std::vector<MergedSite> MergeSites(const ProcessState& state, FrameIds* ids) {
       const uint32_t k = ids->key(id);
       key.append(reinterpret_cast<const char*>(&k), sizeof k);
     }
-    auto [it, added] = by_frames.emplace(key, merged.size());
-    if (added) merged.push_back({frames, {}, {}, {}});
-    AddStats(stats, &merged[it->second].stats);
-    merged[it->second].state_sites.push_back(static_cast<uint32_t>(i));
+    auto [it, added] = by_frames.emplace(key, merged.sites.size());
+    if (added) merged.sites.emplace_back().frames = frames;
+    AddStats(stats, &merged.sites[it->second].stats);
+    merged.sites[it->second].state_sites.push_back(static_cast<uint32_t>(i));
   }
   const bool exact = state.weights().exact();
-  for (auto& m : merged) m.out = SiteFigures(m.stats, exact);
-  std::sort(merged.begin(), merged.end(), [ids](const MergedSite& a, const MergedSite& b) {
+  for (auto& m : merged.sites) m.out = SiteFigures(m.stats, exact);
+  merged.order.resize(merged.sites.size());
+  for (uint32_t i = 0; i < merged.order.size(); ++i) merged.order[i] = i;
+  const std::vector<MergedSite>& sites = merged.sites;
+  std::sort(merged.order.begin(), merged.order.end(), [ids, &sites](uint32_t x, uint32_t y) {
+    const MergedSite& a = sites[x];
+    const MergedSite& b = sites[y];
     if (a.out.live_bytes() != b.out.live_bytes()) return a.out.live_bytes() > b.out.live_bytes();
     if (a.out.allocated_bytes() != b.out.allocated_bytes())
       return a.out.allocated_bytes() > b.out.allocated_bytes();
@@ -141,8 +156,13 @@ class FrameTable {
  public:
   FrameTable(FrameIds* ids, report::Report* r) : ids_(*ids), r_(r) {}
   uint32_t Index(uint32_t id) {
-    auto [it, added] = index_.emplace(ids_.key(id), static_cast<uint32_t>(r_->frames_size()));
-    if (added) {
+    // Keys count from 0 (FrameIds): a vector, grown as mappings' sites add
+    // keys, not a hash map (Node.js: 700,000 site frames).
+    const uint32_t key = ids_.key(id);
+    if (key >= index_.size()) index_.resize(key + 1, kNone);
+    uint32_t& index = index_[key];
+    if (index == kNone) {
+      index = static_cast<uint32_t>(r_->frames_size());
       const SymbolizedFrame& f = ids_.frame(id);
       report::Frame* out = r_->add_frames();
       out->set_function(f.function);
@@ -152,22 +172,26 @@ class FrameTable {
       out->set_inlined(f.inlined);
       out->set_module_offset(f.module_offset);
     }
-    return it->second;
+    return index;
   }
 
  private:
+  static constexpr uint32_t kNone = ~0u;
   FrameIds& ids_;
   report::Report* r_;
-  std::unordered_map<uint32_t, uint32_t> index_;
+  std::vector<uint32_t> index_;  // by key; kNone: not in the table yet
 };
 
 // Returns, per ProcessState site, its index in r->sites() (kNoSite if none).
 std::vector<uint32_t> FillSites(const ProcessState& state, FrameIds* ids, FrameTable* table,
                                 report::Report* r) {
   std::vector<uint32_t> report_site(state.site_count(), Timeline::kNoSite);
-  std::vector<MergedSite> merged = MergeSites(state, ids);
-  for (MergedSite& m : merged) {
+  MergedSites merged = MergeSites(state, ids);
+  r->mutable_sites()->Reserve(static_cast<int>(merged.order.size()));
+  for (uint32_t o : merged.order) {
+    MergedSite& m = merged.sites[o];
     for (uint32_t s : m.state_sites) report_site[s] = static_cast<uint32_t>(r->sites_size());
+    m.out.mutable_frames()->Reserve(static_cast<int>(m.frames.size()));
     for (uint32_t id : m.frames) m.out.add_frames(table->Index(id));
     *r->add_sites() = std::move(m.out);
   }

@@ -266,31 +266,39 @@ uint64_t ChildLeakBytes(const Report& r, uint64_t* count = nullptr, uint64_t* si
   return bytes;
 }
 
+// A mode whose child runs child_leak() and exits 0: bare and traced print
+// the same, and the forked child's report (one of two) ended with exit 0.
+void RunForkingMode(const std::string& mode, Report* child) {
+  const ProcessResult bare = RunBare({mode});
+  ASSERT_EQ(bare.exit_status, 0) << bare.output;
+  ASSERT_EQ(bare.output, "child ok\nchild status 0\n");
+  const Traced run = RunTraced({mode});
+  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
+  EXPECT_EQ(run.result.output.rfind(bare.output, 0), 0u) << run.result.output;
+  ASSERT_EQ(run.reports.size(), 2u) << run.result.output;
+  const Report* forked = nullptr;
+  for (const Report& r : run.reports)
+    if (r.process().forked()) forked = &r;
+  ASSERT_NE(forked, nullptr) << run.result.output;
+  EXPECT_EQ(forked->process().end(), Process::EXITED);
+  EXPECT_EQ(forked->process().exit_status(), 0);
+  *child = *forked;
+}
+
 // A fork while another thread is inside dl_iterate_phdr: the child inherits
 // the loader's lock held by a thread it does not have. The child used to hang
 // at its first stack the shim had not seen (libunwind looks tables up with
 // dl_iterate_phdr) and in the drain's module map refresh; it must run as
 // bare, and its allocations at new call chains keep their stacks.
 TEST(Unharmed, AForkWhileAnotherThreadHoldsTheLoaderLeavesTheChildRunning) {
-  const ProcessResult bare = RunBare({"fork_loader_held"});
-  ASSERT_EQ(bare.exit_status, 0) << bare.output;
-  ASSERT_EQ(bare.output, "child ok\nchild status 0\n");
-  const Traced run = RunTraced({"fork_loader_held"});
-  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
-  EXPECT_EQ(run.result.output.rfind(bare.output, 0), 0u) << run.result.output;
-  ASSERT_EQ(run.reports.size(), 2u) << run.result.output;
-  const Report* child = nullptr;
-  for (const Report& r : run.reports)
-    if (r.process().forked()) child = &r;
-  ASSERT_NE(child, nullptr) << run.result.output;
-  EXPECT_EQ(child->process().end(), Process::EXITED);
-  EXPECT_EQ(child->process().exit_status(), 0);
+  Report child;
+  ASSERT_NO_FATAL_FAILURE(RunForkingMode("fork_loader_held", &child));
   // child_leak: 7 x 33 B, one call chain per depth 0..6, each through child_leak.
   uint64_t count = 0, chains = 0;
-  EXPECT_EQ(ChildLeakBytes(*child, &count, &chains), 7u * 33);
+  EXPECT_EQ(ChildLeakBytes(child, &count, &chains), 7u * 33);
   EXPECT_EQ(count, 7u);
   EXPECT_EQ(chains, 7u);
-  ExpectSite(*child, "leak_five", 5 * 40, 5);  // inherited from the parent
+  ExpectSite(child, "leak_five", 5 * 40, 5);  // inherited from the parent
 }
 
 // A forked worker that drops its privileges at once (the program's own
@@ -300,21 +308,10 @@ TEST(Unharmed, AForkWhileAnotherThreadHoldsTheLoaderLeavesTheChildRunning) {
 // with nginx's workers under load). It connects in the shim's handler now.
 TEST(Unharmed, AForkedChildThatDropsItsPrivilegesAtOnceStillGetsItsReport) {
   ASSERT_EQ(geteuid(), 0u) << "needs root: the child switches to uid 65534";
-  const ProcessResult bare = RunBare({"fork_drop_privileges"});
-  ASSERT_EQ(bare.exit_status, 0) << bare.output;
-  ASSERT_EQ(bare.output, "child ok\nchild status 0\n");
-  const Traced run = RunTraced({"fork_drop_privileges"});
-  EXPECT_EQ(run.result.exit_status, 0) << run.result.output;
-  EXPECT_EQ(run.result.output.rfind(bare.output, 0), 0u) << run.result.output;
-  ASSERT_EQ(run.reports.size(), 2u) << run.result.output;
-  const Report* child = nullptr;
-  for (const Report& r : run.reports)
-    if (r.process().forked()) child = &r;
-  ASSERT_NE(child, nullptr) << run.result.output;
-  EXPECT_EQ(child->process().end(), Process::EXITED);
-  EXPECT_EQ(child->process().exit_status(), 0);
-  EXPECT_EQ(ChildLeakBytes(*child), 7u * 33);
-  ExpectSite(*child, "leak_five", 5 * 40, 5);  // inherited from the parent
+  Report child;
+  ASSERT_NO_FATAL_FAILURE(RunForkingMode("fork_drop_privileges", &child));
+  EXPECT_EQ(ChildLeakBytes(child), 7u * 33);
+  ExpectSite(child, "leak_five", 5 * 40, 5);  // inherited from the parent
 }
 
 }  // namespace

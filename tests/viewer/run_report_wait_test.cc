@@ -13,6 +13,7 @@
 #include "child_io.h"
 #include "cli_runner.h"
 #include "report_file.h"
+#include "site_sums.h"
 
 namespace leakscope::viewer {
 namespace {
@@ -61,15 +62,9 @@ TEST(RunReportWait, AStreamHeldOpenAfterTheCommandExitedIsWaitedForAndSaidSo) {
   EXPECT_EQ(r.process().end(), report::Process::EXITED);
   EXPECT_EQ(r.process().exit_status(), 0);
   EXPECT_EQ(r.process().cut_short(), "");
-  uint64_t bytes = 0, allocations = 0;
-  for (const report::Site& s : r.sites()) {
-    if (s.frames_size() > 0 && r.frames(int(s.frames(0))).function() == "leak_before_exit") {
-      bytes += s.live_bytes();
-      allocations += s.live_allocations();
-    }
-  }
-  EXPECT_EQ(bytes, 3u * 48u);
-  EXPECT_EQ(allocations, 3u);
+  const testing::LiveSum live = testing::LiveWhereInnermost(r, "leak_before_exit");
+  EXPECT_EQ(live.bytes, 3u * 48u);
+  EXPECT_EQ(live.allocations, 3u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "cli_runner.h"
 #include "report_file.h"
+#include "site_sums.h"
 
 namespace leakscope::viewer {
 namespace {
@@ -66,15 +67,9 @@ TEST(RunSignals, Sigusr1AndSighupReachTheCommandAndRunWritesTheWholeReport) {
   EXPECT_EQ(r.dropped_events(), 0u);
   EXPECT_EQ(r.totals().possibly_missing_ms(), 0u);
   // One site per call (two call sites in main).
-  uint64_t bytes = 0, allocations = 0;
-  for (const report::Site& s : r.sites()) {
-    if (s.frames_size() > 0 && r.frames(int(s.frames(0))).function() == "leak_per_signal") {
-      bytes += s.live_bytes();
-      allocations += s.live_allocations();
-    }
-  }
-  EXPECT_EQ(bytes, 2u * 64u);
-  EXPECT_EQ(allocations, 2u);
+  const testing::LiveSum live = testing::LiveWhereInnermost(r, "leak_per_signal");
+  EXPECT_EQ(live.bytes, 2u * 64u);
+  EXPECT_EQ(live.allocations, 2u);
 }
 
 }  // namespace

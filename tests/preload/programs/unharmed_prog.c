@@ -243,6 +243,27 @@ NOINLINE void child_leak(void) {
   for (int d = 0; d < 7; ++d) nested_alloc(d, 33);
 }
 
+// Forks a child that runs child_leak(), prints "child ok" and exits 0; its
+// wait status, or -1.
+static int ForkLeakingChild(void) {
+  fflush(stdout);
+  const pid_t child = fork();
+  if (child < 0) return -1;
+  if (child == 0) {
+    child_leak();
+    printf("child ok\n");
+    exit(0);
+  }
+  int status = 0;
+  return waitpid(child, &status, 0) == child ? status : -1;
+}
+
+static int PrintChildStatus(int status) {
+  if (status < 0) return 1;
+  printf("child status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  return 0;
+}
+
 static int ForkWhileLoaderHeld(void) {
   // Past the shim's first walks of a thread (which find unwind tables without
   // the loader's lock): 40 new call chains in the parent first.
@@ -257,20 +278,10 @@ static int ForkWhileLoaderHeld(void) {
     return 1;
   while (sem_wait(&g_inside) != 0) {
   }
-  fflush(stdout);
-  const pid_t child = fork();
-  if (child < 0) return 1;
-  if (child == 0) {
-    child_leak();
-    printf("child ok\n");
-    exit(0);
-  }
-  int status = 0;
-  if (waitpid(child, &status, 0) != child) return 1;
+  const int status = ForkLeakingChild();
   sem_post(&g_release);
   pthread_join(t, NULL);
-  printf("child status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-  return 0;
+  return PrintChildStatus(status);
 }
 
 // --- fork_drop_privileges -----------------------------------------------------
@@ -280,18 +291,7 @@ static void DropPrivileges(void) {
 
 static int ForkThenDropPrivileges(void) {
   if (pthread_atfork(NULL, NULL, DropPrivileges) != 0) return 1;
-  fflush(stdout);
-  const pid_t child = fork();
-  if (child < 0) return 1;
-  if (child == 0) {
-    child_leak();
-    printf("child ok\n");
-    exit(0);
-  }
-  int status = 0;
-  if (waitpid(child, &status, 0) != child) return 1;
-  printf("child status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-  return 0;
+  return PrintChildStatus(ForkLeakingChild());
 }
 
 static int WhileLoaderHeld(int crash) {

@@ -12,6 +12,7 @@
 
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "chunk_cache.h"
 #include "process_memory.h"
@@ -39,27 +40,54 @@ class InPlace : public leakscope::collector::MemoryReader {
   }
 };
 
+// N blocks of 104 bytes in one mapping, glibc's 112-byte chunks apart, each
+// holding the next (the worst order for batching: found one at a time); the
+// rest of their words are small integers. The root holds the first.
+class ChainedHeap {
+ public:
+  static constexpr size_t kStride = 112;  // glibc's chunk for 104 bytes
+
+  explicit ChainedHeap(size_t n) : n_(n) {
+    void* p =
+        mmap(nullptr, n * kStride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+    heap_ = static_cast<uint8_t*>(p);
+    blocks_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t at = reinterpret_cast<uint64_t>(heap_ + i * kStride);
+      blocks_[i] = {at, kBlockBytes, uint32_t(i % 1000)};
+      for (size_t w = 0; w < kBlockBytes / 8; ++w) {
+        const uint64_t v = w == 0 && i + 1 < n ? at + kStride : w;
+        std::memcpy(heap_ + i * kStride + w * 8, &v, 8);
+      }
+    }
+    roots_.words.push_back(blocks_[0].address);
+  }
+  ~ChainedHeap() {
+    if (heap_) munmap(heap_, n_ * kStride);
+  }
+  ChainedHeap(const ChainedHeap&) = delete;
+  ChainedHeap& operator=(const ChainedHeap&) = delete;
+
+  bool ok() const { return heap_ != nullptr; }
+  const std::vector<ScanBlock>& blocks() const { return blocks_; }
+  const ScanRoots& roots() const { return roots_; }
+  int64_t bytes() const { return int64_t(n_ * kBlockBytes); }
+
+ private:
+  size_t n_;
+  uint8_t* heap_ = nullptr;
+  std::vector<ScanBlock> blocks_;
+  ScanRoots roots_;
+};
+
 void BM_ScanHeap(benchmark::State& state) {
   const size_t n = size_t(state.range(0));
-  const size_t stride = 112;  // glibc's chunk for 104 bytes
-  auto* heap = static_cast<uint8_t*>(
-      mmap(nullptr, n * stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  if (heap == MAP_FAILED) {
+  ChainedHeap heap(n);
+  if (!heap.ok()) {
     state.SkipWithError("mmap failed");
     return;
   }
-  std::vector<ScanBlock> blocks(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t at = reinterpret_cast<uint64_t>(heap + i * stride);
-    blocks[i] = {at, kBlockBytes, uint32_t(i % 1000)};
-    // Each block holds the next; the rest of its words are small integers.
-    for (size_t w = 0; w < kBlockBytes / 8; ++w) {
-      const uint64_t v = w == 0 && i + 1 < n ? at + stride : w;
-      std::memcpy(heap + i * stride + w * 8, &v, 8);
-    }
-  }
-  ScanRoots roots;
-  roots.words.push_back(blocks[0].address);
   ProcessMemory self(getpid());
   std::unique_ptr<ChunkCache> cache;
   std::unique_ptr<MarkPhase> phase;
@@ -70,41 +98,30 @@ void BM_ScanHeap(benchmark::State& state) {
     state.PauseTiming();
     phase.reset();
     cache.reset();
-    cache = std::make_unique<ChunkCache>(self, n * kBlockBytes);
-    phase = std::make_unique<MarkPhase>(blocks);
+    cache = std::make_unique<ChunkCache>(self, size_t(heap.bytes()));
+    phase = std::make_unique<MarkPhase>(heap.blocks());
     state.ResumeTiming();
-    benchmark::DoNotOptimize(phase->Classify(roots, *cache).data());
+    benchmark::DoNotOptimize(phase->Classify(heap.roots(), *cache).data());
   }
-  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(n * kBlockBytes));
-  munmap(heap, n * stride);
+  state.SetBytesProcessed(int64_t(state.iterations()) * heap.bytes());
 }
+
 void BM_MarkInPlace(benchmark::State& state) {
-  const size_t n = size_t(state.range(0));
-  const size_t stride = 112;
-  auto* heap = static_cast<uint8_t*>(
-      mmap(nullptr, n * stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  std::vector<ScanBlock> blocks(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t at = reinterpret_cast<uint64_t>(heap + i * stride);
-    blocks[i] = {at, kBlockBytes, uint32_t(i % 1000)};
-    for (size_t w = 0; w < kBlockBytes / 8; ++w) {
-      const uint64_t v = w == 0 && i + 1 < n ? at + stride : w;
-      std::memcpy(heap + i * stride + w * 8, &v, 8);
-    }
+  ChainedHeap heap(size_t(state.range(0)));
+  if (!heap.ok()) {
+    state.SkipWithError("mmap failed");
+    return;
   }
-  ScanRoots roots;
-  roots.words.push_back(blocks[0].address);
   InPlace memory;
   std::unique_ptr<MarkPhase> phase;
   for (auto _ : state) {
     state.PauseTiming();
     phase.reset();
-    phase = std::make_unique<MarkPhase>(blocks);
+    phase = std::make_unique<MarkPhase>(heap.blocks());
     state.ResumeTiming();
-    benchmark::DoNotOptimize(phase->Classify(roots, memory).data());
+    benchmark::DoNotOptimize(phase->Classify(heap.roots(), memory).data());
   }
-  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(n * kBlockBytes));
-  munmap(heap, n * stride);
+  state.SetBytesProcessed(int64_t(state.iterations()) * heap.bytes());
 }
 BENCHMARK(BM_MarkInPlace)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
 

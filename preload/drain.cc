@@ -653,9 +653,9 @@ bool StartDrain() {
   Drain* d = g_drain = new (storage) Drain();
   FillHello(d, false);
   d->stacks.Prepare();
-  d->batch.Prepare();
-  GrowCursors(d, 1024);
   d->fold = g_shim.config.fold && g_shim.config.lossless && g_shim.config.sample_interval <= 1;
+  d->batch.Prepare(d->fold);
+  GrowCursors(d, 1024);
   d->columns.Reserve(kEventsReservedForTheEnd);
   d->msg.Reserve(kBytesReservedForTheEnd);
   d->frame.Reserve(kBytesReservedForTheEnd);

@@ -32,13 +32,20 @@ TransientFolder::~TransientFolder() {
   ShimFree(dirty_);
 }
 
-bool TransientFolder::Prepare() {
+bool TransientFolder::Prepare(bool fold) {
   if (prepared()) return true;
+  // Not folding (sampled, lossy): the tables would cost every process start
+  // zeroing them (about 1.3 MiB: a page fault per 4 KiB), never to be read.
+  // The events need no zeroing: only what AddAlloc/AddFree wrote is read.
+  Event* events = static_cast<Event*>(ShimAlloc(kBatchEvents * sizeof(Event)));
+  if (!fold) {
+    events_ = events;
+    return events != nullptr;
+  }
   pairs_ = Take<PairSlot>(kPairSlots);
   sites_ = Take<SiteSlot>(kSiteSlots);
   used_ = Take<uint32_t>(kMaxSites);
   dirty_ = Take<uint32_t>(kMaxSites);
-  Event* events = Take<Event>(kBatchEvents);
   if (pairs_ && sites_ && used_ && dirty_ && events) {
     events_ = events;
     return true;
@@ -49,7 +56,7 @@ bool TransientFolder::Prepare() {
 
 void TransientFolder::NextGeneration() {
   n_ = nused_ = ndirty_ = 0;
-  if (++generation_ != 0) return;
+  if (++generation_ != 0 || !pairs_) return;
   // Wrapped after 2^32 batches: slots of generation 1 would look current.
   std::memset(pairs_, 0, kPairSlots * sizeof(PairSlot));
   std::memset(sites_, 0, kSiteSlots * sizeof(SiteSlot));
@@ -58,7 +65,7 @@ void TransientFolder::NextGeneration() {
 
 bool TransientFolder::FlushInto(EventColumns* out, Mode mode) {
   if (n_ == 0) return true;
-  if (mode != Mode::kSendAll && Pair(mode == Mode::kFoldAfterLoss)) PlaceAdjustments();
+  if (mode != Mode::kSendAll && pairs_ && Pair(mode == Mode::kFoldAfterLoss)) PlaceAdjustments();
   const bool ok = Write(out);
   NextGeneration();
   return ok;

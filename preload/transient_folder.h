@@ -57,8 +57,10 @@ class TransientFolder {
   TransientFolder(const TransientFolder&) = delete;
   TransientFolder& operator=(const TransientFolder&) = delete;
 
-  // Takes the folder's memory (about 1.3 MiB). False if it ran out.
-  bool Prepare();
+  // Takes the batch's memory; with `fold`, also the folding tables (about
+  // 1.3 MiB, zeroed). Without, FlushInto only takes Mode::kSendAll. False if
+  // memory ran out.
+  bool Prepare(bool fold = true);
   bool prepared() const { return events_ != nullptr; }
 
   // Appends one event of the batch, in stream order; the batch must not be

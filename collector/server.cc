@@ -290,7 +290,9 @@ struct Server::Impl {
   Connection* FindTraced(uint32_t pid);
   void RenderMetrics();
   bool PeerAllowed(int fd, const ucred& cred, bool have_cred);
-  report::FileMode FileMode() const { return {options.report_mode, options.report_group}; }
+  report::FileMode FileMode() const {
+    return {options.report_mode, options.report_group, options.sync_reports};
+  }
   void RemoveOwnSocket();
 };
 
@@ -865,6 +867,19 @@ void Server::Stop() {
   impl_->Wake();
 }
 
+// True if `own` (a report's end as its stream left it) is what the wait
+// status would make of it.
+static bool EndsAsWaitSays(const report::Process& own, int wait_status) {
+  report::Report applied;
+  report::Process* p = applied.mutable_process();
+  p->set_end(own.end());
+  p->set_exit_status(own.exit_status());
+  p->set_signal(own.signal());
+  ApplyWaitStatus(wait_status, &applied);
+  return p->end() == own.end() && p->exit_status() == own.exit_status() &&
+         p->signal() == own.signal();
+}
+
 void Server::RecordExit(uint32_t pid, int wait_status) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   const uint64_t now = NowUnixNs();
@@ -872,7 +887,10 @@ void Server::RecordExit(uint32_t pid, int wait_status) {
   auto done = impl_->finished.find(pid);
   if (impl_->open_pids.count(pid) == 0 && done != impl_->finished.end() &&
       !done->second.done.report_path.empty() && done->second.start_time <= now) {
-    impl_->RewriteWithExit(pid, wait_status);
+    // Most often the stream's goodbye said it already (exit(3), return from
+    // main): the file stands as written, not read and written again.
+    if (done->second.exit_applied || !EndsAsWaitSays(done->second.own_end, wait_status))
+      impl_->RewriteWithExit(pid, wait_status);
     done->second.exit_applied = true;
   }
 }

@@ -37,6 +37,7 @@ struct ServerOptions {
   // --socket-group; 0: 0644 as the umask allows) and, unless -1, this group.
   mode_t report_mode = 0;
   gid_t report_group = static_cast<gid_t>(-1);
+  bool sync_reports = true;  // report::FileMode::sync
   // Report file name is "<exe basename>.<pid>.lsr" in output_dir; snapshots
   // are "<exe basename>.<pid>.snap-<unix seconds>.lsr" (collector/snapshot_files.h).
 

@@ -98,7 +98,7 @@ bool WriteTemp(const std::string& path, const std::string& bytes, const FileMode
              fchown(fd, static_cast<uid_t>(-1), mode.group) == 0) &&
             (mode.mode == 0 || fchmod(fd, mode.mode) == 0);
   ok = ok && WriteAll(fd, bytes.data(), bytes.size());
-  ok = (fsync(fd) == 0) && ok;
+  ok = (!mode.sync || fsync(fd) == 0) && ok;
   const int saved = errno;
   close(fd);
   if (!ok) {

@@ -223,6 +223,8 @@ int Trace(const RunArgs& args, const std::string& shim) {
   options.output_dir = args.output_dir;
   // The report is waited for: read the debug info while the command runs.
   options.prewarm_symbols = true;
+  // The report is printed from the file at once: no fsync on the way out.
+  options.sync_reports = false;
   options.metrics = !args.metrics.empty();
   collector::Server server(options);
   if (!server.Listen(&error)) return Fail(error, kExitFailure);

@@ -143,6 +143,28 @@ TEST_F(ServerTest, RecordExitRewritesAFinishedReport) {
   EXPECT_EQ(r.totals().live_bytes(), 100u);  // the rest is intact
 }
 
+// The goodbye said exit(5) already: the report stands as written (the same
+// file, not a rewritten one: `leakscope run` waits for neither).
+TEST_F(ServerTest, RecordExitLeavesAReportThatSaidItAlready) {
+  std::string stream = GoodStream(77, "/bin/app", /*goodbye=*/false);
+  wire::Message bye;
+  bye.mutable_goodbye()->set_how("exit");
+  bye.mutable_goodbye()->set_has_exit_status(true);
+  bye.mutable_goodbye()->set_exit_status(5);
+  Send(stream + Frame(bye));
+  auto done = server->WaitForReport(77, 20s);
+  ASSERT_TRUE(done);
+  struct stat before {};
+  ASSERT_EQ(stat(done->report_path.c_str(), &before), 0);
+  server->RecordExit(77, 5 << 8);  // exit(5)
+  struct stat after {};
+  ASSERT_EQ(stat(done->report_path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  report::Report r = ReadReport(done->report_path);
+  EXPECT_EQ(r.process().end(), report::Process::EXITED);
+  EXPECT_EQ(r.process().exit_status(), 5);
+}
+
 TEST_F(ServerTest, RecordExitBeforeTheStreamEnds) {
   int fd = Connect(socket_path);
   std::string stream = GoodStream(99, "/bin/app", /*goodbye=*/false);

@@ -6,6 +6,7 @@
 // scripts/compare-peers runs BM_MallocFree* bare and preloaded and reports
 // the difference; the pieces explain where that difference goes.
 #include <benchmark/benchmark.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <cstdint>
@@ -112,7 +113,8 @@ BENCHMARK(BM_Unwind)->Arg(0)->Arg(10)->Arg(30);
 // The stack cache's pieces on a real stack `depth` frames down (stack_unwind.h):
 // the fast trace plus the walk for slots (a miss that stores an entry), and
 // a lookup that hits (every recorded allocation from a cached stack).
-enum class CachePart { kUnwindWithSlots, kLookupHit };
+// RuleWalk (frame_walk.h) gives the same frames and slots in one walk.
+enum class CachePart { kUnwindWithSlots, kRuleWalk, kLookupHit };
 __attribute__((noinline)) void CacheAt(int depth, CachePart part, benchmark::State& state) {
   if (depth > 0) {
     CacheAt(depth - 1, part, state);
@@ -132,6 +134,20 @@ __attribute__((noinline)) void CacheAt(int depth, CachePart part, benchmark::Sta
     }
     return;
   }
+  if (part == CachePart::kRuleWalk) {
+    pthread_attr_t attr;
+    void* base;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0 ||
+        pthread_attr_getstack(&attr, &base, &size) != 0)
+      return state.SkipWithError("no stack bounds");
+    pthread_attr_destroy(&attr);
+    const uint64_t lo = reinterpret_cast<uint64_t>(base), hi = lo + size;
+    for (auto _ : state) {
+      if (!RuleWalk(pcs, slots, own, lo, hi)) return state.SkipWithError("no walk");
+    }
+    return;
+  }
   const uint32_t n = FastUnwind(pcs, own);
   if (!FindSlots(pcs, n, slots, own) || !cache.Store(sp, ~uint64_t{0}, pcs, slots, n))
     return state.SkipWithError("not cached");
@@ -142,6 +158,63 @@ void BM_UnwindWithSlots(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_UnwindWithSlots)->Arg(0)->Arg(10)->Arg(30);
+void BM_RuleWalk(benchmark::State& state) {
+  CacheAt(static_cast<int>(state.range(0)), CachePart::kRuleWalk, state);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RuleWalk)->Arg(0)->Arg(10)->Arg(30);
+
+#if defined(__x86_64__)
+// Code without unwind tables, as JIT code is: calls fn(arg) under a frame
+// pointer. Through 10 such frames, the fast trace (Arg 0: libunwind's slow
+// path) against RuleWalk (Arg 1).
+extern "C" void LeakscopeBenchNoUnwindTables(void (*fn)(void*), void* arg);
+asm(R"(
+  .text
+  .p2align 4
+  .type LeakscopeBenchNoUnwindTables, @function
+LeakscopeBenchNoUnwindTables:
+  push %rbp
+  mov %rsp, %rbp
+  mov %rdi, %rax
+  mov %rsi, %rdi
+  call *%rax
+  pop %rbp
+  ret
+  .size LeakscopeBenchNoUnwindTables, .-LeakscopeBenchNoUnwindTables
+)");
+struct JitBench {
+  benchmark::State* state;
+  int frames;  // left to make
+  uint64_t lo, hi;
+};
+void ThroughJit(void* arg) {
+  JitBench& b = *static_cast<JitBench*>(arg);
+  if (b.frames-- > 0) return LeakscopeBenchNoUnwindTables(ThroughJit, arg);
+  auto own = [](uint64_t) { return false; };
+  uint64_t pcs[kMaxFrames], slots[kMaxFrames];
+  if (b.state->range(0) == 0) {
+    for (auto _ : *b.state) benchmark::DoNotOptimize(FastUnwind(pcs, own));
+  } else {
+    for (auto _ : *b.state) {
+      if (!RuleWalk(pcs, slots, own, b.lo, b.hi)) return b.state->SkipWithError("no walk");
+    }
+  }
+}
+void BM_UnwindThroughJitFrames(benchmark::State& state) {
+  pthread_attr_t attr;
+  void* base;
+  size_t size;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0 ||
+      pthread_attr_getstack(&attr, &base, &size) != 0)
+    return state.SkipWithError("no stack bounds");
+  pthread_attr_destroy(&attr);
+  JitBench b{&state, 10, reinterpret_cast<uint64_t>(base), reinterpret_cast<uint64_t>(base) + size};
+  ThroughJit(&b);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_UnwindThroughJitFrames)->Arg(0)->Arg(1);
+#endif
 void BM_StackCacheHit(benchmark::State& state) {
   CacheAt(static_cast<int>(state.range(0)), CachePart::kLookupHit, state);
   state.SetItemsProcessed(state.iterations());

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "drain.h"
+#include "frame_walk.h"
 #include "hooks.h"
 #include "module_map.h"
 #include "real_allocator.h"
@@ -267,6 +268,8 @@ __attribute__((visibility("default"))) int dlclose(void* handle) {
   }
   int rc = real(handle);
   Modules().NoteChange();
+  // Its code's step rules (frame_walk.h) must not serve code loaded there later.
+  frame_walk::g_rules.Clear();
   return rc;
 }
 

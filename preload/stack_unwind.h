@@ -32,6 +32,7 @@
 #include <cstring>
 
 #include "event_record.h"
+#include "frame_walk.h"
 #include "loader_probe.h"
 #include "stack_cache.h"
 
@@ -49,17 +50,42 @@ inline uint32_t FastUnwind(uint64_t* pcs, Own own) {
   return n > skip ? static_cast<uint32_t>(n - skip) : 0;
 }
 
+// FastUnwind's frames and their slots in one walk of frame_walk.h's (cached
+// rules a pc, frames without unwind tables by their frame pointer), on a
+// stack within [stack_lo, stack_hi); 0 if it cannot vouch that they are the
+// whole stack (a signal frame, rules it does not follow, a read off the
+// stack, an unknown stack).
+template <class Own>
+__attribute__((noinline)) uint32_t RuleWalk(uint64_t* pcs, uint64_t* slots, Own own,
+                                            uint64_t stack_lo, uint64_t stack_hi) {
+  // This function's frame, by its frame pointer (__builtin_frame_address
+  // makes it keep one): its caller's return address is just above.
+  const uint64_t* frame = static_cast<const uint64_t*>(__builtin_frame_address(0));
+  const uint64_t at = reinterpret_cast<uint64_t>(frame);
+  if (at < stack_lo || at + 16 > stack_hi) return 0;
+  frame_walk::Regs r{reinterpret_cast<uint64_t>(__builtin_return_address(0)), at + 16, frame[0],
+                     true};
+  if (frame[1] != r.pc) return 0;
+  uint64_t slot = at + 8;
+  uint32_t raw = 0, n = 0;
+  for (;;) {
+    ++raw;
+    if (n || !own(r.pc)) {
+      pcs[n] = r.pc;
+      slots[n] = slot;
+      ++n;
+    }
+    if (raw == kMaxFrames) return n;
+    const frame_walk::Step step = frame_walk::CachedStep(r, stack_hi, &slot);
+    if (step == frame_walk::Step::kEnd) return n;
+    if (step == frame_walk::Step::kGiveUp) return 0;
+    if (r.pc == 0) return n;  // past the outermost frame
+  }
+}
+
 // Misses per thread that FullWalk serves before the fast trace takes over: a
 // walk costs ~10x the fast trace's, the fast trace's cache ~30 walks.
 inline constexpr uint32_t kFullWalks = 32;
-
-// libgcc's lookup of a pc's unwind tables (unwind-dw2-fde.h, not installed).
-struct DwarfEhBases {
-  void* tbase;
-  void* dbase;
-  void* func;
-};
-extern "C" const void* _Unwind_Find_FDE(void* pc, DwarfEhBases* bases);
 
 template <class Own>
 struct FullWalkState {
@@ -165,6 +191,18 @@ template <class Own>
 inline uint32_t UnwindAndCache(StackCache& cache, uint64_t sp, uint64_t stack_lo, uint64_t stack_hi,
                                uint64_t* pcs, uint32_t* ref, uint32_t* full_walks, Own own) {
   *ref = 0;
+  // On a known stack, frame_walk.h's walk first: ~the fast trace's cost with
+  // the slots, and it crosses frames without tables (JIT code), where the
+  // fast trace takes libunwind's slow path (~100 us a stack). No lock, no
+  // dl_iterate_phdr: also in a forked child whose loader lock is suspect.
+  if (stack_hi) {
+    uint64_t slots[kMaxFrames];
+    if (const uint32_t n = RuleWalk(pcs, slots, own, stack_lo, stack_hi)) {
+      if (sp >= stack_lo && sp < stack_hi && cache.WorthStoring(sp, pcs, n))
+        *ref = cache.Store(sp, stack_hi, pcs, slots, n);
+      return n;
+    }
+  }
   // A forked child whose loader lock may be held for good: the fast trace
   // looks its tables up with dl_iterate_phdr (loader_probe.h), FullWalk with
   // _dl_find_object. A stack FullWalk cannot vouch for is then left empty.

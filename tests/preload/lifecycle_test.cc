@@ -562,5 +562,37 @@ TEST(Lifecycle, CallChainsAtOneStackPointerKeepTheirOwnStacks) {
   EXPECT_EQ(by_caller.size(), 2u);
 }
 
+// Call chains that cross frames without unwind tables, as Node.js's cross
+// V8's JIT code (programs/table_less_prog.c): the leak site, its bytes, and
+// every caller through those frames and beyond, on main's stack (after its
+// first misses) and on a thread's (during them).
+TEST(Lifecycle, StacksThroughFramesWithoutUnwindTablesAreWhole) {
+  const Traced run = RunTraced("", "", "", TABLE_LESS_PROG);
+  EXPECT_EQ(run.status, 0) << run.err;
+  ASSERT_EQ(run.reports.size(), 1u) << run.err;
+  const Report& r = run.reports[0];
+  std::map<std::string, std::pair<uint64_t, uint64_t>> by_origin;  // bytes, count
+  for (const Site& s : r.sites()) {
+    if (s.frames_size() < 5 || r.frames(int(s.frames(0))).function() != "leaf") continue;
+    const report::Frame& leaf = r.frames(int(s.frames(0)));
+    EXPECT_EQ(leaf.file().substr(leaf.file().rfind('/') + 1), "table_less_prog.c");
+    EXPECT_EQ(leaf.line(), uint32_t(TABLE_LESS_LEAF_LINE));
+    EXPECT_EQ(r.frames(int(s.frames(1))).function(), "through_tables");
+    EXPECT_EQ(r.frames(int(s.frames(2))).function(), "table_less_inner");
+    EXPECT_EQ(r.frames(int(s.frames(3))).function(), "table_less_outer");
+    const std::string origin = r.frames(int(s.frames(4))).function();
+    if (origin == "from_main") {
+      ASSERT_GE(s.frames_size(), 6);
+      EXPECT_EQ(r.frames(int(s.frames(5))).function(), "main");
+    }
+    auto& [bytes, count] = by_origin[origin];
+    bytes += s.live_bytes();
+    count += s.live_allocations();
+  }
+  EXPECT_EQ(by_origin["from_main"], std::make_pair(uint64_t{5 * 48}, uint64_t{5}));
+  EXPECT_EQ(by_origin["from_thread"], std::make_pair(uint64_t{3 * 80}, uint64_t{3}));
+  EXPECT_EQ(by_origin.size(), 2u);
+}
+
 }  // namespace
 }  // namespace leakscope

@@ -16,6 +16,19 @@ StackCache g_cache;  // large: not on the stack
 uint64_t g_stack_lo, g_stack_hi;
 uint32_t g_full_walks;  // the thread's FullWalks so far (ThreadState::full_walks)
 
+// The calling thread's stack, as the shim knows a thread's it started.
+void StackBounds(uint64_t* lo, uint64_t* hi) {
+  pthread_attr_t attr;
+  void* base = nullptr;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, &base, &size);
+    pthread_attr_destroy(&attr);
+  }
+  *lo = reinterpret_cast<uint64_t>(base);
+  *hi = *lo + size;
+}
+
 struct Capture {
   uint64_t sp = 0;           // the frame the cache is looked up from
   bool hit = false;          // served by the cache
@@ -34,6 +47,7 @@ __attribute__((noinline)) void Record(Capture* out) {
   const uint64_t ra = reinterpret_cast<uint64_t>(__builtin_return_address(0));
   auto own = [ra](uint64_t pc) { return pc != ra; };  // frames below Leaf's
   out->sp = sp;
+  out->hit = false;
   out->spill_seen = *out->spill;
   if (const uint32_t ref = g_cache.Lookup(sp)) {
     out->hit = true;
@@ -89,7 +103,7 @@ TEST(StackUnwind, ACachedStackIsNeverAnotherCallChainsLeftOnTheStack) {
   g_stack_lo = reinterpret_cast<uint64_t>(base);
   g_stack_hi = g_stack_lo + size;
   g_cache.Clear();
-  // Every miss through the fast trace and FindSlots' second walk.
+  // Every miss through RuleWalk (the stack is known; FullWalk's turn over).
   g_full_walks = kFullWalks;
 
   RunChains();
@@ -114,20 +128,13 @@ TEST(StackUnwind, ACachedStackIsNeverAnotherCallChainsLeftOnTheStack) {
   EXPECT_FALSE(b.hit);  // chain 1's stack is not chain 0's
 }
 
-// A thread's first misses (FullWalk, one walk of libgcc's unwinder) give the
-// fast trace's frames exactly, store entries as it does, and then the fast
-// trace takes over.
-TEST(StackUnwind, FullWalksGiveTheFastTracesFramesThenStop) {
+// On a known stack, misses are RuleWalk's (frame_walk.h): the fast trace's
+// frames exactly, entries stored as the fast trace and FindSlots would, and
+// no FullWalk spent.
+TEST(StackUnwind, RuleWalksGiveTheFastTracesFrames) {
   for (const bool on_new_thread : {false, true}) {
     auto run = [](void*) -> void* {
-      pthread_attr_t attr;
-      if (pthread_getattr_np(pthread_self(), &attr) != 0) return nullptr;
-      void* base;
-      size_t size;
-      pthread_attr_getstack(&attr, &base, &size);
-      pthread_attr_destroy(&attr);
-      g_stack_lo = reinterpret_cast<uint64_t>(base);
-      g_stack_hi = g_stack_lo + size;
+      StackBounds(&g_stack_lo, &g_stack_hi);
       g_cache.Clear();
       g_full_walks = 0;
       RunChains();
@@ -140,8 +147,7 @@ TEST(StackUnwind, FullWalksGiveTheFastTracesFramesThenStop) {
     } else {
       run(nullptr);
     }
-    // Misses: chain 0's first two (the second stores it), chain 1's.
-    EXPECT_EQ(g_full_walks, 3u) << "new thread: " << on_new_thread;
+    EXPECT_EQ(g_full_walks, 0u) << "new thread: " << on_new_thread;
     EXPECT_FALSE(g_got[0].hit);
     EXPECT_FALSE(g_got[1].hit);
     EXPECT_TRUE(g_got[2].hit);
@@ -152,9 +158,24 @@ TEST(StackUnwind, FullWalksGiveTheFastTracesFramesThenStop) {
       for (uint32_t i = 0; i < c.n; ++i) EXPECT_EQ(c.pcs[i], c.truth[i]) << "frame " << i;
     }
   }
+}
+
+// A stack the shim does not know (a thread it did not start): FullWalk for
+// the thread's first misses, then the fast trace; the same frames.
+TEST(StackUnwind, FullWalksGiveTheFastTracesFramesThenStop) {
+  g_stack_lo = g_stack_hi = 0;
+  g_cache.Clear();
+  g_full_walks = 0;
+  RunChains();
+  EXPECT_EQ(g_full_walks, 4u);  // nothing stored: four misses
+  for (const Capture& c : g_got) {
+    EXPECT_FALSE(c.hit);
+    ASSERT_GE(c.truth_n, 3u);
+    ASSERT_EQ(c.n, c.truth_n) << "capture " << (&c - g_got);
+    for (uint32_t i = 0; i < c.n; ++i) EXPECT_EQ(c.pcs[i], c.truth[i]) << "frame " << i;
+  }
   // Spent: the fast trace serves the misses from now on.
   g_full_walks = kFullWalks;
-  g_cache.Clear();
   RunChains();
   EXPECT_EQ(g_full_walks, kFullWalks);
   for (const Capture& c : g_got) ASSERT_EQ(c.n, c.truth_n);
@@ -180,13 +201,20 @@ LeakscopeTestNoUnwindTables:
 )");
 
 struct Through {
-  uint32_t full = 0, fast = 0, fallback = 0;
-  uint64_t fast_pcs[kMaxFrames] = {}, fallback_pcs[kMaxFrames] = {};
+  uint64_t stack_lo = 0, stack_hi = 0;
+  uint32_t rule = 0, full = 0, fast = 0, fallback = 0;
+  uint64_t pcs[kMaxFrames] = {}, slots[kMaxFrames] = {}, fast_pcs[kMaxFrames] = {},
+           fallback_pcs[kMaxFrames] = {};
+  uint64_t at_slots[kMaxFrames] = {};  // what each slot held right after the walk
 };
 
 __attribute__((noinline)) void UnwindThrough(void* arg) {
   Through& t = *static_cast<Through*>(arg);
   auto own = [](uint64_t) { return false; };
+  t.rule = RuleWalk(t.pcs, t.slots, own, t.stack_lo, t.stack_hi);
+  // Before another call reuses RuleWalk's dead frame (slot 0).
+  for (uint32_t i = 0; i < t.rule; ++i)
+    t.at_slots[i] = *reinterpret_cast<const uint64_t*>(t.slots[i]);
   uint64_t pcs[kMaxFrames], slots[kMaxFrames];
   t.full = FullWalk(pcs, slots, own);
   t.fast = FastUnwind(t.fast_pcs, own);
@@ -196,17 +224,43 @@ __attribute__((noinline)) void UnwindThrough(void* arg) {
   asm volatile("" ::: "memory");
 }
 
-// A walk that ends at a frame without unwind tables is not the whole stack:
-// FullWalk says so, and the miss gets the fast trace's frames, through it.
-TEST(StackUnwind, AFrameWithoutUnwindTablesFallsBackToTheFastTrace) {
-  Through t;
-  LeakscopeTestNoUnwindTables(UnwindThrough, &t);
-  EXPECT_EQ(t.full, 0u);
-  ASSERT_GE(t.fast, 3u);  // UnwindThrough, the code without tables, this test...
-  // The frames from UnwindThrough's caller outward are the same (the
-  // innermost pc differs: two call sites in UnwindThrough).
-  ASSERT_EQ(t.fallback, t.fast);
-  for (uint32_t i = 1; i < t.fast; ++i) EXPECT_EQ(t.fallback_pcs[i], t.fast_pcs[i]) << i;
+// A frame without unwind tables (JIT code) ends libgcc's walk. RuleWalk
+// crosses it by its frame pointer and goes on by the CFI of the frames
+// beyond: the fast trace's frames, each with the slot it was read from, on
+// the main thread's stack and a new thread's. On a stack the shim does not
+// know, FullWalk says it cannot vouch for the stack, and the miss gets the
+// fast trace's frames.
+TEST(StackUnwind, RuleWalkCrossesAFrameWithoutUnwindTables) {
+  for (const bool on_new_thread : {false, true}) {
+    Through t;
+    auto run = [](void* arg) -> void* {
+      Through& t = *static_cast<Through*>(arg);
+      StackBounds(&t.stack_lo, &t.stack_hi);
+      LeakscopeTestNoUnwindTables(UnwindThrough, &t);
+      return nullptr;
+    };
+    if (on_new_thread) {
+      pthread_t thread;
+      ASSERT_EQ(pthread_create(&thread, nullptr, run, &t), 0);
+      ASSERT_EQ(pthread_join(thread, nullptr), 0);
+    } else {
+      run(&t);
+    }
+    EXPECT_EQ(t.full, 0u);
+    ASSERT_GE(t.fast, 4u);  // UnwindThrough, the code without tables, run, ...
+    // The frames from UnwindThrough's caller outward are the same (the
+    // innermost pc differs: separate call sites in UnwindThrough).
+    ASSERT_EQ(t.rule, t.fast) << "new thread: " << on_new_thread;
+    for (uint32_t i = 1; i < t.fast; ++i) EXPECT_EQ(t.pcs[i], t.fast_pcs[i]) << i;
+    for (uint32_t i = 0; i < t.rule; ++i) {
+      EXPECT_EQ(t.at_slots[i], t.pcs[i]) << i;
+      if (i) {
+        EXPECT_GT(t.slots[i], t.slots[i - 1]) << i;
+      }
+    }
+    ASSERT_EQ(t.fallback, t.fast);
+    for (uint32_t i = 1; i < t.fast; ++i) EXPECT_EQ(t.fallback_pcs[i], t.fast_pcs[i]) << i;
+  }
 }
 #endif
 

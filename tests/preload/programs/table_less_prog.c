@@ -18,8 +18,9 @@ void* volatile g_keep[8];
 int g_kept;
 
 __attribute__((noinline)) void leaf(size_t size) {
-  g_keep[g_kept++] = malloc(size);    // LEAF_LINE
-  __asm__ volatile("" ::: "memory");  // no tail call: keep the frame
+  g_keep[g_kept++] = malloc(size);  // LEAF_LINE
+  // No tail call: keep the frame.
+  __asm__ volatile("" ::: "memory");
 }
 
 __attribute__((noinline)) void through_tables(size_t size) {

@@ -320,8 +320,12 @@ __attribute__((noinline)) void RecordMappingEvent(EventKind kind, uint64_t a, ui
     uint64_t rec[kMaxRecordWords];
     size_t words;
     if (kind == EventKind::kMap) {
-      const uint32_t n =
-          FastUnwind(rec + kRecordHeaderWords, [](uint64_t pc) { return InShim(pc); });
+      // RuleWalk first, as CaptureStack's misses (V8 maps from JIT code too).
+      auto own = [](uint64_t pc) { return InShim(pc); };
+      uint64_t slots[kMaxFrames];
+      uint32_t n =
+          t.stack_hi ? RuleWalk(rec + kRecordHeaderWords, slots, own, t.stack_lo, t.stack_hi) : 0;
+      if (n == 0) n = FastUnwind(rec + kRecordHeaderWords, own);
       words = kRecordHeaderWords + n;
       rec[0] = MakeHeader(kind, n, words);
     } else {

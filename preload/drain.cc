@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -32,6 +33,7 @@
 #include <x86intrin.h>
 #endif
 
+#include "../proto/drain_progress.h"
 #include "clock.h"
 #include "collector_connection.h"
 #include "event_record.h"
@@ -132,6 +134,20 @@ struct alignas(64) Drain {
 };
 
 alignas(64) Drain* g_drain;  // never destroyed: exit() may run while it is in use
+
+// proto/drain_progress.h, at the address the hello gives: the collector
+// reads it while the program's threads are stopped for a scan. Static, so it
+// outlives every stream; the layout is DrainProgressWords's.
+struct alignas(64) DrainProgress {
+  uint64_t magic = wire::kDrainProgressMagic;
+  std::atomic<uint64_t> drain_tid{0};
+  std::atomic<uint64_t> passes_begun{0};
+  std::atomic<uint64_t> passes_done{0};
+};
+static_assert(sizeof(std::atomic<uint64_t>) == 8 &&
+              offsetof(DrainProgress, passes_done) ==
+                  offsetof(wire::DrainProgressWords, passes_done));
+DrainProgress g_progress;
 
 // The fork in progress on this thread (two threads may fork at once): whether
 // its prepare handler got the drain lock, and the marker it sent (0: none,
@@ -235,6 +251,7 @@ void FillHello(Drain* d, bool forked) {
   d->hello.sampling_interval_bytes = g_shim.config.sample_interval;
   d->hello.flush_interval_ms = g_shim.config.flush_interval_ms;
   d->hello.labels = g_shim.config.labels;
+  d->hello.drain_progress_address = reinterpret_cast<uintptr_t>(&g_progress);
   d->hello.forked = forked;
   d->hello.start_time_unix_ns = RealtimeNs();
   if (forked) d->hello.fork_time_unix_ns = d->hello.start_time_unix_ns;
@@ -498,6 +515,8 @@ void MergeRings(Drain* d, uint64_t watermark) {
 
 // One pass; `final` takes everything, whatever its timestamp.
 void Pass(Drain* d, bool final, const char* goodbye) {
+  // Passes run under `mu`, one at a time: this one's number.
+  const uint64_t number = g_progress.passes_begun.fetch_add(1, std::memory_order_seq_cst) + 1;
   const uint64_t now = MonotonicNs();
   // Once a pass, not per event: is the socket still ours (owned_fd.h)?
   d->conn.Verify();
@@ -524,6 +543,7 @@ void Pass(Drain* d, bool final, const char* goodbye) {
     ReleaseRingsOfGoneThreads(g_shim.owner_pid.load(std::memory_order_relaxed));
   }
   SendMessage(d, stats, goodbye);
+  g_progress.passes_done.store(number, std::memory_order_release);
 }
 
 // True if woken (a ring past half full, a waiter), false if the flush
@@ -596,6 +616,7 @@ void* DrainMain(void* arg) {
   Drain* d = static_cast<Drain*>(arg);
   t_thread.busy = true;  // allocations made by this thread are the shim's
   d->drain_tid = gettid();
+  g_progress.drain_tid.store(uint64_t(d->drain_tid), std::memory_order_release);
   NameDrainThread();
   t_drain_thread = true;
   bool timed_out = false;

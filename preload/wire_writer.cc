@@ -42,6 +42,8 @@ void EncodeHello(const HelloInfo& h, ByteBuffer* msg) {
   if (h.fork_markers_sent) b.PutVarintField(f::kHelloForkMarkersSent, h.fork_markers_sent);
   if (h.flush_interval_ms) b.PutVarintField(f::kHelloFlushInterval, h.flush_interval_ms);
   if (h.labels && h.labels[0]) b.PutStringField(f::kHelloLabels, h.labels);
+  if (h.drain_progress_address)
+    b.PutVarintField(f::kHelloDrainProgressAddress, h.drain_progress_address);
   msg->PutMessageField(f::kMessageHello, b);
 }
 

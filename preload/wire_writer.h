@@ -25,7 +25,8 @@ struct HelloInfo {
   uint64_t fork_id = 0;            // 0: no ForkMarker was sent, nothing is inherited
   uint64_t fork_markers_sent = 0;  // before this stream began
   uint32_t flush_interval_ms = 0;
-  const char* labels = "";  // LEAKSCOPE_LABELS, as given
+  const char* labels = "";              // LEAKSCOPE_LABELS, as given
+  uint64_t drain_progress_address = 0;  // proto/drain_progress.h
 };
 
 struct MemoryFigures;

@@ -21,7 +21,8 @@ inline constexpr uint32_t kHelloProtocolVersion = 1, kHelloPid = 2, kHelloPpid =
                           kHelloArgv = 5, kHelloStartTime = 6, kHelloSamplingInterval = 7,
                           kHelloForked = 8, kHelloForkTime = 9, kHelloParentPid = 10,
                           kHelloParentStartTime = 11, kHelloForkId = 12, kHelloForkMarkersSent = 13,
-                          kHelloFlushInterval = 14, kHelloLabels = 15;
+                          kHelloFlushInterval = 14, kHelloLabels = 15,
+                          kHelloDrainProgressAddress = 16;
 inline constexpr uint32_t kForkMarkerId = 1;
 inline constexpr uint32_t kExitMarkerHow = 1;
 inline constexpr uint32_t kModulePath = 1, kModuleLoadBias = 2, kModuleExecRanges = 3,

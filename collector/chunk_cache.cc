@@ -17,6 +17,10 @@ size_t ChunksFor(uint64_t heap_bytes) {
 
 }  // namespace
 
+uint64_t ChunkCache::BytesFor(uint64_t heap_bytes) {
+  return ChunksFor(heap_bytes) * kChunkBytes;
+}
+
 ChunkCache::ChunkCache(MemoryReader& inner, uint64_t heap_bytes)
     : inner_(inner), slots_(ChunksFor(heap_bytes)) {
   void* p = mmap(nullptr, bytes(), PROT_READ | PROT_WRITE,

@@ -35,6 +35,8 @@ class ChunkCache : public MemoryReader {
   uint64_t chunk_reads() const { return chunk_reads_; }
   // The memory it holds.
   uint64_t bytes() const { return slots_.size() * kChunkBytes; }
+  // bytes() of a cache made for `heap_bytes`.
+  static uint64_t BytesFor(uint64_t heap_bytes);
 
  private:
   struct Slot {

@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -116,9 +117,10 @@ bool ProcessStopper::StopThread(pid_t tid, std::string* error) {
   return true;
 }
 
-bool ProcessStopper::Stop(pid_t pid, std::string* error) {
+bool ProcessStopper::Stop(pid_t pid, pid_t leave_running, std::string* error) {
   pid_ = pid;
   std::set<pid_t> seen;
+  if (leave_running) seen.insert(leave_running);
   for (;;) {
     bool fresh = false;
     for (pid_t tid : ListThreads(pid)) {
@@ -136,6 +138,60 @@ bool ProcessStopper::Stop(pid_t pid, std::string* error) {
     return false;
   }
   return true;
+}
+
+bool ProcessStopper::StopAlso(pid_t tid, std::string* error) {
+  for (const StoppedThread& t : threads_)
+    if (t.tid == tid) return true;
+  return StopThread(tid, error);
+}
+
+bool ProcessStopper::WakeFromFutex(pid_t tid) {
+#if defined(__x86_64__)
+  if (ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) return false;
+  bool woken = false;
+  user_regs_struct regs;
+  iovec io{&regs, sizeof regs};
+  bool stopped = false;
+  if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) {
+    for (int waited_us = 0; !stopped && waited_us < kStopTimeoutMs * 1000; waited_us += 200) {
+      int status = 0;
+      const pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+      if (r == tid && (WIFEXITED(status) || WIFSIGNALED(status))) return false;
+      // Only the interrupt's own stop: a signal-delivery stop would need its
+      // signal handed back, and the drain thread blocks every signal.
+      if (r == tid && WIFSTOPPED(status)) {
+        if ((status >> 16) != PTRACE_EVENT_STOP) {
+          ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(uintptr_t(WSTOPSIG(status))));
+          return false;
+        }
+        stopped = true;
+        break;
+      }
+      if ((r == 0 || (r < 0 && errno == ECHILD)) &&
+          ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_PRSTATUS), &io) == 0) {
+        stopped = true;
+        break;
+      }
+      SleepBriefly();
+    }
+  }
+  io = {&regs, sizeof regs};
+  if (stopped && ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_PRSTATUS), &io) == 0) {
+    // The kernel's "restart this call" codes (ERESTARTSYS, ERESTART_RESTARTBLOCK
+    // for a wait with a timeout): EINTR in their place is returned instead.
+    const long long result = static_cast<long long>(regs.rax);
+    if (regs.orig_rax == SYS_futex && (result == -512 || result == -516)) {
+      regs.rax = static_cast<unsigned long long>(-EINTR);
+      woken = ptrace(PTRACE_SETREGSET, tid, reinterpret_cast<void*>(NT_PRSTATUS), &io) == 0;
+    }
+  }
+  ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+  return woken;
+#else
+  (void)tid;
+  return false;
+#endif
 }
 
 void ProcessStopper::Resume() {

@@ -36,10 +36,24 @@ class ProcessStopper {
   // Stops every thread of `pid`. False with one line in *error (ptrace
   // refused: not permitted, yama, a container; or no such process); then
   // nothing is left stopped.
-  bool Stop(pid_t pid, std::string* error);
+  bool Stop(pid_t pid, std::string* error) { return Stop(pid, 0, error); }
+  // The same, but `leave_running` (one of its threads, or 0) is left to run:
+  // the shim's drain thread, while the scan waits for its pass.
+  bool Stop(pid_t pid, pid_t leave_running, std::string* error);
+  // Stops one more thread of the same process (the one left running).
+  // False with one line in *error; the others stay stopped.
+  bool StopAlso(pid_t tid, std::string* error);
   const std::vector<StoppedThread>& threads() const { return threads_; }
   // Lets every stopped thread go (also done by the destructor).
   void Resume();
+
+  // Cuts short the futex sleep of thread `tid`, which must be
+  // stopped by nobody (the drain thread, left running): it is stopped an
+  // instant (PTRACE_INTERRUPT) and, if it sleeps in futex(2), let go with
+  // EINTR for the sleep's result instead of the sleep's restart. A futex
+  // wait may always end early, so its caller checks and loops. True if it
+  // was sleeping so; never leaves it stopped.
+  static bool WakeFromFutex(pid_t tid);
 
  private:
   bool StopThread(pid_t tid, std::string* error);

@@ -66,6 +66,11 @@ MarkPhase::MarkPhase(const std::vector<ScanBlock>& blocks)
 
 MarkPhase::~MarkPhase() = default;
 
+uint64_t MarkPhase::BytesFor(uint64_t blocks) {
+  return blocks * (2 * sizeof(uint32_t) + sizeof(uint8_t) + sizeof(Verdict)) + 4096 +
+         1024 * sizeof(uint32_t) + kBatchBytes;
+}
+
 uint64_t MarkPhase::bytes() const {
   return index_->bytes() + state_.capacity() + verdicts_.capacity() +
          work_.capacity() * sizeof(uint32_t) + kBatchBytes;

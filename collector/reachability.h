@@ -94,6 +94,9 @@ class MarkPhase {
                                        ScanCounts* counts = nullptr);
   // The memory it holds (the blocks are the caller's).
   uint64_t bytes() const;
+  // bytes() of a phase over `blocks` blocks, bounded from above (the
+  // index's table holds about one granule per block, two at most).
+  static uint64_t BytesFor(uint64_t blocks);
 
  private:
   void Consider(uint64_t word, uint8_t from);

@@ -35,6 +35,7 @@ void FillReachability(const ProcessState& state, const std::vector<uint32_t>& re
   if (!scan->ok) return;
   out->set_pause_ns(scan->pause_ns);
   out->set_threads(uint32_t(scan->threads));
+  out->set_table_behind_ms(scan->table_behind_ms);
   out->set_blocks(scan->blocks);
   out->set_root_bytes(scan->counts.root_bytes);
   out->set_heap_bytes(scan->counts.heap_bytes);

@@ -127,6 +127,15 @@ struct Connection {
   uint64_t MemoryBytes() const { return decoder.MemoryBytes() + state.MemoryBytes() + held_bytes; }
 
   bool reachability_scans = false;  // ServerOptions::reachability_scans
+  // A reachability scan: the memory it holds is charged here (null: no
+  // budget); `catch_up` reads and applies what the stream sent meanwhile
+  // (Server::Impl::CatchUp). A stream that broke a rule then is closed by
+  // the loop afterwards (`close_pending`): the scan holds a pointer to it.
+  MemoryBudget* budget = nullptr;
+  uint64_t scan_charged = 0;
+  bool scanning = false;
+  bool close_pending = false;
+  std::function<bool(Connection*, int)> catch_up;
 
   // Applies one message; `inherited` only matters for a forked child's Hello.
   void Deliver(const wire::Message& m, ForkSnapshot* inherited) {
@@ -154,6 +163,9 @@ struct Connection {
   // pause it reports; under a second per GiB of live heap, bench/). `asked`:
   // `leakscope snapshot --reachability`, whatever the daemon's default.
   void ScanReachability(bool at_exit, bool asked = false) {
+    // Asked again by what the stream sent while this scan catches up with
+    // it (a query, a snapshot trigger): the scan under way answers.
+    if (scanning) return;
     auto scan = std::make_shared<ReachabilityScan>();
     const std::string ended =
         "reachability: pid " + std::to_string(peer_pid) + " ended before its scan: survivors only";
@@ -165,9 +177,17 @@ struct Connection {
           "and this process samples: survivors only";
     else if (PeerHungUp())
       scan->error = ended;
-    else
-      *scan = ScanProcess(pid_t(peer_pid), LoadedModules(), BlocksToScan(state.live_table()),
-                          state.allocation_seq());
+    else {
+      scanning = true;
+      StreamScanSource source(this, at_exit);
+      DrainRef drain;
+      // At exit, the asking thread's pass took every event before the ask;
+      // the caught-up scan reads the stream, which is being read already.
+      if (!at_exit) drain.progress_address = state.hello().drain_progress_address();
+      *scan = ScanProcess(pid_t(peer_pid), LoadedModules(), source, drain);
+      if (budget) budget->Charge(&scan_charged, 0);
+      scanning = false;
+    }
     // Ended during the scan: what was stopped may have been another process
     // with its pid. Its figures are dropped, never reported.
     if (scan->ok && PeerHungUp()) *scan = ReachabilityScan(), scan->error = ended;
@@ -175,6 +195,41 @@ struct Connection {
     if (!scan->ok) std::fprintf(stderr, "leakscope: %s\n", scan->error.c_str());
     state.set_reachability(std::move(scan));
   }
+
+  // A scan's view of this stream (reachability_scan.h).
+  class StreamScanSource : public ScanSource {
+   public:
+    StreamScanSource(Connection* c, bool at_exit) : c_(c), at_exit_(at_exit) {}
+    Shape Now() const override {
+      Shape s;
+      s.seq = c_->state.allocation_seq();
+      s.blocks = c_->state.live_table().size();
+      s.bytes = c_->live_bytes();
+      return s;
+    }
+    std::vector<ScanBlock> Blocks() const override { return BlocksToScan(c_->state.live_table()); }
+    bool CatchUp(int timeout_ms) override { return c_->catch_up && c_->catch_up(c_, timeout_ms); }
+    std::string Hold(uint64_t bytes) override {
+      if (!c_->budget) return "";
+      c_->budget->Charge(&c_->scan_charged, 0);
+      std::string why = c_->budget->Refuse(bytes, "the scan");
+      if (why.empty()) c_->budget->Charge(&c_->scan_charged, bytes);
+      return why;
+    }
+    // Events recorded since the drain's last pass that arrived: at most its
+    // interval, plus the time since then.
+    uint64_t BehindBoundMs() const override {
+      if (at_exit_) return 0;
+      const uint32_t said = c_->state.hello().flush_interval_ms();
+      const uint64_t since =
+          c_->last_data_mono_ns ? (NowMonoNs() - c_->last_data_mono_ns + 999'999) / 1'000'000 : 0;
+      return (said ? said : 10) + since;
+    }
+
+   private:
+    Connection* c_;
+    bool at_exit_;
+  };
 
   uint32_t pid() const {
     if (state.has_hello()) return state.hello().pid();
@@ -193,9 +248,14 @@ struct Server::Impl {
   ino_t socket_ino = 0;
   std::unordered_map<int, std::unique_ptr<Connection>> connections;  // Run() thread only
   std::vector<char> buffer = std::vector<char>(kReadChunk);
-  ForkRegistry forks;             // Run() thread only
-  AcceptBackoff accept_backoff;   // Run() thread only
-  MemoryBudget budget;            // Run() thread only
+  ForkRegistry forks;                      // Run() thread only
+  AcceptBackoff accept_backoff;            // Run() thread only
+  MemoryBudget budget;                     // Run() thread only
+  const Connection* being_read = nullptr;  // by Read(), Run() thread only
+  // CatchUp's own: a scan may start inside Read (a control request), whose
+  // decoder is still parsing `buffer`. One catch-up at a time.
+  std::vector<char> catch_up_buffer;
+  bool catching_up = false;
   uint64_t streams_accepted = 0;  // Run() thread only: /metrics
   // A marker, a hello or a closed stream since held children were last looked at.
   bool forks_changed = false;
@@ -249,6 +309,9 @@ struct Server::Impl {
   void ResumeAccepting();
   void ReadAll();
   void Read(Connection* c, size_t budget);
+  bool CatchUp(Connection* c, int timeout_ms);
+  void ClosePending();
+  void ReadHellos(uint32_t pid);
   // Forked children (see Connection::held).
   void OnMessage(Connection* c, const wire::Message& m);
   void HoldMessage(Connection* c, const wire::Message& m);
@@ -383,6 +446,7 @@ void Server::Impl::Loop() {
     SyncIfRequested();
     SnapshotIfRequested();
     AnswerProfiles();
+    ClosePending();
     if (!WaitAndDispatch()) break;
   }
   Shutdown();
@@ -491,6 +555,8 @@ void Server::Impl::AcceptAll() {
     c->peer_uid = static_cast<uint32_t>(cred.uid);
     c->dumps = DumpTriggers(options.dumps);
     c->reachability_scans = options.reachability_scans;
+    if (options.max_memory_bytes != 0) c->budget = &budget;
+    c->catch_up = [this](Connection* conn, int timeout_ms) { return CatchUp(conn, timeout_ms); };
     c->decoder.set_limits(options.limits);
     c->on_message = [this](Connection* conn, const wire::Message& m) { OnMessage(conn, m); };
     c->on_applied = [this](Connection* conn, const wire::Message& m) { AfterApply(conn, m); };
@@ -561,6 +627,13 @@ static void NoteAbruptEnd(Connection* c, bool behind_queued_bytes) {
 // Reads until EAGAIN or `budget` bytes; closes the stream on EOF or error.
 void Server::Impl::Read(Connection* c, size_t budget) {
   size_t total = 0;
+  // A scan its messages start does not read it again (c may be gone at the end).
+  struct Reading {
+    const Connection** now;
+    const Connection* before;
+    ~Reading() { *now = before; }
+  } reading{&being_read, being_read};
+  being_read = c;
   while (total < budget) {
     ssize_t n = read(c->fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
@@ -589,6 +662,72 @@ void Server::Impl::Read(Connection* c, size_t budget) {
     }
   }
   MaybeDumpAbove(c);
+}
+
+// A scan's catch-up (reachability_scan.h), the process stopped but for its
+// drain thread, or a snapshot's look for a hello (ReadHellos): what the
+// stream has queued, after waiting up to `timeout_ms` for it, read and
+// applied as Read does. The stream is never
+// closed here (the scan holds it): one that broke a rule, ended or
+// answered its control request is left for ClosePending, and the loop
+// sees an end or error again on its next read.
+bool Server::Impl::CatchUp(Connection* c, int timeout_ms) {
+  if (c == being_read || c->held || c->close_pending || catching_up) return false;
+  if (catch_up_buffer.empty()) catch_up_buffer.resize(kReadChunk);
+  if (timeout_ms > 0) {
+    pollfd p{c->fd, POLLIN, 0};
+    poll(&p, 1, timeout_ms);
+  }
+  // What is queued now, and one read more: a drain writing all the while
+  // cannot keep the scan here (its deadline is checked between calls).
+  const size_t budget = QueuedBytes(c->fd) + 1;
+  catching_up = true;  // what it applies may ask for another scan: no catch-up for that one
+  struct Done {
+    bool* flag;
+    ~Done() { *flag = false; }
+  } done{&catching_up};
+  std::vector<char>& buffer = catch_up_buffer;
+  for (size_t total = 0; total < budget;) {
+    const ssize_t n = read(c->fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    if (n <= 0) return false;
+    c->last_data_mono_ns = NowMonoNs();
+    total += static_cast<size_t>(n);
+    const bool ok = c->decoder.Feed(buffer.data(), static_cast<size_t>(n));
+    if (!c->pid_registered && (c->state.has_hello() || c->held)) Register(c);
+    NoteProgress(c);
+    bool over = false;
+    if (options.max_memory_bytes != 0) {
+      this->budget.Charge(&c->charged, c->MemoryBytes());
+      over = this->budget.used() > this->budget.limit();
+    }
+    if (!ok || over || c->control_done || c->held || !c->watch.budget_error().empty()) {
+      c->close_pending = true;
+      return false;
+    }
+  }
+  return true;
+}
+
+// Streams a scan's catch-up found broken: closed now, as Read would have.
+void Server::Impl::ClosePending() {
+  std::vector<Connection*> pending;
+  for (auto& [fd, c] : connections)
+    if (c->close_pending) pending.push_back(c.get());
+  for (Connection* c : pending) {
+    c->close_pending = false;
+    if (c->control_done)
+      Close(c, "", false);
+    else if (c->decoder.failed())
+      Cut(c, c->decoder.error());
+    else if (!c->watch.budget_error().empty())
+      Cut(c, c->watch.budget_error());
+    else if (c->held)
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, nullptr);
+    else
+      WithinBudget(c);
+  }
 }
 
 // ---- Bounds: the memory budget and the frame timeout. ----
@@ -1000,7 +1139,20 @@ void Server::Impl::SnapshotIfRequested() {
     if (!snapshot_requested) return;
     snapshot_requested = false;
   }
+  ReadHellos(0);
   for (auto& [fd, c] : connections) Snapshot(c.get(), "requested");
+}
+
+// A snapshot asked just after a process started (its stream not accepted
+// yet, or its hello unread): what the streams without a hello (of `pid`,
+// unless 0) have queued, read first. The shim sends its hello before main().
+void Server::Impl::ReadHellos(uint32_t pid) {
+  AcceptAll();
+  std::vector<Connection*> quiet;
+  for (auto& [fd, c] : connections)
+    if (!c->state.has_hello() && !c->held && (pid == 0 || c->peer_pid == pid))
+      quiet.push_back(c.get());
+  for (Connection* c : quiet) CatchUp(c, 0);
 }
 
 void Server::Impl::MaybeDumpAbove(Connection* c) {
@@ -1071,7 +1223,8 @@ std::string Mib(uint64_t bytes) {
 // asks, leakscope_mark(), knows these dumps were taken): a new high-water
 // mark, and a look at the limit if the heap moved enough since the last.
 void Server::Impl::AfterApply(Connection* c, const wire::Message& m) {
-  if (!m.has_events()) return;
+  // Events applied inside a scan's pause: looked at with the next read.
+  if (!m.has_events() || c->scanning) return;
   if (c->dumps.NewHighWater(c->live_bytes())) Snapshot(c, "high water");
   if (c->dumps.LimitLookDue(c->live_bytes())) CheckLimit(c);
 }
@@ -1201,6 +1354,10 @@ void Server::Impl::AnswerControl(Connection* asker, const wire::Control& control
   wire::Reply reply;
   const uint32_t pid = control.snapshot_pid();
   Connection* target = FindTraced(pid);
+  if (!target) {
+    ReadHellos(pid);
+    target = FindTraced(pid);
+  }
   std::string error;
   if (!target) {
     // kill(0): EPERM still means the pid exists (another user's).
@@ -1218,6 +1375,7 @@ void Server::Impl::AnswerControl(Connection* asker, const wire::Control& control
     if (control.reachability() && scan != before) {  // a scan was made for this snapshot
       reply.set_reachability_pause_ns(scan->pause_ns);
       reply.set_reachability_threads(static_cast<uint32_t>(scan->threads));
+      reply.set_reachability_table_behind_ms(scan->table_behind_ms);
       reply.set_reachability_error(scan->error);
     } else if (control.reachability() && error.empty()) {  // its stream has ended
       reply.set_reachability_error("reachability: pid " + std::to_string(pid) +

@@ -28,6 +28,7 @@ void WriteReachability(const report::Report& report, JsonWriter* w) {
   w->Field("at_exit", r.at_exit());
   w->Field("pause_ns", r.pause_ns());
   w->Field("threads", r.threads());
+  if (r.table_behind_ms() > 0) w->Field("table_behind_ms", r.table_behind_ms());
   w->Field("blocks", r.blocks());
   w->Field("root_bytes", r.root_bytes());
   w->Field("heap_bytes", r.heap_bytes());

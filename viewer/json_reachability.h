@@ -13,6 +13,7 @@ namespace leakscope::viewer {
 void WriteRowReachability(const report::Report& report, const SiteRow& row, JsonWriter* w);
 
 // "reachability": {"scanned", "error" or "at_exit", "pause_ns", "threads",
+// "table_behind_ms" (only when not 0: the scan could not catch up),
 // "blocks", "root_bytes", "heap_bytes", the four verdicts' bytes and
 // allocations, "not_scanned_*"}. Absent without a request for a scan.
 void WriteReachability(const report::Report& report, JsonWriter* w);

@@ -47,6 +47,9 @@ std::string ReachabilityLine(const report::Report& report) {
   if (r.not_scanned_allocations() > 0)
     line +=
         "; " + part("allocated after the scan", r.not_scanned_bytes(), r.not_scanned_allocations());
+  if (r.table_behind_ms() > 0)
+    line += "; the live table may have been up to " + std::to_string(r.table_behind_ms()) +
+            " ms behind the process";
   return line;
 }
 

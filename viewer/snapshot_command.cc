@@ -91,6 +91,12 @@ int SnapshotCommand(const std::vector<std::string>& args) {
     // The cost to the service: every thread stopped this long.
     std::printf("reachability: pid %lu paused %.3f ms (%u threads stopped)\n", pid,
                 double(reply->reachability_pause_ns()) / 1e6, reply->reachability_threads());
+    // Not caught up with the process (an older shim, a drain that did not pass in time).
+    if (const uint64_t behind = reply->reachability_table_behind_ms())
+      std::fprintf(stderr,
+                   "leakscope snapshot: the live table may have been up to %llu ms behind the "
+                   "process: blocks allocated or freed since may be misjudged\n",
+                   static_cast<unsigned long long>(behind));
   }
   return kExitOk;
 }

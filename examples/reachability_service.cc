@@ -10,14 +10,21 @@
 //   CacheEntry     still reachable   50 blocks   3200 B  (50 x 64 B held by the global g_cache)
 //   WorkerScratch  still reachable    1 block     128 B  (held only on the worker thread's stack)
 //   LaterBlock     none until "alloc N": then N x 32 B, held by the global g_later
+//   FreshBlock     none until "churn": then still reachable, 1 block 24 B (the global g_fresh)
+//   OldBlock       still reachable, 1 block 40 B (the global g_old) until "churn" frees it
 //
 // Protocol, one line each way (stdin/stdout are the test's pipes): prints
-// "pid N", then "ready" once every block above is made and the collector has
-// their events (a leakscope_mark() round trip: no sleeping for it). Then each
-// line read is a command: "ping" -> "pong"; "alloc N" -> N more 32 B blocks,
-// then "allocated N". End of input: the worker stops and it exits 0.
+// "pid N", then "ready" once every block above is made. A scan needs no
+// more: it catches the collector's live table up with the process first
+// (docs/ARCHITECTURE.md, "Reachability"). Then each line read is a command:
+// "ping" -> "pong"; "alloc N" -> N more 32 B blocks, and a leakscope_mark()
+// round trip (a plain snapshot is not caught up), then "allocated N";
+// "churn" -> FreshBlock made and OldBlock freed, then "churned" at once
+// (the scan that follows must see both). End of input: the worker stops and
+// it exits 0.
 // "--not-dumpable" first: prctl(PR_SET_DUMPABLE, 0), as a hardened service
-// does, so a collector without CAP_SYS_PTRACE may not trace it.
+// does, so a collector without CAP_SYS_PTRACE may not trace it; nothing then
+// catches the table up, so "ready" waits for a leakscope_mark() round trip.
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -44,6 +51,8 @@ struct ListNode {
 
 void* volatile g_cache[kCached];  // .bss: the cache's entries stay reachable
 void* volatile g_later[kMaxLater];
+void* volatile g_fresh;
+void* volatile g_old;
 int g_later_count = 0;
 int g_worker_stop[2];   // the worker blocks reading this pipe until the end
 int g_worker_ready[2];  // ... after it wrote here that it holds its block
@@ -64,6 +73,12 @@ NOINLINE void* WorkerScratch() {
 }
 NOINLINE void* LaterBlock() {
   return std::malloc(32);
+}
+NOINLINE void* FreshBlock() {
+  return std::malloc(24);
+}
+NOINLINE void* OldBlock() {
+  return std::malloc(40);
 }
 
 // A worker that holds its scratch block on its own stack while it waits.
@@ -99,7 +114,8 @@ void Say(const char* line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--not-dumpable") == 0) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const bool not_dumpable = argc > 1 && std::strcmp(argv[1], "--not-dumpable") == 0;
+  if (not_dumpable) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   std::printf("pid %d\n", static_cast<int>(getpid()));
   if (pipe(g_worker_stop) != 0 || pipe(g_worker_ready) != 0) return 1;
   pthread_t worker, loser;
@@ -109,12 +125,18 @@ int main(int argc, char** argv) {
   if (read(g_worker_ready[0], &c, 1) != 1) return 1;
   pthread_create(&loser, nullptr, LoseSome, nullptr);
   pthread_join(loser, nullptr);
-  leakscope_mark();  // the collector has every event made so far
+  g_old = OldBlock();
+  if (not_dumpable) leakscope_mark();  // the collector has every event made so far
   Say("ready");
   char line[128];
   while (std::fgets(line, sizeof line, stdin)) {
     if (std::strcmp(line, "ping\n") == 0) {
       Say("pong");
+    } else if (std::strcmp(line, "churn\n") == 0) {
+      g_fresh = FreshBlock();
+      std::free(g_old);
+      g_old = nullptr;
+      Say("churned");
     } else if (std::strncmp(line, "alloc ", 6) == 0) {
       const int n = std::atoi(line + 6);
       for (int i = 0; i < n && g_later_count < kMaxLater; ++i)

@@ -14,6 +14,17 @@ Modes:
   sampled      the service samples (the shim's default interval): it cannot be
                scanned (a block held only by an unrecorded one would look
                lost), said in one line; the snapshot holds survivors only.
+  fresh        as asked, but the shim's drain passes every 100 ms (the
+               longest LEAKSCOPE_FLUSH_MS), and the service makes a block held
+               by a global and frees an older one just before the scan
+               ("churn"): the scan catches the live table up with the process
+               first, so the new block is reachable and the freed one absent.
+               Before, neither event had reached the collector when it scanned
+               (the scan follows "churned" by well under 100 ms: the failure
+               it showed was 20 runs in 20).
+  budget       leakscoped --max-memory 4M: the stream fits, the scan's memory
+               (at least 8 MiB: its mark phase's batch and chunk cache) does
+               not; refused in one line, the snapshot holds survivors only.
 
 Every mode then checks that the service runs on: it answers, its later
 allocations are recorded (a second snapshot), and it exits 0."""
@@ -21,6 +32,7 @@ allocations are recorded (a second snapshot), and it exits 0."""
 import argparse
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -37,7 +49,12 @@ EXPECTED = {
     "NewListNode": dict(NONE, definitely_lost=[48, 1], indirectly_lost=[96, 2]),
     "CacheEntry": dict(NONE, reachable=[3200, 50]),
     "WorkerScratch": dict(NONE, reachable=[128, 1]),
+    "OldBlock": dict(NONE, reachable=[40, 1]),
+    "FreshBlock": NONE,
 }
+# After "churn": OldBlock freed, FreshBlock held by a global.
+CHURNED = dict(EXPECTED, OldBlock=NONE, FreshBlock=dict(NONE, reachable=[24, 1]))
+SCANNED = ("asked", "daemon-cli", "daemon-usr1", "fresh")
 
 
 class Failed(Exception):
@@ -88,8 +105,8 @@ def next_snapshot(daemon_stderr, log):
     return line.split("leakscoped: snapshot ", 1)[1].rstrip("\n")
 
 
-def check_verdicts(report, errors):
-    for function, want in EXPECTED.items():
+def check_verdicts(report, errors, expected):
+    for function, want in expected.items():
         got = verdicts(report, function)
         for v in VERDICTS:
             if got[v] != want[v]:
@@ -103,7 +120,7 @@ def main():
     parser.add_argument("--shim", required=True)
     parser.add_argument("--example", required=True)
     parser.add_argument("--mode", required=True,
-                        choices=("asked", "daemon-cli", "daemon-usr1", "denied", "sampled"))
+                        choices=SCANNED + ("denied", "sampled", "budget"))
     args = parser.parse_args()
     errors = []
     with tempfile.TemporaryDirectory() as out_dir:
@@ -111,6 +128,8 @@ def main():
         daemon_cmd = [args.leakscoped, "--socket", sock, "--output", out_dir]
         if args.mode in ("daemon-cli", "daemon-usr1"):
             daemon_cmd += ["--reachability", "on"]
+        if args.mode == "budget":
+            daemon_cmd += ["--max-memory", "4M"]
         if args.mode == "denied":
             # Root without CAP_SYS_PTRACE may not trace a process that is not dumpable.
             daemon_cmd = ["setpriv", "--bounding-set=-sys_ptrace", "--inh-caps=-sys_ptrace",
@@ -125,18 +144,25 @@ def main():
                                       "LEAKSCOPE_REACHABILITY": "1"})
             if args.mode == "sampled":
                 del env["LEAKSCOPE_SAMPLE_INTERVAL"]
+            if args.mode == "fresh":
+                env["LEAKSCOPE_FLUSH_MS"] = "100"  # the longest the shim takes
             cmd = [args.example] + (["--not-dumpable"] if args.mode == "denied" else [])
             service = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, universal_newlines=True)
             pid = int(read_line(service.stdout).split()[1])
             if read_line(service.stdout) != "ready":
                 raise Failed("the service did not say ready")
+            if args.mode == "fresh":
+                service.stdin.write("churn\n")
+                service.stdin.flush()
+                if read_line(service.stdout) != "churned":
+                    raise Failed("the service did not say churned")
             snap_cmd = [args.leakscope, "snapshot", "--socket", sock]
             if args.mode == "daemon-usr1":
                 daemon.send_signal(signal.SIGUSR1)
                 path = next_snapshot(daemon.stderr, log)
             else:
-                if args.mode in ("asked", "denied", "sampled"):
+                if args.mode in ("asked", "denied", "sampled", "fresh", "budget"):
                     snap_cmd.append("--reachability")
                 done = subprocess.run(snap_cmd + [str(pid)], stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, universal_newlines=True,
@@ -146,7 +172,7 @@ def main():
                                  % (done.returncode, done.stderr))
                 lines = done.stdout.splitlines()
                 path = lines[0]
-                if args.mode == "asked":
+                if args.mode in ("asked", "fresh"):
                     pause = "reachability: pid %d paused " % pid
                     if len(lines) != 2 or not lines[1].startswith(pause) \
                             or not lines[1].endswith(" ms (3 threads stopped)") or done.stderr:
@@ -160,6 +186,14 @@ def main():
                     want = ("leakscope snapshot: reachability: needs every allocation recorded "
                             "(LEAKSCOPE_SAMPLE_INTERVAL=1), and this process samples: survivors "
                             "only\n")
+                if args.mode == "budget":
+                    # The stream's own memory is the collector's business: its MiB are not asserted.
+                    want = re.sub(r"\(\d+ MiB of", "(N MiB of", done.stderr)
+                    if want != ("leakscope snapshot: reachability: the scan would take up to 9 MiB "
+                                "more, over the memory budget (N MiB of 4 MiB in use by all "
+                                "streams; --max-memory): survivors only\n"):
+                        errors.append("budget: stderr %r" % done.stderr)
+                    want = done.stderr
                 if want is not None and (done.stderr != want or len(lines) != 1):
                     errors.append("%s: stdout %r, stderr %r, expected stderr %r"
                                   % (args.mode, lines, done.stderr, want))
@@ -176,12 +210,19 @@ def main():
             elif args.mode == "sampled":
                 if scan.get("scanned") or "this process samples" not in scan.get("error", ""):
                     errors.append("sampled: reachability %s" % scan)
+            elif args.mode == "budget":
+                if scan.get("scanned") or "--max-memory" not in scan.get("error", ""):
+                    errors.append("budget: reachability %s" % scan)
             else:
                 if not scan.get("scanned") or scan.get("at_exit"):
                     errors.append("no scan while running: %s" % scan)
                 if not scan.get("pause_ns", 0) > 0 or scan.get("threads") != 3:
                     errors.append("pause not stated: %s" % scan)
-                check_verdicts(report, errors)
+                if "table_behind_ms" in scan:
+                    errors.append("the scan did not catch up: %s" % scan)
+                check_verdicts(report, errors, CHURNED if args.mode == "fresh" else EXPECTED)
+                if args.mode == "fresh" and live(report, "OldBlock") != [0, 0]:
+                    errors.append("the freed block is live: %s" % live(report, "OldBlock"))
                 text = subprocess.run([args.leakscope, "report", path], stdout=subprocess.PIPE,
                                       universal_newlines=True, timeout=120).stdout
                 if "Reachability (while running, process stopped " not in text:

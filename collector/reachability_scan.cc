@@ -168,8 +168,10 @@ ReachabilityScan ScanProcess(pid_t pid, const std::vector<LoadedModule>& modules
     return scan;
   }
   if (drain_tid) {
+    // From the stop on: on a loaded machine stopping the threads alone may
+    // take longer than the wait.
     scan.table_exact = CatchUpWithDrain(pid, drain_tid, memory, drain.progress_address, source,
-                                        start + drain.wait_ms * 1000000);
+                                        NowNs(CLOCK_MONOTONIC) + drain.wait_ms * 1000000);
     scan.catch_up_ns = NowNs(CLOCK_MONOTONIC) - start;
     if (!stopper.StopAlso(drain_tid, &scan.error)) {
       scan.error = "reachability: pid " + std::to_string(pid) + " cannot be stopped (" +

@@ -85,7 +85,11 @@ class ScanSource {
 // The shim's drain (proto/drain_progress.h), to catch the table up with.
 struct DrainRef {
   uint64_t progress_address = 0;  // wire.Hello.drain_progress_address; 0: none
-  uint64_t wait_ms = 200;         // longest wait for its pass, inside the pause
+  // The longest wait for its pass once the others are stopped, inside the
+  // pause: a drain thread that is woken passes within a millisecond or two
+  // on a quiet machine; one that cannot (held by a lock of a stopped
+  // thread) costs the whole wait.
+  uint64_t wait_ms = 500;
 };
 
 // As below, the blocks from `source`. With a drain: every thread but the

@@ -11,17 +11,13 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
-#include <utility>
 #include <vector>
 
-#include "event_record.h"
 #include "ring_buffer.h"
 #include "sampled_set.h"
 #include "sampler.h"
 #include "stack_table.h"
 #include "stack_unwind.h"
-#include "thread_rings.h"
 #include "transient_folder.h"
 #include "wire_writer.h"
 
@@ -243,47 +239,6 @@ void BM_RingPush(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * int64_t(rec.size() * 8));
 }
 BENCHMARK(BM_RingPush)->Arg(0)->Arg(12)->Arg(30);
-
-// One thread's life in its ring as in bench/churn.cc --threads 500 --pairs
-// 4000 (4,000 allocation records of 4 words and 4,000 frees of 3: 224 KiB),
-// in a fresh 512 KiB mapping as the shim's rings are: the first touch of each
-// page is most of the cost. Arg: 1 = the shim's rings (pages faulted in a
-// frontier step at a time: thread_rings.cc), 0 = a fault per page (before).
-// The consumer lags (as with 500 threads on 2 CPUs): nothing is released.
-// Not timed: the unmap (rings are never unmapped).
-void BM_FreshRingBurst(benchmark::State& state) {
-  const bool populate = state.range(0) != 0;
-  constexpr size_t kWords = size_t{1} << 16;
-  constexpr size_t kStep = 4096;  // 32 KiB, as thread_rings.cc
-  for (auto _ : state) {
-    void* mem =
-        mmap(nullptr, kWords * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) {
-      state.SkipWithError("mmap");
-      break;
-    }
-    auto* words = static_cast<uint64_t*>(mem);
-    RingBuffer ring;
-    ring.Init(words, kWords, populate ? PopulateWords : nullptr, kStep);
-    if (populate) PopulateWords(words, kStep);
-    for (uint64_t i = 1; i <= 4000; ++i) {
-      const uint64_t alloc[4] = {kAllocCachedHeader, i, 0x1000 + i * 64, 100};
-      const uint64_t free[3] = {kFreeHeader, i, 0x1000 + i * 64};
-      for (const auto& [rec, n] : {std::pair{alloc, 4}, std::pair{free, 3}}) {
-        if (uint64_t* slot = ring.Reserve(n)) {
-          std::memcpy(slot, rec, n * sizeof(uint64_t));
-          ring.Commit(n);
-        }
-      }
-    }
-    benchmark::DoNotOptimize(words[0]);
-    state.PauseTiming();
-    munmap(mem, kWords * 8);
-    state.ResumeTiming();
-  }
-  state.SetItemsProcessed(state.iterations() * 8000);
-}
-BENCHMARK(BM_FreshRingBurst)->Arg(0)->Arg(1)->MeasureProcessCPUTime()->UseRealTime();
 
 // Stacks of `kFrames` pcs, `state.range(0)` distinct ones, interned round
 // robin: after the first pass every call is a hit, as on a steady program.

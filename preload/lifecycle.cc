@@ -17,7 +17,6 @@
 #include "hooks.h"
 #include "module_map.h"
 #include "real_allocator.h"
-#include "sandbox.h"
 #include "shim.h"
 #include "shim_memory.h"
 
@@ -168,16 +167,10 @@ bool EnsureInitialized() {
   return true;
 }
 
-// A ring's pages in one call, not a fault each, unless the program may
-// forbid the call now (sandbox.h).
-static void PopulateRing(uint64_t* begin, size_t words) {
-  if (!Sandboxed()) PopulateWords(begin, words);
-}
-
 // Allocates nothing and takes no lock: this may be the thread's first
 // recorded allocation, made from inside glibc (thread_start.cc).
 ThreadRing* AttachThread(ThreadState& t) {
-  ThreadRing* r = AcquireThreadRing(g_shim.config.ring_words, PopulateRing);
+  ThreadRing* r = AcquireThreadRing(g_shim.config.ring_words);
   if (!g_shim.config.stack_cache) {
     t.stack_lo = t.stack_hi = 0;
   } else if (!t.started_by_shim && !t.stack_hi) {

@@ -1,24 +1,15 @@
 // A single-producer single-consumer ring of 64-bit words, one per thread.
 //
 // The producer is an application thread inside malloc/free; the consumer is
-// the drain thread. The producer never locks, never allocates and makes no
-// syscall but its frontier hook's (below, once per step of a new ring): a
-// push is a bounds check against a cached read position, a copy and one
-// release store. Records are variable length (header word first) and
+// the drain thread. The producer never locks, never makes a syscall and never
+// allocates: a push is a bounds check against a cached read position, a copy
+// and one release store. Records are variable length (header word first) and
 // may wrap around the end of the buffer.
 //
 // Positions are free-running word counters (never reset, never wrap in
 // practice: 2^64 words), so "empty" is read == write and "free space" is
 // capacity - (write - read). That is also why a ring can be handed from an
 // exited thread to a new one without any reset.
-//
-// The frontier. A ring is fresh anonymous memory: the first write to each of
-// its pages takes a page fault, on the program's thread, one page at a time.
-// With a frontier step the producer hands each next `step` words to a hook
-// (thread_rings.cc faults them in with one call) before it first writes
-// there: the fast path's limit stops at the frontier, and the slow path
-// moves it on. Once the frontier is the buffer's end, the ring is as if
-// there were none.
 #pragma once
 
 #include <atomic>
@@ -30,18 +21,11 @@ namespace leakscope::preload {
 
 class RingBuffer {
  public:
-  // Given the words the frontier is about to move over.
-  using FrontierHook = void (*)(uint64_t* begin, size_t words);
-
   // `words` must be a power of two; `storage` holds that many words and
-  // outlives the ring. With a hook, the first `step` words are taken to be
-  // ready (the caller's to prepare) and the frontier moves by `step`.
-  void Init(uint64_t* storage, size_t words, FrontierHook on_frontier = nullptr, size_t step = 0) {
+  // outlives the ring.
+  void Init(uint64_t* storage, size_t words) {
     data_ = storage;
     mask_ = words - 1;
-    on_frontier_ = on_frontier;
-    step_ = on_frontier && step && step < words ? step : words;
-    frontier_ = step_;
     write_.store(0, std::memory_order_relaxed);
     read_.store(0, std::memory_order_relaxed);
     cached_read_ = 0;
@@ -54,7 +38,6 @@ class RingBuffer {
   // Producer side. Copies `n` words or returns false if they do not fit.
   bool TryPush(const uint64_t* record, size_t n) {
     const uint64_t w = write_.load(std::memory_order_relaxed);
-    if ((w & mask_) + n > frontier_ && frontier_ < capacity_words()) MoveFrontier(w, n);
     if (w + n - cached_read_ > capacity_words()) {
       // Only now pay for the shared cache line the consumer writes.
       cached_read_ = read_.load(std::memory_order_acquire);
@@ -84,7 +67,6 @@ class RingBuffer {
   uint64_t* Reserve(size_t n) {
     const uint64_t w = write_.load(std::memory_order_relaxed);
     const size_t start = w & mask_;
-    if (start + n > frontier_ && frontier_ < capacity_words()) MoveFrontier(w, n);
     UpdateLimits(w);
     if (start + n > capacity_words()) return nullptr;
     if (w + n - cached_read_ > capacity_words()) {
@@ -170,22 +152,10 @@ class RingBuffer {
   // (cached_read_ only grows, and a write position past the buffer's end they
   // were computed for is past fast_end_ too).
   void UpdateLimits(uint64_t w) {
-    const uint64_t buffer_end = (w & ~mask_) + frontier_;
+    const uint64_t buffer_end = (w | mask_) + 1;
     const uint64_t full = cached_read_ + capacity_words();
     fast_end_ = full < buffer_end ? full : buffer_end;
     half_mark_ = cached_read_ + capacity_words() / 2;
-  }
-
-  // Producer side: a record of `n` words at `w` would cross the frontier.
-  // Moves it on by steps over the record (a record that wraps around the
-  // buffer's end takes it to the end: the start was passed long ago).
-  __attribute__((noinline)) void MoveFrontier(uint64_t w, size_t n) {
-    const size_t end = (w & mask_) + n;
-    size_t frontier = (end + step_ - 1) / step_ * step_;
-    if (frontier > capacity_words()) frontier = capacity_words();
-    on_frontier_(data_ + frontier_, frontier - frontier_);
-    frontier_ = frontier;
-    UpdateLimits(w);
   }
 
   void CopyIn(uint64_t pos, const uint64_t* in, size_t n) {
@@ -208,15 +178,12 @@ class RingBuffer {
   // evict them from the other's cache.
   alignas(64) uint64_t* data_ = nullptr;
   uint64_t mask_ = 0;
-  FrontierHook on_frontier_ = nullptr;
-  uint64_t step_ = 0;
   // Producer's line: its write position and its stale copy of read_.
   alignas(64) std::atomic<uint64_t> write_{0};
   uint64_t cached_read_ = 0;
   uint64_t next_fill_check_ = 0;  // PastHalfFull's next look at read_
   uint64_t fast_end_ = 0;         // ReserveFast's limit (a write position)
   uint64_t half_mark_ = 0;        // past it, ask PastHalfFull (a write position)
-  uint64_t frontier_ = 0;         // words of the buffer ready to be written
   // Consumer's line.
   alignas(64) std::atomic<uint64_t> read_{0};
 };

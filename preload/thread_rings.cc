@@ -5,22 +5,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23  // Linux 5.14; older headers
-#endif
-
-#include <algorithm>
 #include <new>
-
-#include "event_record.h"
 
 namespace leakscope::preload {
 namespace {
-
-// A ring's pages are faulted in 32 KiB at a time (its frontier's step,
-// ring_buffer.h): a thread that records little does not pay for 512 KiB.
-constexpr size_t kFrontierStepWords = 32 * 1024 / sizeof(uint64_t);
-static_assert(kFrontierStepWords >= kMaxRecordWords);
 
 std::atomic<ThreadRing*> g_head{nullptr};
 std::atomic<uint64_t> g_count{0};
@@ -37,16 +25,7 @@ ThreadRing* TakeFreeRing(uint32_t words) {
 
 }  // namespace
 
-void PopulateWords(uint64_t* begin, size_t words) {
-  const uintptr_t kPage = static_cast<uintptr_t>(getpagesize());  // glibc's copy: no syscall
-  const uintptr_t lo = reinterpret_cast<uintptr_t>(begin) & ~(kPage - 1);
-  const uintptr_t hi = (reinterpret_cast<uintptr_t>(begin + words) + kPage - 1) & ~(kPage - 1);
-  const int saved = errno;  // the program's malloc leaves errno alone
-  madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_WRITE);
-  errno = saved;
-}
-
-ThreadRing* AcquireThreadRing(uint32_t words, RingBuffer::FrontierHook populate) {
+ThreadRing* AcquireThreadRing(uint32_t words) {
   if (ThreadRing* r = TakeFreeRing(words)) {
     r->stacks.Clear();  // the previous owner's stack
     return r;
@@ -56,12 +35,7 @@ ThreadRing* AcquireThreadRing(uint32_t words, RingBuffer::FrontierHook populate)
   void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return nullptr;
   auto* r = new (mem) ThreadRing();
-  r->ring.Init(reinterpret_cast<uint64_t*>(static_cast<char*>(mem) + header), words, populate,
-               kFrontierStepWords);
-  // The header and the first step, which the thread is about to write.
-  if (populate)
-    populate(static_cast<uint64_t*>(mem),
-             header / sizeof(uint64_t) + std::min<size_t>(words, kFrontierStepWords));
+  r->ring.Init(reinterpret_cast<uint64_t*>(static_cast<char*>(mem) + header), words);
   r->mapping_size = size;
   ThreadRing* head = g_head.load(std::memory_order_relaxed);
   do {

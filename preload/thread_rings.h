@@ -39,14 +39,7 @@ struct ThreadRing {
 };
 
 // A ring for the calling thread (reused or new). Null if mmap failed.
-// `populate` (may be null) faults in a new ring's first pages, and each step
-// of the ring its frontier moves over (ring_buffer.h), before it is written.
-ThreadRing* AcquireThreadRing(uint32_t words, RingBuffer::FrontierHook populate);
-// Faults in the pages of [begin, begin + words) in one call
-// (MADV_POPULATE_WRITE: Linux 5.14), about half the cost of a fault per page
-// on the machines measured (docs/BENCHMARKS.md). Best effort: an older
-// kernel's EINVAL only leaves the faults to come. Leaves errno alone.
-void PopulateWords(uint64_t* begin, size_t words);
+ThreadRing* AcquireThreadRing(uint32_t words);
 // The owning thread is gone; the drain thread recycles the ring once empty.
 void ReleaseThreadRing(ThreadRing* ring);
 // Drain thread: an exited ring it has emptied becomes reusable.

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <thread>
-#include <utility>
 #include <vector>
 
 namespace leakscope::preload {
@@ -128,57 +127,13 @@ TEST(RingBuffer, ReservesFastOnlyWhatSurelyFitsAndCommitFlagsHalfFull) {
   EXPECT_EQ(ring.ReserveFast(14), nullptr);  // would wrap past the end
 }
 
-// The frontier (thread_rings.cc faults a ring's pages in with it): the hook
-// is told of each step before the producer first writes there, the fast path
-// stops at it, and once it reached the end the ring wraps as any other.
-std::vector<std::pair<size_t, size_t>> g_frontier_calls;  // (first word, words)
-uint64_t* g_frontier_base = nullptr;
-void NoteFrontier(uint64_t* begin, size_t words) {
-  g_frontier_calls.emplace_back(begin - g_frontier_base, words);
-}
-
-TEST(RingBuffer, MovesTheFrontierAStepAtATimeBeforeWritingPastIt) {
-  std::vector<uint64_t> storage(32);
-  g_frontier_calls.clear();
-  g_frontier_base = storage.data();
-  RingBuffer ring;
-  ring.Init(storage.data(), storage.size(), NoteFrontier, 8);  // words 0-7 ready
-  const uint64_t rec[5] = {1, 2, 3, 4, 5};
-  uint64_t* slot = ring.ReserveFast(5);
-  ASSERT_EQ(slot, storage.data());
-  ring.Commit(5);
-  EXPECT_EQ(ring.ReserveFast(4), nullptr);  // 9 > the frontier
-  EXPECT_TRUE(g_frontier_calls.empty());
-  ASSERT_EQ(ring.Reserve(4), storage.data() + 5);  // the slow path moves it
-  EXPECT_EQ(g_frontier_calls, (std::vector<std::pair<size_t, size_t>>{{8, 8}}));
-  ring.Commit(4);
-  EXPECT_EQ(ring.ReserveFast(7), storage.data() + 9);  // up to 16, no call
-  EXPECT_EQ(ring.ReserveFast(8), nullptr);
-  ASSERT_TRUE(ring.TryPush(rec, 5));  // 9..13
-  ASSERT_TRUE(ring.TryPush(rec, 5));  // 14..18: over 16, a step on to 24
-  ASSERT_TRUE(ring.TryPush(rec, 5));  // 19..23
-  EXPECT_EQ(g_frontier_calls, (std::vector<std::pair<size_t, size_t>>{{8, 8}, {16, 8}}));
-  ring.ReleaseTo(24);                 // the consumer took it all
-  ASSERT_TRUE(ring.TryPush(rec, 5));  // 24..28: to the end
-  ASSERT_TRUE(ring.TryPush(rec, 5));  // 29..33: wraps around the end
-  EXPECT_EQ(g_frontier_calls, (std::vector<std::pair<size_t, size_t>>{{8, 8}, {16, 8}, {24, 8}}));
-  EXPECT_EQ(storage[29 % 32], 1u);
-  EXPECT_EQ(storage[33 % 32], 5u);
-  ring.ReleaseTo(34);
-  EXPECT_EQ(ring.RefreshedFill(), 0u);
-  EXPECT_EQ(ring.ReserveFast(30), storage.data() + 2);  // all of it ready now
-  EXPECT_EQ(g_frontier_calls.size(), 3u);
-}
-
 // One producer, one consumer, concurrently: every record arrives once, in
 // order, intact, whether pushed by copy or written in place. Run under
-// ThreadSanitizer too (preload_tsan_tests). With a frontier, as the shim's
-// rings have.
+// ThreadSanitizer too (preload_tsan_tests).
 TEST(RingBuffer, ConcurrentProducerAndConsumerLoseNothing) {
   std::vector<uint64_t> storage(256);
   RingBuffer ring;
-  ring.Init(
-      storage.data(), storage.size(), [](uint64_t*, size_t) {}, 16);
+  ring.Init(storage.data(), storage.size());
   constexpr uint64_t kRecords = 200000;
   std::thread producer([&] {
     for (uint64_t i = 0; i < kRecords; ++i) {

@@ -127,6 +127,20 @@ uint64_t ReadRingBytes() {
   return kb << 10;
 }
 
+// The drain period in ms, 1 to 100 as documented. A longer one is the
+// longest (the user asked for few passes), anything unreadable the default;
+// both say so, never a silently different number.
+uint32_t ReadFlushMs() {
+  constexpr uint64_t kDefault = 10, kLongest = 100;
+  const char* text = getenv("LEAKSCOPE_FLUSH_MS");
+  if (text == nullptr) return kDefault;
+  const uint64_t ms = ParseU64(text, 0);
+  if (ms >= 1 && ms <= kLongest) return static_cast<uint32_t>(ms);
+  const uint64_t used = ms > kLongest ? kLongest : kDefault;
+  WarnUnreadable("LEAKSCOPE_FLUSH_MS", text, "a number of milliseconds from 1 to 100", used);
+  return static_cast<uint32_t>(used);
+}
+
 }  // namespace
 
 void LoadConfig(Config* c) {
@@ -160,8 +174,7 @@ void LoadConfig(Config* c) {
   c->reachability = reach && reach[0] == '1';
   const char* fold = getenv("LEAKSCOPE_FOLD");
   c->fold = !(fold && fold[0] == '0');
-  c->flush_interval_ms = static_cast<uint32_t>(ParseU64(getenv("LEAKSCOPE_FLUSH_MS"), 10));
-  if (c->flush_interval_ms == 0 || c->flush_interval_ms > 100) c->flush_interval_ms = 10;
+  c->flush_interval_ms = ReadFlushMs();
 }
 
 }  // namespace leakscope::preload

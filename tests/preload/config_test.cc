@@ -143,5 +143,48 @@ TEST(Config, RingSizeWinsOverRingKbAndSaysSo) {
   EXPECT_EQ(ring.err, "leakscope: LEAKSCOPE_RING_KB ignored: LEAKSCOPE_RING_SIZE is set\n");
 }
 
+struct Flush {
+  uint32_t ms = 0;
+  std::string err;
+};
+
+Flush FlushWith(const char* text) {
+  if (text != nullptr) {
+    setenv("LEAKSCOPE_FLUSH_MS", text, 1);
+  } else {
+    unsetenv("LEAKSCOPE_FLUSH_MS");
+  }
+  Config config;
+  ::testing::internal::CaptureStderr();
+  LoadConfig(&config);
+  Flush flush{config.flush_interval_ms, ::testing::internal::GetCapturedStderr()};
+  unsetenv("LEAKSCOPE_FLUSH_MS");
+  return flush;
+}
+
+TEST(Config, FlushIntervalFromOneToAHundredMilliseconds) {
+  for (const auto& [text, ms] :
+       {std::pair<const char*, uint32_t>{nullptr, 10}, {"1", 1}, {"25", 25}, {"100", 100}}) {
+    const Flush flush = FlushWith(text);
+    EXPECT_EQ(flush.ms, ms) << (text ? text : "unset");
+    EXPECT_EQ(flush.err, "") << (text ? text : "unset");
+  }
+}
+
+// Longer than the longest is the longest, not the default ten times
+// shorter; unreadable is the default; both on one line.
+TEST(Config, FlushIntervalOutOfRangeSaysWhatItUses) {
+  const std::pair<const char*, uint32_t> cases[] = {
+      {"101", 100}, {"5000", 100}, {"0", 10}, {"10ms", 10}, {"", 10}};
+  for (const auto& [text, ms] : cases) {
+    const Flush flush = FlushWith(text);
+    EXPECT_EQ(flush.ms, ms) << text;
+    EXPECT_EQ(flush.err, "leakscope: LEAKSCOPE_FLUSH_MS='" + std::string(text) +
+                             "' is not a number of milliseconds from 1 to 100; using " +
+                             std::to_string(ms) + "\n")
+        << text;
+  }
+}
+
 }  // namespace
 }  // namespace leakscope::preload

@@ -115,6 +115,19 @@ BENCHMARK(BM_Unwind)->Arg(0)->Arg(10)->Arg(30);
 // a lookup that hits (every recorded allocation from a cached stack).
 // RuleWalk (frame_walk.h) gives the same frames and slots in one walk.
 enum class CachePart { kUnwindWithSlots, kRuleWalk, kLookupHit };
+
+// The calling thread's stack [*lo, *hi), as RuleWalk takes it.
+bool ThisStack(uint64_t* lo, uint64_t* hi) {
+  pthread_attr_t attr;
+  void* base;
+  size_t size;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return false;
+  const bool ok = pthread_attr_getstack(&attr, &base, &size) == 0;
+  pthread_attr_destroy(&attr);
+  *lo = reinterpret_cast<uint64_t>(base);
+  *hi = *lo + size;
+  return ok;
+}
 __attribute__((noinline)) void CacheAt(int depth, CachePart part, benchmark::State& state) {
   if (depth > 0) {
     CacheAt(depth - 1, part, state);
@@ -135,14 +148,8 @@ __attribute__((noinline)) void CacheAt(int depth, CachePart part, benchmark::Sta
     return;
   }
   if (part == CachePart::kRuleWalk) {
-    pthread_attr_t attr;
-    void* base;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0 ||
-        pthread_attr_getstack(&attr, &base, &size) != 0)
-      return state.SkipWithError("no stack bounds");
-    pthread_attr_destroy(&attr);
-    const uint64_t lo = reinterpret_cast<uint64_t>(base), hi = lo + size;
+    uint64_t lo, hi;
+    if (!ThisStack(&lo, &hi)) return state.SkipWithError("no stack bounds");
     for (auto _ : state) {
       if (!RuleWalk(pcs, slots, own, lo, hi)) return state.SkipWithError("no walk");
     }
@@ -202,14 +209,8 @@ void ThroughJit(void* arg) {
   }
 }
 void BM_UnwindThroughJitFrames(benchmark::State& state) {
-  pthread_attr_t attr;
-  void* base;
-  size_t size;
-  if (pthread_getattr_np(pthread_self(), &attr) != 0 ||
-      pthread_attr_getstack(&attr, &base, &size) != 0)
-    return state.SkipWithError("no stack bounds");
-  pthread_attr_destroy(&attr);
-  JitBench b{&state, 10, reinterpret_cast<uint64_t>(base), reinterpret_cast<uint64_t>(base) + size};
+  JitBench b{&state, 10, 0, 0};
+  if (!ThisStack(&b.lo, &b.hi)) return state.SkipWithError("no stack bounds");
   ThroughJit(&b);
   state.SetItemsProcessed(state.iterations());
 }

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 namespace leakscope::preload {
 namespace {
@@ -18,17 +20,29 @@ struct Loaded {
   std::string err;
 };
 
-Loaded LoadWith(const char* sample_interval) {
-  if (sample_interval != nullptr) {
-    setenv("LEAKSCOPE_SAMPLE_INTERVAL", sample_interval, 1);
-  } else {
-    unsetenv("LEAKSCOPE_SAMPLE_INTERVAL");
+// LoadConfig with these variables set (a null value: unset), and what it
+// wrote on stderr; the variables are unset again after.
+Config LoadWithEnv(std::initializer_list<std::pair<const char*, const char*>> vars,
+                   std::string* err) {
+  for (const auto& [name, value] : vars) {
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
   }
   Config config;
   ::testing::internal::CaptureStderr();
   LoadConfig(&config);
-  Loaded loaded{config.sample_interval, ::testing::internal::GetCapturedStderr()};
-  unsetenv("LEAKSCOPE_SAMPLE_INTERVAL");
+  *err = ::testing::internal::GetCapturedStderr();
+  for (const auto& var : vars) unsetenv(var.first);
+  return config;
+}
+
+Loaded LoadWith(const char* sample_interval) {
+  Loaded loaded;
+  loaded.sample_interval =
+      LoadWithEnv({{"LEAKSCOPE_SAMPLE_INTERVAL", sample_interval}}, &loaded.err).sample_interval;
   return loaded;
 }
 
@@ -75,20 +89,9 @@ struct Ring {
 // LoadConfig with LEAKSCOPE_RING_SIZE and LEAKSCOPE_RING_KB as given
 // (nullptr: unset).
 Ring RingWith(const char* size, const char* kb) {
-  const std::pair<const char*, const char*> vars[] = {{"LEAKSCOPE_RING_SIZE", size},
-                                                      {"LEAKSCOPE_RING_KB", kb}};
-  for (const auto& [name, value] : vars) {
-    if (value != nullptr) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  Config config;
-  ::testing::internal::CaptureStderr();
-  LoadConfig(&config);
-  Ring ring{config.ring_words, ::testing::internal::GetCapturedStderr()};
-  for (const auto& var : vars) unsetenv(var.first);
+  Ring ring;
+  ring.words =
+      LoadWithEnv({{"LEAKSCOPE_RING_SIZE", size}, {"LEAKSCOPE_RING_KB", kb}}, &ring.err).ring_words;
   return ring;
 }
 
@@ -149,16 +152,8 @@ struct Flush {
 };
 
 Flush FlushWith(const char* text) {
-  if (text != nullptr) {
-    setenv("LEAKSCOPE_FLUSH_MS", text, 1);
-  } else {
-    unsetenv("LEAKSCOPE_FLUSH_MS");
-  }
-  Config config;
-  ::testing::internal::CaptureStderr();
-  LoadConfig(&config);
-  Flush flush{config.flush_interval_ms, ::testing::internal::GetCapturedStderr()};
-  unsetenv("LEAKSCOPE_FLUSH_MS");
+  Flush flush;
+  flush.ms = LoadWithEnv({{"LEAKSCOPE_FLUSH_MS", text}}, &flush.err).flush_interval_ms;
   return flush;
 }
 

@@ -1,9 +1,6 @@
-// A report of a long run, 100,000 distinct stacks, opens and renders in
-// bounded time. The limit is generous (sanitizer builds, a shared machine);
-// release-build figures are in the commit message and the README.
+// A report of a long run, 100,000 distinct stacks: `report --top 20` shows
+// the right 20 of them. Its speed is bench/viewer_bench.cc's, not this test's.
 #include <gtest/gtest.h>
-
-#include <chrono>
 
 #include "cli_runner.h"
 #include "report_file.h"
@@ -21,12 +18,8 @@ TEST(Scale, HundredThousandStacksReportTop20) {
   const std::string path = dir.path() + "/long_runner.lsr";
   std::string error;
   ASSERT_TRUE(report::WriteReportFile(path, testing::ScaleReport(100000), &error)) << error;
-  const auto start = std::chrono::steady_clock::now();
   const CliResult r = RunLeakscope({"report", path, "--top", "20"});
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(r.exit_status, 0) << r.err;
-  EXPECT_LT(seconds, 10.0);
   // The largest site is the last: 16 * 100,000 = 1,600,000 B in (99,999 % 7) + 1 = 5 allocations.
   // Its row: rank, site id (8 hex digits), figures.
   const std::string heading = "Surviving allocations by call site (20 of 100,000 sites):\n\n#1  ";
@@ -37,7 +30,6 @@ TEST(Scale, HundredThousandStacksReportTop20) {
   EXPECT_NE(r.out.find("    leaf_99999(int)  /src/service/leaf.cc:100000  (long_runner)\n"),
             std::string::npos);
   EXPECT_NE(r.out.find("... 99,980 more sites holding"), std::string::npos);
-  std::printf("report --top 20 of 100,000 stacks: %.2f s\n", seconds);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "no_unwind_tables.h"
 #include "ring_buffer.h"
 #include "sampled_set.h"
 #include "sampler.h"
@@ -172,24 +173,8 @@ void BM_RuleWalk(benchmark::State& state) {
 BENCHMARK(BM_RuleWalk)->Arg(0)->Arg(10)->Arg(30);
 
 #if defined(__x86_64__)
-// Code without unwind tables, as JIT code is: calls fn(arg) under a frame
-// pointer. Through 10 such frames, the fast trace (Arg 0: libunwind's slow
-// path) against RuleWalk (Arg 1).
-extern "C" void LeakscopeBenchNoUnwindTables(void (*fn)(void*), void* arg);
-asm(R"(
-  .text
-  .p2align 4
-  .type LeakscopeBenchNoUnwindTables, @function
-LeakscopeBenchNoUnwindTables:
-  push %rbp
-  mov %rsp, %rbp
-  mov %rdi, %rax
-  mov %rsi, %rdi
-  call *%rax
-  pop %rbp
-  ret
-  .size LeakscopeBenchNoUnwindTables, .-LeakscopeBenchNoUnwindTables
-)");
+// Through 10 frames without unwind tables (tests/preload/no_unwind_tables.h),
+// the fast trace (Arg 0: libunwind's slow path) against RuleWalk (Arg 1).
 struct JitBench {
   benchmark::State* state;
   int frames;  // left to make
@@ -197,7 +182,7 @@ struct JitBench {
 };
 void ThroughJit(void* arg) {
   JitBench& b = *static_cast<JitBench*>(arg);
-  if (b.frames-- > 0) return LeakscopeBenchNoUnwindTables(ThroughJit, arg);
+  if (b.frames-- > 0) return LeakscopeCallWithoutUnwindTables(ThroughJit, arg);
   auto own = [](uint64_t) { return false; };
   uint64_t pcs[kMaxFrames], slots[kMaxFrames];
   if (b.state->range(0) == 0) {

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "no_unwind_tables.h"
+
 namespace leakscope::preload {
 namespace {
 
@@ -182,24 +184,6 @@ TEST(StackUnwind, FullWalksGiveTheFastTracesFramesThenStop) {
 }
 
 #if defined(__x86_64__)
-// Code without unwind tables, as JIT code is: calls fn(arg) under a frame
-// pointer, which the fast trace follows and libgcc's walk cannot.
-extern "C" void LeakscopeTestNoUnwindTables(void (*fn)(void*), void* arg);
-asm(R"(
-  .text
-  .p2align 4
-  .type LeakscopeTestNoUnwindTables, @function
-LeakscopeTestNoUnwindTables:
-  push %rbp
-  mov %rsp, %rbp
-  mov %rdi, %rax
-  mov %rsi, %rdi
-  call *%rax
-  pop %rbp
-  ret
-  .size LeakscopeTestNoUnwindTables, .-LeakscopeTestNoUnwindTables
-)");
-
 struct Through {
   uint64_t stack_lo = 0, stack_hi = 0;
   uint32_t rule = 0, full = 0, fast = 0, fallback = 0;
@@ -236,7 +220,7 @@ TEST(StackUnwind, RuleWalkCrossesAFrameWithoutUnwindTables) {
     auto run = [](void* arg) -> void* {
       Through& t = *static_cast<Through*>(arg);
       StackBounds(&t.stack_lo, &t.stack_hi);
-      LeakscopeTestNoUnwindTables(UnwindThrough, &t);
+      LeakscopeCallWithoutUnwindTables(UnwindThrough, &t);
       return nullptr;
     };
     if (on_new_thread) {

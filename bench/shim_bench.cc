@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "event_record.h"
 #include "no_unwind_tables.h"
 #include "ring_buffer.h"
 #include "sampled_set.h"
@@ -225,6 +226,66 @@ void BM_RingPush(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * int64_t(rec.size() * 8));
 }
 BENCHMARK(BM_RingPush)->Arg(0)->Arg(12)->Arg(30);
+
+// One thread's life in its ring as in bench/churn.cc --threads 500 --pairs
+// 4000: 4,000 cached allocation records and 4,000 frees, written as the hot
+// path writes them (ReserveFast, the words, Commit), into a fresh 512 KiB
+// mapping as the shim's rings are: the first touch of each page is much of
+// the cost. Arg 1: today's records (event_record.h: 3 + 2 words, 160 KiB);
+// Arg 0: the same events in the records before them (4 + 3 words, 224 KiB),
+// kept here for comparison. The consumer lags (as with 500 threads on 2
+// CPUs): nothing is released. Not timed: the unmap (rings are never unmapped).
+void BM_FreshRingBurst(benchmark::State& state) {
+  const bool short_records = state.range(0) != 0;
+  constexpr size_t kWords = size_t{1} << 16;
+  const uint64_t cached = kAllocCachedLongHeader | uint64_t{0x13} << 32;
+  for (auto _ : state) {
+    void* mem =
+        mmap(nullptr, kWords * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+      state.SkipWithError("mmap");
+      break;
+    }
+    auto* words = static_cast<uint64_t*>(mem);
+    RingBuffer ring;
+    ring.Init(words, kWords);
+    for (uint64_t i = 1; i <= 4000; ++i) {
+      const uint64_t address = 0x7f00'0000'1000 + i * 64, time = i * 100;
+      uint64_t* rec = ring.ReserveFast(4);
+      if (rec == nullptr) break;
+      if (short_records) {
+        rec[0] = ShortWord0(EventKind::kAllocCached, time);
+        rec[1] = address;
+        rec[2] = SizeAndRef(100, 0x13);
+        ring.Commit(kAllocCachedRecordWords);
+      } else {
+        rec[0] = cached;
+        rec[1] = time;
+        rec[2] = address;
+        rec[3] = 100;
+        ring.Commit(4);
+      }
+      rec = ring.ReserveFast(3);
+      if (rec == nullptr) break;
+      if (short_records) {
+        rec[0] = ShortWord0(EventKind::kFree, time + 1);
+        rec[1] = address;
+        ring.Commit(kFreeRecordWords);
+      } else {
+        rec[0] = MakeHeader(EventKind::kFreeLong, 0, 3);
+        rec[1] = time + 1;
+        rec[2] = address;
+        ring.Commit(3);
+      }
+    }
+    benchmark::DoNotOptimize(words[0]);
+    state.PauseTiming();
+    munmap(mem, kWords * 8);
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * 8000);
+}
+BENCHMARK(BM_FreshRingBurst)->Arg(0)->Arg(1)->MeasureProcessCPUTime()->UseRealTime();
 
 // Stacks of `kFrames` pcs, `state.range(0)` distinct ones, interned round
 // robin: after the first pass every call is a hit, as on a steady program.

@@ -361,9 +361,8 @@ uint32_t Intern(Drain* d, const uint64_t* pcs, uint32_t frames) {
 
 // The stack id of an allocation record of `ring`: from its frames, or from
 // the ring's mirror of the stack cache entry it refers to (event_record.h).
-uint32_t StackOf(Drain* d, ThreadRing* ring, const uint64_t* rec) {
+uint32_t StackOf(Drain* d, ThreadRing* ring, const uint64_t* rec, uint32_t ref) {
   const uint64_t header = rec[0];
-  const uint32_t ref = HeaderCacheRef(header);
   const uint32_t entry = StackCache::RefEntry(ref);
   if (HeaderKind(header) == EventKind::kAlloc) {
     const uint32_t frames = std::min<uint32_t>(HeaderFrames(header), kMaxFrames);
@@ -412,9 +411,18 @@ void ConsumeMapping(Drain* d, const uint64_t* rec) {
 
 // One ring record into the batch.
 void Consume(Drain* d, ThreadRing* ring, const uint64_t* rec) {
-  if (HeaderKind(rec[0]) == EventKind::kFree) return d->batch.AddFree(rec[2]);
-  if (IsMappingKind(HeaderKind(rec[0]))) return ConsumeMapping(d, rec);
-  d->batch.AddAlloc(rec[2], rec[3], StackOf(d, ring, rec));
+  const EventKind kind = HeaderKind(rec[0]);
+  if (kind == EventKind::kFree || kind == EventKind::kFreeLong)
+    return d->batch.AddFree(FreeAddress(rec));
+  if (IsMappingKind(kind)) return ConsumeMapping(d, rec);
+  const AllocFields a = DecodeAlloc(rec);
+  d->batch.AddAlloc(a.address, a.size, StackOf(d, ring, rec, a.cache_ref));
+}
+
+// The timestamp of the record at `pos` (event_record.h: in its first word or
+// its second).
+inline uint64_t TimeAt(const RingBuffer& ring, uint64_t pos) {
+  return RecordTime(ring.WordAt(pos), [&] { return ring.WordAt(pos + 1); });
 }
 
 void FlushBatch(Drain* d) {
@@ -467,7 +475,7 @@ void GatherCursors(Drain* d, uint64_t watermark) {
     if (d->ncursors == d->cursor_capacity && !GrowCursors(d, d->ncursors + 1)) break;
     const uint64_t pos = r->ring.ReadPos(), end = r->ring.WritePos();
     if (pos == end) continue;
-    const uint64_t ts = r->ring.WordAt(pos + 1);
+    const uint64_t ts = TimeAt(r->ring, pos);
     if (ts >= watermark) continue;
     d->cursors[d->ncursors++] = Cursor{r, pos, end, ts};
   }
@@ -491,7 +499,7 @@ void MergeRings(Drain* d, uint64_t watermark) {
     const RingBuffer& ring = c.ring->ring;
     bool finished = false;
     do {
-      uint32_t words = HeaderWords(ring.WordAt(c.pos));
+      uint32_t words = RecordWords(ring.WordAt(c.pos));
       if (words > kMaxRecordWords) words = kMaxRecordWords;
       if (d->batch.prepared())
         Consume(d, c.ring, ring.View(c.pos, rec, words));
@@ -499,7 +507,7 @@ void MergeRings(Drain* d, uint64_t watermark) {
         CountLost(1);  // the drain never got its memory
       ++taken;
       c.pos += words;
-      finished = c.pos == c.end || (c.ts = ring.WordAt(c.pos + 1)) >= watermark;
+      finished = c.pos == c.end || (c.ts = TimeAt(ring, c.pos)) >= watermark;
       if (d->batch.full() || d->map_events >= kMaxMapEventsPerMessage) FlushFullBatch(d);
     } while (!finished && c.ts < until);
     if (finished) {
@@ -527,10 +535,10 @@ void Pass(Drain* d, bool final, const char* goodbye) {
     OnConnected(d);
 #if defined(__x86_64__)
   _mm_lfence();  // the watermark is read before any ring position
-  const uint64_t watermark = final ? ~0ull : EventClockNow();
+  const uint64_t watermark = final ? ~0ull : EventWatermarkNow();
   _mm_lfence();
 #else
-  const uint64_t watermark = final ? ~0ull : EventClockNow();
+  const uint64_t watermark = final ? ~0ull : EventWatermarkNow();
   std::atomic_thread_fence(std::memory_order_seq_cst);
 #endif
   MergeRings(d, watermark);

@@ -1,20 +1,29 @@
 // The record an application thread writes into its ring for one event.
 //
+// Word 0's low byte is the record's kind. The two common records are short:
+// the timestamp in word 0's upper 56 bits, the length given by the kind.
+//   kFree         kind | timestamp << 8, address                  (2 words)
+//   kAllocCached  kind | timestamp << 8, address,
+//                 requested size | stack cache reference << 32   (3 words)
+// Every other record is long, its timestamp in a word of its own:
 //   word 0  header: kind | frame count << 8 | record length in words << 16
 //           | stack cache reference << 32
-//   word 1  timestamp (Clock::Now)
+//   word 1  timestamp
 //   word 2  address
-//   word 3  requested size (allocations only: a free is 3 words)
+//   word 3  requested size (allocations only: kFreeLong is 3 words)
 //   word 4… return addresses, innermost first (kAlloc only)
+// kFreeLong and kAllocCachedLong are the short records' fallback when a
+// value does not fit: a timestamp of 2^56 or more, a size of 2^32 or more.
+// A timestamp is EventTime() (clock.h): ticks since the process's first ring.
 //
 // The stack cache reference (StackCache::MakeRef, 0 = none) names an entry of
 // the thread's stack cache and its version. On a kAlloc record it says "these
-// frames are now that entry"; a kAllocCached record carries no frames, only
-// the reference: the drain keeps a copy of each entry (ThreadRing::mirror),
+// frames are now that entry"; a kAllocCached(Long) record carries no frames,
+// only the reference: the drain keeps a copy of each entry (ThreadRing::mirror),
 // made from the kAlloc record that stored it, earlier in the same ring.
 //
-// Anonymous mappings (preload/mappings.cc) have records of their own, never
-// cached (mappings are rare: each is unwound in full):
+// Anonymous mappings (preload/mappings.cc) have records of their own, long,
+// never cached (mappings are rare: each is unwound in full):
 //   kMap     header (frames, words), timestamp, address, length, frames…
 //   kUnmap   header, timestamp, address, length
 //   kRemapBegin  header, timestamp, old address, old length (before the call;
@@ -29,24 +38,52 @@ namespace leakscope::preload {
 
 enum class EventKind : uint8_t {
   kAlloc = 1,
-  kFree = 2,
-  kAllocCached = 3,
+  kFree = 2,         // short
+  kAllocCached = 3,  // short
   kMap = 4,
   kUnmap = 5,
   kRemapBegin = 6,
   kRemapBeginKeepOld = 7,
   kRemapEnd = 8,
+  kFreeLong = 9,
+  kAllocCachedLong = 10,
 };
 
 inline constexpr int kMaxFrames = 64;
-inline constexpr int kRecordHeaderWords = 4;  // of an allocation, before its frames
-inline constexpr int kFreeRecordWords = 3;
+inline constexpr int kRecordHeaderWords = 4;  // of a long allocation, before its frames
+inline constexpr int kFreeRecordWords = 2;
+inline constexpr int kAllocCachedRecordWords = 3;
+inline constexpr int kFreeLongRecordWords = 3;
 inline constexpr int kMaxRecordWords = kRecordHeaderWords + kMaxFrames;
 inline constexpr int kUnmapRecordWords = 4;
 inline constexpr int kRemapEndRecordWords = 5;
 inline constexpr bool IsMappingKind(EventKind k) {
-  return k >= EventKind::kMap;
+  return k >= EventKind::kMap && k <= EventKind::kRemapEnd;
 }
+
+// The short records' fields. A 56-bit timestamp lasts 2^56 ticks of the
+// process's first ring: 278 days of a 3 GHz TSC, 2.3 years of nanoseconds.
+inline constexpr int kShortTimestampBits = 56;
+inline constexpr uint64_t kMaxShortTimestamp = (uint64_t{1} << kShortTimestampBits) - 1;
+inline constexpr int kShortSizeBits = 32;  // the stack cache reference takes the rest
+inline constexpr uint64_t kMaxShortSize = (uint64_t{1} << kShortSizeBits) - 1;
+static_assert(8 + kShortTimestampBits == 64, "kind and timestamp make one word");
+static_assert(kShortSizeBits + 8 * sizeof(uint32_t) == 64,
+              "size and a whole reference make one word");
+
+// kFree and kAllocCached, and no other kind, are 2 and 3 (binary 1x): the
+// short test is one mask, and a short record's length is its kind.
+inline constexpr bool IsShortKind(uint64_t kind_byte) {
+  return (kind_byte & 0xfe) == 2;
+}
+static_assert(IsShortKind(uint64_t(EventKind::kFree)) &&
+              IsShortKind(uint64_t(EventKind::kAllocCached)));
+static_assert(!IsShortKind(uint64_t(EventKind::kAlloc)) &&
+              !IsShortKind(uint64_t(EventKind::kMap)) &&
+              !IsShortKind(uint64_t(EventKind::kFreeLong)) &&
+              !IsShortKind(uint64_t(EventKind::kAllocCachedLong)));
+static_assert(uint64_t(EventKind::kFree) == kFreeRecordWords &&
+              uint64_t(EventKind::kAllocCached) == kAllocCachedRecordWords);
 
 inline constexpr uint64_t MakeHeader(EventKind kind, uint32_t frames, uint64_t words,
                                      uint32_t cache_ref = 0) {
@@ -61,20 +98,97 @@ inline constexpr uint64_t AllocHeader(uint32_t frames) {
 }
 static_assert(AllocHeader(kMaxFrames) ==
               MakeHeader(EventKind::kAlloc, kMaxFrames, kRecordHeaderWords + kMaxFrames));
-inline constexpr uint64_t kFreeHeader = MakeHeader(EventKind::kFree, 0, kFreeRecordWords);
-inline constexpr uint64_t kAllocCachedHeader =
-    MakeHeader(EventKind::kAllocCached, 0, kRecordHeaderWords);
-inline EventKind HeaderKind(uint64_t h) {
+inline constexpr uint64_t kAllocCachedLongHeader =
+    MakeHeader(EventKind::kAllocCachedLong, 0, kRecordHeaderWords);
+inline constexpr uint64_t kFreeLongHeader =
+    MakeHeader(EventKind::kFreeLong, 0, kFreeLongRecordWords);
+
+inline constexpr EventKind HeaderKind(uint64_t h) {
   return static_cast<EventKind>(h & 0xff);
 }
-inline uint32_t HeaderFrames(uint64_t h) {
+inline constexpr uint32_t HeaderFrames(uint64_t h) {
   return (h >> 8) & 0xff;
 }
-inline uint32_t HeaderWords(uint64_t h) {
+inline constexpr uint32_t HeaderWords(uint64_t h) {
   return (h >> 16) & 0xffff;
 }
-inline uint32_t HeaderCacheRef(uint64_t h) {
+inline constexpr uint32_t HeaderCacheRef(uint64_t h) {
   return static_cast<uint32_t>(h >> 32);
+}
+
+// --- writing (the application thread) ---------------------------------------
+
+inline constexpr uint64_t ShortWord0(EventKind kind, uint64_t time) {
+  return static_cast<uint64_t>(kind) | time << 8;
+}
+// Whether a cached allocation at `time` of `size` bytes has a short record:
+// one test for both fields.
+inline constexpr bool FitsAllocCached(uint64_t time, uint64_t size) {
+  return ((time >> kShortTimestampBits) | (size >> kShortSizeBits)) == 0;
+}
+inline constexpr uint64_t SizeAndRef(uint64_t size, uint32_t cache_ref) {
+  return size | uint64_t{cache_ref} << kShortSizeBits;
+}
+
+// An allocation's record at `rec` (room for kMaxRecordWords), from the long
+// form's header: kAllocCachedLongHeader | reference << 32, or a kAlloc header
+// whose frames are already at rec + kRecordHeaderWords. A cached one is
+// short when its values fit. Returns the record's length in words.
+inline uint32_t EncodeAlloc(uint64_t* rec, uint64_t long_header, uint64_t time, uint64_t address,
+                            uint64_t size) {
+  if (HeaderKind(long_header) == EventKind::kAllocCachedLong && FitsAllocCached(time, size)) {
+    rec[0] = ShortWord0(EventKind::kAllocCached, time);
+    rec[1] = address;
+    rec[2] = SizeAndRef(size, HeaderCacheRef(long_header));
+    return kAllocCachedRecordWords;
+  }
+  rec[0] = long_header;
+  rec[1] = time;
+  rec[2] = address;
+  rec[3] = size;
+  return HeaderWords(long_header);
+}
+// A free's record at `rec` (room for kFreeLongRecordWords); its length.
+inline uint32_t EncodeFree(uint64_t* rec, uint64_t time, uint64_t address) {
+  if (time <= kMaxShortTimestamp) {
+    rec[0] = ShortWord0(EventKind::kFree, time);
+    rec[1] = address;
+    return kFreeRecordWords;
+  }
+  rec[0] = kFreeLongHeader;
+  rec[1] = time;
+  rec[2] = address;
+  return kFreeLongRecordWords;
+}
+
+// --- reading (the drain thread) ---------------------------------------------
+
+// A record's length in words, from its first word.
+inline constexpr uint32_t RecordWords(uint64_t word0) {
+  return IsShortKind(word0 & 0xff) ? static_cast<uint32_t>(word0 & 0xff) : HeaderWords(word0);
+}
+// A record's timestamp: `word1` is only read for a long record.
+template <typename Word1>
+inline uint64_t RecordTime(uint64_t word0, Word1 word1) {
+  return IsShortKind(word0 & 0xff) ? word0 >> 8 : word1();
+}
+inline uint64_t RecordTime(const uint64_t* rec) {
+  return RecordTime(rec[0], [rec] { return rec[1]; });
+}
+// A kFree or kFreeLong record's address.
+inline uint64_t FreeAddress(const uint64_t* rec) {
+  return HeaderKind(rec[0]) == EventKind::kFree ? rec[1] : rec[2];
+}
+// A kAlloc, kAllocCached or kAllocCachedLong record's fields.
+struct AllocFields {
+  uint64_t address;
+  uint64_t size;
+  uint32_t cache_ref;
+};
+inline AllocFields DecodeAlloc(const uint64_t* rec) {
+  if (HeaderKind(rec[0]) == EventKind::kAllocCached)
+    return {rec[1], rec[2] & kMaxShortSize, static_cast<uint32_t>(rec[2] >> kShortSizeBits)};
+  return {rec[2], rec[3], HeaderCacheRef(rec[0])};
 }
 
 }  // namespace leakscope::preload

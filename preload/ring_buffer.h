@@ -161,7 +161,7 @@ class RingBuffer {
   void CopyIn(uint64_t pos, const uint64_t* in, size_t n) {
     const size_t start = pos & mask_;
     if (start + n <= capacity_words()) {  // the common case: a short inline copy
-      // Four words per step (two 16-byte moves), not one: a record is 4
+      // Four words per step (two 16-byte moves), not one: a record is 2
       // words and up to 68, and this is on the program's thread.
       uint64_t* out = data_ + start;
       size_t i = 0;

@@ -49,14 +49,15 @@ inline bool InShim(uint64_t pc) {
   return pc >= reinterpret_cast<uint64_t>(__ehdr_start) && pc < reinterpret_cast<uint64_t>(__etext);
 }
 
-// The stack of the program's call, and the record's header. When the live
-// stack still matches an entry of the thread's stack cache (stack_cache.h),
-// the record only refers to it (kAllocCached, no frames: the drain has them).
-// Else libunwind writes the frames into rec[kRecordHeaderWords...], and the
-// cache keeps them under a new reference the record carries.
+// The stack of the program's call, and the long form of the record's header
+// (EncodeAlloc shortens it). When the live stack still matches an entry of
+// the thread's stack cache (stack_cache.h), the record only refers to it
+// (kAllocCached, no frames: the drain has them). Else libunwind writes the
+// frames into rec[kRecordHeaderWords...], and the cache keeps them under a
+// new reference the record carries.
 // `sp` is RecordAlloc's frame: the same for every call from one call path.
 inline uint64_t CaptureStack(uint64_t* rec, ThreadState& t, ThreadRing* r, uint64_t sp) {
-  if (uint32_t ref = r->stacks.Lookup(sp)) return kAllocCachedHeader | uint64_t{ref} << 32;
+  if (uint32_t ref = r->stacks.Lookup(sp)) return kAllocCachedLongHeader | uint64_t{ref} << 32;
   uint32_t ref;
   const uint32_t n = UnwindAndCache(r->stacks, sp, t.stack_lo, t.stack_hi, rec + kRecordHeaderWords,
                                     &ref, &t.full_walks, [](uint64_t pc) { return InShim(pc); });
@@ -106,25 +107,19 @@ inline void Leave(ThreadState& t) {
   t.recording = false;
 }
 
-inline void WriteAlloc(uint64_t* rec, uint64_t header, void* p, size_t size) {
-  rec[0] = header;
-  rec[1] = EventClockNow();
-  rec[2] = reinterpret_cast<uint64_t>(p);
-  rec[3] = size;
-}
-
-// RecordAlloc when the ring is missing, ReserveFast said no, or the stack is
-// not cached. Entered (recording); leaves. Returns p.
+// RecordAlloc when the ring is missing, the stack is not cached, the values
+// need the long record, or ReserveFast said no. Entered (recording); leaves.
+// Returns p.
 __attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, void* p, size_t size) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (UNLIKELY(r == nullptr)) {
     Leave(t);
     return p;
   }
+  const auto address = reinterpret_cast<uint64_t>(p);
   if (uint64_t* rec = r->ring.Reserve(kMaxRecordWords)) {
     const uint64_t header = CaptureStack(rec, t, r, sp);
-    WriteAlloc(rec, header, p, size);
-    if (r->ring.Commit(HeaderWords(header))) WakeIfHalfFull(r);
+    if (r->ring.Commit(EncodeAlloc(rec, header, EventTime(), address, size))) WakeIfHalfFull(r);
   } else if (UNLIKELY(!g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
     // It would be dropped: don't pay for the unwind first.
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
@@ -132,10 +127,10 @@ __attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, voi
   } else {  // near the ring's end, or waiting for room (lossless)
     uint64_t tmp[kMaxRecordWords];
     const uint64_t header = CaptureStack(tmp, t, r, sp);
-    WriteAlloc(tmp, header, p, size);
+    const uint32_t words = EncodeAlloc(tmp, header, EventTime(), address, size);
     const bool stored = HeaderKind(header) == EventKind::kAlloc && HeaderCacheRef(header);
     // The drain would never see the frames the entry now holds.
-    if (!Push(r, tmp, HeaderWords(header)) && stored) r->stacks.Forget(HeaderCacheRef(header));
+    if (!Push(r, tmp, words) && stored) r->stacks.Forget(HeaderCacheRef(header));
   }
   Leave(t);
   return p;
@@ -151,8 +146,8 @@ __attribute__((noinline)) void* WakeIfHalfFullAndLeave(ThreadState& t, ThreadRin
 
 // Records an allocation; returns p, so that callers can end in a tail call.
 // The common case is inline and makes no call: a stack the cache still holds
-// (the record refers to it: 4 words) and room in place (see
-// RingBuffer::ReserveFast).
+// (the record refers to it: 3 words, kAllocCached), values that fit the
+// short record, and room in place (see RingBuffer::ReserveFast).
 __attribute__((noinline)) void* RecordAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
   if (UNLIKELY(t.paused)) return p;  // leakscope_pause(), preload/api.cc
@@ -161,27 +156,31 @@ __attribute__((noinline)) void* RecordAlloc(void* p, size_t size) {
   ThreadRing* r = t.ring;
   uint64_t* rec;
   uint32_t ref;
+  const uint64_t time = EventTime();  // (meaningless without a ring: then unused)
   if (UNLIKELY(r == nullptr) || UNLIKELY(!(ref = r->stacks.Lookup(sp))) ||
-      UNLIKELY(!(rec = r->ring.ReserveFast(kRecordHeaderWords))))
+      UNLIKELY(!FitsAllocCached(time, size)) ||
+      UNLIKELY(!(rec = r->ring.ReserveFast(kAllocCachedRecordWords))))
     return RecordAllocSlow(t, sp, p, size);
-  WriteAlloc(rec, kAllocCachedHeader | uint64_t{ref} << 32, p, size);
-  if (UNLIKELY(r->ring.Commit(kRecordHeaderWords))) return WakeIfHalfFullAndLeave(t, r, p);
+  rec[0] = ShortWord0(EventKind::kAllocCached, time);
+  rec[1] = reinterpret_cast<uint64_t>(p);
+  rec[2] = SizeAndRef(size, ref);
+  if (UNLIKELY(r->ring.Commit(kAllocCachedRecordWords))) return WakeIfHalfFullAndLeave(t, r, p);
   Leave(t);
   return p;
 }
 
-// RecordFree when the ring is missing or ReserveFast said no. Entered (recording);
-// leaves.
+// RecordFree when the ring is missing, the timestamp needs the long record,
+// or ReserveFast said no. Entered (recording); leaves.
 __attribute__((noinline)) void RecordFreeSlow(ThreadState& t, void* p) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (LIKELY(r != nullptr)) {
-    const uint64_t rec[kFreeRecordWords] = {kFreeHeader, EventClockNow(),
-                                            reinterpret_cast<uint64_t>(p)};
-    if (uint64_t* slot = r->ring.Reserve(kFreeRecordWords)) {
-      std::memcpy(slot, rec, sizeof rec);
-      if (r->ring.Commit(kFreeRecordWords)) WakeIfHalfFull(r);
+    uint64_t rec[kFreeLongRecordWords];
+    const uint32_t words = EncodeFree(rec, EventTime(), reinterpret_cast<uint64_t>(p));
+    if (uint64_t* slot = r->ring.Reserve(words)) {
+      std::memcpy(slot, rec, words * sizeof(uint64_t));
+      if (r->ring.Commit(words)) WakeIfHalfFull(r);
     } else {
-      Push(r, rec, kFreeRecordWords);
+      Push(r, rec, words);
     }
   }
   Leave(t);
@@ -192,11 +191,12 @@ inline void RecordFree(void* p) {
   if (!Enter(t)) return;
   ThreadRing* r = t.ring;
   uint64_t* rec;
-  if (UNLIKELY(r == nullptr) || UNLIKELY(!(rec = r->ring.ReserveFast(kFreeRecordWords))))
+  const uint64_t time = EventTime();  // (meaningless without a ring: then unused)
+  if (UNLIKELY(r == nullptr) || UNLIKELY(time > kMaxShortTimestamp) ||
+      UNLIKELY(!(rec = r->ring.ReserveFast(kFreeRecordWords))))
     return RecordFreeSlow(t, p);
-  rec[0] = kFreeHeader;
-  rec[1] = EventClockNow();
-  rec[2] = reinterpret_cast<uint64_t>(p);
+  rec[0] = ShortWord0(EventKind::kFree, time);
+  rec[1] = reinterpret_cast<uint64_t>(p);
   if (UNLIKELY(r->ring.Commit(kFreeRecordWords))) {
     WakeIfHalfFullAndLeave(t, r, p);
     return;
@@ -333,7 +333,7 @@ __attribute__((noinline)) void RecordMappingEvent(EventKind kind, uint64_t a, ui
       rec[0] = MakeHeader(kind, 0, words);
       rec[4] = c;
     }
-    rec[1] = EventClockNow();
+    rec[1] = EventTime();
     rec[2] = a;
     rec[3] = b;
     if (uint64_t* slot = r->ring.Reserve(words)) {

@@ -7,7 +7,12 @@
 
 #include <new>
 
+#include "clock.h"
+
 namespace leakscope::preload {
+
+std::atomic<uint64_t> g_event_clock_base{0};
+
 namespace {
 
 std::atomic<ThreadRing*> g_head{nullptr};
@@ -26,6 +31,13 @@ ThreadRing* TakeFreeRing(uint32_t words) {
 }  // namespace
 
 ThreadRing* AcquireThreadRing(uint32_t words) {
+  // The first ring sets the clock's origin; every later owner sees it set
+  // (by its own read here) before it writes a record.
+  if (g_event_clock_base.load(std::memory_order_acquire) == 0) {
+    uint64_t unset = 0;
+    const uint64_t now = EventClockNow();
+    g_event_clock_base.compare_exchange_strong(unset, now ? now : 1, std::memory_order_acq_rel);
+  }
   if (ThreadRing* r = TakeFreeRing(words)) {
     r->stacks.Clear();  // the previous owner's stack
     return r;

@@ -36,11 +36,12 @@ class SignalForwarding {
 // The signals SignalForwarding passes on.
 sigset_t ForwardedSignals();
 
-// Forks and executes `command` (searched in PATH like a shell does) with
-// exactly `env`. Exec failure is reported through a close-on-exec pipe, so
-// the caller learns it instead of seeing a child exit with 127. Call while
-// the process has a single thread: between fork and exec only the calling
-// thread exists, and exec* must not meet a lock held by another thread.
+// Starts `command` (searched in PATH like a shell does) with exactly `env`,
+// in a child that shares this process's memory until its exec (vfork-like:
+// nothing is copied), so the caller learns an exec failure's errno instead
+// of seeing a child exit with 127. Safe with other threads running: the
+// child only makes system calls, with every signal blocked until it has put
+// back the dispositions and mask of before SignalForwarding.
 // False + *error if the process could not even be forked.
 bool SpawnCommand(const std::vector<std::string>& command, const std::vector<std::string>& env,
                   Spawned* spawned, std::string* error);

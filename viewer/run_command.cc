@@ -236,7 +236,6 @@ int Trace(const RunArgs& args, const std::string& shim) {
                                !args.lossy, args.no_follow,      args.reachability};
   SignalForwarding forwarding;  // from before the command exists until its report is out
   Spawned child;
-  // Fork before the collector thread exists: see SpawnCommand.
   if (!SpawnCommand(args.command, BuildChildEnvironment(environ, settings), &child, &error)) {
     return Fail(error, kExitFailure);
   }
@@ -244,7 +243,6 @@ int Trace(const RunArgs& args, const std::string& shim) {
     return Fail("cannot execute '" + args.command[0] + "': " + std::strerror(child.exec_errno),
                 kExitCannotExec);
   }
-  // After the fork (no thread may exist then: see SpawnCommand).
   std::unique_ptr<collector::MetricsHttpServer> metrics;
   if (!args.metrics.empty()) metrics = ServeMetrics(args.metrics, &server);
   const Outcome outcome = Supervise(&server, child.pid, !args.no_wait, &forwarding);

@@ -20,7 +20,7 @@ TEST(ShellExitStatus, ExitCodeOr128PlusSignal) {
   EXPECT_EQ(ShellExitStatus(15), 143);  // SIGTERM
 }
 
-TEST(SpawnCommand, ReportsExecFailureThroughThePipe) {
+TEST(SpawnCommand, ReportsExecFailure) {
   Spawned spawned;
   std::string error;
   ASSERT_TRUE(SpawnCommand({"/nonexistent/leakscope-test"}, {}, &spawned, &error)) << error;
@@ -38,6 +38,55 @@ TEST(SpawnCommand, RunsWithExactlyTheGivenEnvironment) {
       << error;
   ASSERT_EQ(spawned.exec_errno, 0);
   EXPECT_EQ(ShellExitStatus(WaitForwardingSignals(spawned.pid, &forwarding)), 0);
+}
+
+// execvpe's fallback: an executable file without "#!" is run by /bin/sh
+// (posix_spawnp would fail it with ENOEXEC).
+TEST(SpawnCommand, AScriptWithoutInterpreterLineRunsInTheShell) {
+  PrivateDir dir;
+  std::string error;
+  ASSERT_TRUE(dir.Create(&error)) << error;
+  const std::string script = dir.path() + "/script";
+  FILE* f = fopen(script.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("exit 7\n", f);
+  fclose(f);
+  ASSERT_EQ(chmod(script.c_str(), 0700), 0);
+  SignalForwarding forwarding;
+  Spawned spawned;
+  ASSERT_TRUE(SpawnCommand({script}, {}, &spawned, &error)) << error;
+  ASSERT_EQ(spawned.exec_errno, 0);
+  EXPECT_EQ(ShellExitStatus(WaitForwardingSignals(spawned.pid, &forwarding)), 7);
+}
+
+// The child shares our memory until exec, with every signal blocked
+// meanwhile: the command still starts with the mask and the ignored signals
+// `run` was started with, not those of the spawn or of SignalForwarding.
+TEST(SpawnCommand, TheCommandStartsWithTheMaskAndIgnoredSignalsOfBefore) {
+  sigset_t usr1, saved_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  ASSERT_EQ(sigprocmask(SIG_BLOCK, &usr1, &saved_mask), 0);
+  struct sigaction ignore = {}, saved_hup = {};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(sigaction(SIGHUP, &ignore, &saved_hup), 0);
+  int status = -1;
+  {
+    SignalForwarding forwarding;
+    Spawned spawned;
+    std::string error;
+    // SIGHUP is bit 0 (1), SIGUSR1 bit 9 (0x200); exec keeps both.
+    ASSERT_TRUE(SpawnCommand(
+        {"/bin/grep", "-q", "-z", "-P", R"(SigBlk:\t0000000000000200\nSigIgn:\t0000000000000001\n)",
+         "/proc/self/status"},
+        {}, &spawned, &error))
+        << error;
+    ASSERT_EQ(spawned.exec_errno, 0);
+    status = ShellExitStatus(WaitForwardingSignals(spawned.pid, &forwarding));
+  }
+  sigaction(SIGHUP, &saved_hup, nullptr);
+  sigprocmask(SIG_SETMASK, &saved_mask, nullptr);
+  EXPECT_EQ(status, 0);
 }
 
 TEST(PrivateDir, OnlyOwnerCanEnterAndItIsRemovedWithItsFiles) {

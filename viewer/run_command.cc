@@ -2,6 +2,7 @@
 // the shim preloaded, then the report of what it left allocated.
 #include "run_command.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -271,6 +272,10 @@ int Trace(const RunArgs& args, const std::string& shim) {
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& args) {
+  // One malloc arena for all of run's threads: a thread's own arena grows by
+  // an mprotect per allocation that needs more room (no M_TOP_PAD), the
+  // symbolizer's prewarm thread most (docs/BENCHMARKS.md, "The fixed cost").
+  mallopt(M_ARENA_MAX, 1);
   RunArgs parsed;
   std::string error;
   switch (ParseRunArgs(args, &parsed, &error)) {

@@ -4,19 +4,33 @@
 // window per thread, 16-512 bytes, 200 stacks, 16384 events per frame), or
 // from a stream recorded from a real run (LEAKSCOPE_BENCH_STREAM=FILE, as
 // scripts/compare-peers records through its byte-counting proxy).
-// Also the collector's memory per live allocation (BM_LiveMemory).
+// Also the collector's memory per live allocation (BM_LiveMemory), and the
+// whole stream through a Server as `leakscope run` has it (BM_ServeStream).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "framing.h"
 #include "process_state.h"
+#include "server.h"
 #include "stream_decoder.h"
 #include "wire_test_encoder.h"
 
@@ -154,6 +168,93 @@ void BM_Apply(benchmark::State& state) {
   SetCounters(state, s);
 }
 BENCHMARK(BM_Apply)->Unit(benchmark::kMillisecond);
+
+// The stream sent to a Server over its socket, as `leakscope run` serves it
+// (symbols prewarmed while the stream comes, no fsync), until its report is
+// written: decoding, applying, symbolizing, building and writing the
+// report. CPU time is the whole process's (the server's loop and its
+// symbolizer threads). A recorded stream (LEAKSCOPE_BENCH_STREAM) of a
+// program on this machine symbolizes against its real modules. With
+// range(0) > 0, a pause of that many microseconds after each frame: a
+// traced program's drain sends a frame every few milliseconds, and the
+// server then sees each frame's new stacks on their own.
+void BM_ServeStream(benchmark::State& state) {
+  const Stream& s = TheStream();
+  const auto pause = std::chrono::microseconds(state.range(0));
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("leakscope-bench-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  uint64_t faults = 0;
+  for (auto _ : state) {
+    rusage before{};
+    getrusage(RUSAGE_SELF, &before);
+    ServerOptions options(dir + "/collector.sock", dir);
+    options.prewarm_symbols = true;
+    options.sync_reports = false;
+    Server server(options);
+    std::string error;
+    if (!server.Listen(&error)) {
+      state.SkipWithError(error.c_str());
+      break;
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    bool reported = false;
+    server.SetOnReport([&](const FinishedProcess&) {
+      std::lock_guard<std::mutex> lock(mu);
+      reported = true;
+      cv.notify_all();
+    });
+    std::thread loop([&] { server.Run(); });
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", options.socket_path.c_str());
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      state.SkipWithError("connect");
+      server.Stop();
+      loop.join();
+      break;
+    }
+    // The stream header, then frame by frame (8-byte header: compressed size, raw size).
+    for (size_t off = 0, end = wire::kStreamHeaderSize; off < s.bytes.size();) {
+      const ssize_t n = write(fd, s.bytes.data() + off, end - off);
+      if (n <= 0) break;
+      off += size_t(n);
+      if (off < end) continue;
+      if (pause.count() && off > wire::kStreamHeaderSize) std::this_thread::sleep_for(pause);
+      if (off + wire::kFrameHeaderSize > s.bytes.size()) break;
+      uint32_t compressed = 0;
+      std::memcpy(&compressed, s.bytes.data() + off, sizeof compressed);
+      end = std::min(s.bytes.size(), off + wire::kFrameHeaderSize + compressed);
+    }
+    close(fd);
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return reported; });
+    }
+    server.Stop();
+    loop.join();
+    rusage after{};
+    getrusage(RUSAGE_SELF, &after);
+    faults += uint64_t(after.ru_minflt - before.ru_minflt);
+    state.PauseTiming();
+    for (const auto& f : std::filesystem::directory_iterator(dir))
+      if (f.path().extension() == ".lsr") std::filesystem::remove(f.path());
+    state.ResumeTiming();
+  }
+  std::filesystem::remove_all(dir);
+  SetCounters(state, s);
+  // Page faults cost 6-15 us each on this VM: a good part of the CPU.
+  state.counters["page_faults"] =
+      benchmark::Counter(double(faults), benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_ServeStream)
+    ->Arg(0)
+    ->Arg(1000)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
 
 // Heap bytes the collector holds per live allocation: 1M (or range(0)) live
 // allocations over 200 sites, measured with mallinfo2 (glibc's own count:

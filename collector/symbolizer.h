@@ -45,11 +45,14 @@ class Symbolizer {
   // empty. Results are cached per pc.
   const std::vector<SymbolizedFrame>& Symbolize(uint64_t pc);
 
-  // Starts symbolizing the call sites of these return addresses on a thread
-  // of its own (opening their modules: decompressing libc's debug info
-  // alone takes ~25 ms), so that a report written when the process ends
-  // does not wait for it. Symbolize() joins that thread first, and its
-  // results are cached. Addresses seen before are skipped.
+  // Queues the call sites of these return addresses for the process's one
+  // prewarm thread (started at the first call, kept; shared by every
+  // Symbolizer), which symbolizes them, opening their modules (decompressing
+  // libc's debug info alone takes ~25 ms), so that a report written when the
+  // process ends does not wait for it. Never waits for that work.
+  // Symbolize() of a pc not cached yet waits until none of this
+  // symbolizer's pcs is queued, and its results are cached. Addresses seen
+  // before are skipped. Destroying the symbolizer drops its queued pcs.
   void Prewarm(const uint64_t* return_addresses, size_t n);
 
  private:

@@ -11,8 +11,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "main_code.h"
@@ -491,6 +494,98 @@ TEST(SymbolizerTest, ResultsAreCachedPerPc) {
   const auto* first = &symbolizer.Symbolize(CallPc(site));
   symbolizer.Symbolize(0x10);  // another pc in between must not move it
   EXPECT_EQ(&symbolizer.Symbolize(CallPc(site)), first);
+}
+
+// Prewarm (`leakscope run`): the worker's frames are Symbolize()'s.
+TEST(SymbolizerTest, PrewarmedFramesAreThoseSymbolizeGives) {
+  SharedLibrary library;
+  ASSERT_TRUE(library.ok()) << dlerror();
+  symtest::Site in_library = library.Call("SymtestLibraryFunction");
+  symtest::Site plain, inlined;
+  symtest::PlainFunction(&plain);
+  symtest::FunctionWithNestedInline(&inlined);
+  Symbolizer symbolizer;
+  symbolizer.AddModule(ModuleContaining(plain.return_address));
+  symbolizer.AddModule(ModuleContaining(in_library.return_address));
+  // Return addresses, as stacks carry them; 0 (no frame) is skipped.
+  const uint64_t stack[] = {CallPc(inlined) + 1, 0, CallPc(plain) + 1, CallPc(in_library) + 1,
+                            CallPc(plain) + 1};
+  symbolizer.Prewarm(stack, std::size(stack));
+
+  const auto& nested = symbolizer.Symbolize(CallPc(inlined));
+  ASSERT_EQ(nested.size(), 3u);
+  ExpectFrame(nested[0], "symtest::InlinedCallee", "main_code.cc", inlined.line, true);
+  ExpectFrame(nested[1], "symtest::OuterInlined", "main_code.cc", inlined.call_line, true);
+  ExpectFrame(nested[2], "symtest::FunctionWithNestedInline(symtest::Site*)", "main_code.cc",
+              inlined.outer_call_line, false);
+  const auto& frames = symbolizer.Symbolize(CallPc(plain));
+  ASSERT_EQ(frames.size(), 1u);
+  ExpectFrame(frames[0], "symtest::PlainFunction(symtest::Site*)", "main_code.cc", plain.line,
+              false);
+  EXPECT_EQ(frames[0].module, ExecutablePath());
+  const auto& library_frames = symbolizer.Symbolize(CallPc(in_library));
+  ASSERT_EQ(library_frames.size(), 1u);
+  ExpectFrame(library_frames[0], "SymtestLibraryFunction", "shared_library.cc", in_library.line,
+              false);
+  EXPECT_EQ(library_frames[0].module, SYMTEST_SHARED_PATH);
+}
+
+// This process's threads called `name` (their ids).
+std::vector<std::string> ThreadsNamed(const std::string& name) {
+  std::vector<std::string> tids;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (std::getline(comm, line) && line == name) tids.push_back(task.path().filename());
+  }
+  return tids;
+}
+
+// One prewarm thread for every batch and every symbolizer, kept between
+// them (a thread per batch cost a Node.js run 878 thread starts).
+TEST(SymbolizerTest, OnePrewarmThreadServesEveryBatchAndSymbolizer) {
+  symtest::Site plain, inlined, nested, templated;
+  symtest::PlainFunction(&plain);
+  symtest::FunctionWithInline(&inlined);
+  symtest::FunctionWithNestedInline(&nested);
+  symtest::TemplateFunction<int>(&templated);
+  const ModuleInfo module = ModuleContaining(plain.return_address);
+  std::vector<std::string> worker;
+  for (const symtest::Site* site : {&plain, &inlined, &nested, &templated}) {
+    Symbolizer symbolizer;  // a stream's: one per batch here
+    symbolizer.AddModule(module);
+    const uint64_t stack[] = {CallPc(*site) + 1};
+    symbolizer.Prewarm(stack, 1);
+    EXPECT_EQ(symbolizer.Symbolize(CallPc(*site)).back().module, ExecutablePath());
+    const std::vector<std::string> now = ThreadsNamed("ls-symbols");
+    ASSERT_EQ(now.size(), 1u);  // idle, and kept
+    if (worker.empty()) worker = now;
+    EXPECT_EQ(now, worker);
+  }
+}
+
+// A symbolizer may go while its pcs are queued: they are dropped, and the
+// worker goes on with the next one's.
+TEST(SymbolizerTest, ASymbolizerDestroyedWhilePrewarmingLeavesTheWorkerUsable) {
+  symtest::Site plain, inlined;
+  symtest::PlainFunction(&plain);
+  symtest::FunctionWithInline(&inlined);
+  const ModuleInfo module = ModuleContaining(plain.return_address);
+  for (int i = 0; i < 20; ++i) {
+    Symbolizer gone;
+    gone.AddModule(module);
+    const uint64_t stack[] = {CallPc(plain) + 1, CallPc(inlined) + 1};
+    gone.Prewarm(stack, std::size(stack));
+  }
+  Symbolizer symbolizer;
+  symbolizer.AddModule(module);
+  const uint64_t stack[] = {CallPc(inlined) + 1};
+  symbolizer.Prewarm(stack, 1);
+  const auto& frames = symbolizer.Symbolize(CallPc(inlined));
+  ASSERT_EQ(frames.size(), 2u);
+  ExpectFrame(frames[0], "symtest::InlinedCallee", "main_code.cc", inlined.line, true);
+  ExpectFrame(frames[1], "symtest::FunctionWithInline(symtest::Site*)", "main_code.cc",
+              inlined.call_line, false);
 }
 
 // collector/debug_cache.h: a compressed debug file is inflated once into the

@@ -231,12 +231,13 @@ BENCHMARK(BM_RingPush)->Arg(0)->Arg(12)->Arg(30);
 // 4000: 4,000 cached allocation records and 4,000 frees, written as the hot
 // path writes them (ReserveFast, the words, Commit), into a fresh 512 KiB
 // mapping as the shim's rings are: the first touch of each page is much of
-// the cost. Arg 1: today's records (event_record.h: 3 + 2 words, 160 KiB);
-// Arg 0: the same events in the records before them (4 + 3 words, 224 KiB),
-// kept here for comparison. The consumer lags (as with 500 threads on 2
-// CPUs): nothing is released. Not timed: the unmap (rings are never unmapped).
+// the cost. Arg 2: today's records (event_record.h: packed, 2 + 1 words,
+// 96 KiB); kept for comparison, Arg 1: the short records (3 + 2 words,
+// 160 KiB) and Arg 0: the same events before them (4 + 3 words, 224 KiB).
+// The consumer lags (as with 500 threads on 2 CPUs): nothing is released.
+// Not timed: the unmap (rings are never unmapped).
 void BM_FreshRingBurst(benchmark::State& state) {
-  const bool short_records = state.range(0) != 0;
+  const int format = static_cast<int>(state.range(0));
   constexpr size_t kWords = size_t{1} << 16;
   const uint64_t cached = kAllocCachedLongHeader | uint64_t{0x13} << 32;
   for (auto _ : state) {
@@ -249,11 +250,14 @@ void BM_FreshRingBurst(benchmark::State& state) {
     auto* words = static_cast<uint64_t*>(mem);
     RingBuffer ring;
     ring.Init(words, kWords);
+    uint64_t last_time = 0;
     for (uint64_t i = 1; i <= 4000; ++i) {
       const uint64_t address = 0x7f00'0000'1000 + i * 64, time = i * 100;
-      uint64_t* rec = ring.ReserveFast(4);
+      uint64_t* rec = ring.ReserveFast(kRecordHeaderWords);
       if (rec == nullptr) break;
-      if (short_records) {
+      if (format == 2) {
+        ring.Commit(EncodeAlloc(rec, cached, time, last_time, address, 100));
+      } else if (format == 1) {
         rec[0] = ShortWord0(EventKind::kAllocCached, time);
         rec[1] = address;
         rec[2] = SizeAndRef(100, 0x13);
@@ -265,17 +269,20 @@ void BM_FreshRingBurst(benchmark::State& state) {
         rec[3] = 100;
         ring.Commit(4);
       }
-      rec = ring.ReserveFast(3);
+      rec = ring.ReserveFast(kFreeLongRecordWords);
       if (rec == nullptr) break;
-      if (short_records) {
-        rec[0] = ShortWord0(EventKind::kFree, time + 1);
+      if (format == 2) {
+        ring.Commit(EncodeFree(rec, time + 50, time, address));
+        last_time = time + 50;
+      } else if (format == 1) {
+        rec[0] = ShortWord0(EventKind::kFree, time + 50);
         rec[1] = address;
         ring.Commit(kFreeRecordWords);
       } else {
-        rec[0] = MakeHeader(EventKind::kFreeLong, 0, 3);
-        rec[1] = time + 1;
+        rec[0] = kFreeLongHeader;
+        rec[1] = time + 50;
         rec[2] = address;
-        ring.Commit(3);
+        ring.Commit(kFreeLongRecordWords);
       }
     }
     benchmark::DoNotOptimize(words[0]);
@@ -285,7 +292,7 @@ void BM_FreshRingBurst(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * 8000);
 }
-BENCHMARK(BM_FreshRingBurst)->Arg(0)->Arg(1)->MeasureProcessCPUTime()->UseRealTime();
+BENCHMARK(BM_FreshRingBurst)->Arg(0)->Arg(1)->Arg(2)->MeasureProcessCPUTime()->UseRealTime();
 
 // Stacks of `kFrames` pcs, `state.range(0)` distinct ones, interned round
 // robin: after the first pass every call is a hit, as on a steady program.

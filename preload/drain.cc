@@ -73,6 +73,7 @@ constexpr int kLastModulesWaitMs = 50;
 struct Cursor {
   ThreadRing* ring;
   uint64_t pos, end, ts;
+  uint64_t prev_ts;  // of the record before pos (a packed record's delta is from it)
 };
 
 // Cache-line aligned, so that its size is too: the drain thread writes its
@@ -345,9 +346,14 @@ void SiftDown(Cursor* h, size_t n, size_t i) {
   }
 }
 
+void Release(const Cursor& c) {
+  c.ring->drain_last_time = c.prev_ts;
+  c.ring->ring.ReleaseTo(c.pos);
+}
+
 void ReleaseConsumed(Drain* d) {
-  for (size_t i = 0; i < d->ncursors; ++i) d->cursors[i].ring->ring.ReleaseTo(d->cursors[i].pos);
-  for (size_t i = 0; i < d->ndone; ++i) d->done[i].ring->ring.ReleaseTo(d->done[i].pos);
+  for (size_t i = 0; i < d->ncursors; ++i) Release(d->cursors[i]);
+  for (size_t i = 0; i < d->ndone; ++i) Release(d->done[i]);
 }
 
 // The id of a stack, its frames into the message the first time.
@@ -412,17 +418,16 @@ void ConsumeMapping(Drain* d, const uint64_t* rec) {
 // One ring record into the batch.
 void Consume(Drain* d, ThreadRing* ring, const uint64_t* rec) {
   const EventKind kind = HeaderKind(rec[0]);
-  if (kind == EventKind::kFree || kind == EventKind::kFreeLong)
-    return d->batch.AddFree(FreeAddress(rec));
+  if (IsFreeKind(kind)) return d->batch.AddFree(FreeAddress(rec));
   if (IsMappingKind(kind)) return ConsumeMapping(d, rec);
   const AllocFields a = DecodeAlloc(rec);
   d->batch.AddAlloc(a.address, a.size, StackOf(d, ring, rec, a.cache_ref));
 }
 
 // The timestamp of the record at `pos` (event_record.h: in its first word or
-// its second).
-inline uint64_t TimeAt(const RingBuffer& ring, uint64_t pos) {
-  return RecordTime(ring.WordAt(pos), [&] { return ring.WordAt(pos + 1); });
+// its second, or a delta from `prev_ts`, the record's before it).
+inline uint64_t TimeAt(const RingBuffer& ring, uint64_t pos, uint64_t prev_ts) {
+  return RecordTime(ring.WordAt(pos), prev_ts, [&] { return ring.WordAt(pos + 1); });
 }
 
 void FlushBatch(Drain* d) {
@@ -475,9 +480,9 @@ void GatherCursors(Drain* d, uint64_t watermark) {
     if (d->ncursors == d->cursor_capacity && !GrowCursors(d, d->ncursors + 1)) break;
     const uint64_t pos = r->ring.ReadPos(), end = r->ring.WritePos();
     if (pos == end) continue;
-    const uint64_t ts = TimeAt(r->ring, pos);
+    const uint64_t ts = TimeAt(r->ring, pos, r->drain_last_time);
     if (ts >= watermark) continue;
-    d->cursors[d->ncursors++] = Cursor{r, pos, end, ts};
+    d->cursors[d->ncursors++] = Cursor{r, pos, end, ts, r->drain_last_time};
   }
   for (size_t i = d->ncursors / 2; i-- > 0;) SiftDown(d->cursors, d->ncursors, i);
 }
@@ -507,7 +512,8 @@ void MergeRings(Drain* d, uint64_t watermark) {
         CountLost(1);  // the drain never got its memory
       ++taken;
       c.pos += words;
-      finished = c.pos == c.end || (c.ts = TimeAt(ring, c.pos)) >= watermark;
+      c.prev_ts = c.ts;
+      finished = c.pos == c.end || (c.ts = TimeAt(ring, c.pos, c.prev_ts)) >= watermark;
       if (d->batch.full() || d->map_events >= kMaxMapEventsPerMessage) FlushFullBatch(d);
     } while (!finished && c.ts < until);
     if (finished) {

@@ -140,6 +140,7 @@ void AfterForkChild() {
   // hold the parent's events, which the parent sends.
   for (ThreadRing* r = FirstThreadRing(); r; r = r->next) {
     r->ring.ReleaseTo(r->ring.WritePos());
+    r->drain_last_time = r->last_time;  // the dropped records' last (event_record.h)
     if (r != t_thread.ring && r->state.load() == ThreadRing::kOwned) ReleaseThreadRing(r);
   }
   // This thread is another kernel thread in the child.

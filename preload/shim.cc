@@ -107,9 +107,8 @@ inline void Leave(ThreadState& t) {
   t.recording = false;
 }
 
-// RecordAlloc when the ring is missing, the stack is not cached, the values
-// need the long record, or ReserveFast said no. Entered (recording); leaves.
-// Returns p.
+// RecordAlloc when the ring is missing, the stack is not cached, or
+// ReserveFast said no. Entered (recording); leaves. Returns p.
 __attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, void* p, size_t size) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (UNLIKELY(r == nullptr)) {
@@ -119,7 +118,10 @@ __attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, voi
   const auto address = reinterpret_cast<uint64_t>(p);
   if (uint64_t* rec = r->ring.Reserve(kMaxRecordWords)) {
     const uint64_t header = CaptureStack(rec, t, r, sp);
-    if (r->ring.Commit(EncodeAlloc(rec, header, EventTime(), address, size))) WakeIfHalfFull(r);
+    const uint64_t time = EventTime();
+    const uint32_t words = EncodeAlloc(rec, header, time, r->last_time, address, size);
+    r->last_time = time;
+    if (r->ring.Commit(words)) WakeIfHalfFull(r);
   } else if (UNLIKELY(!g_shim.config.lossless && !r->ring.HasSpace(kMaxRecordWords))) {
     // It would be dropped: don't pay for the unwind first.
     g_shim.dropped_events.fetch_add(1, std::memory_order_relaxed);
@@ -127,10 +129,13 @@ __attribute__((noinline)) void* RecordAllocSlow(ThreadState& t, uint64_t sp, voi
   } else {  // near the ring's end, or waiting for room (lossless)
     uint64_t tmp[kMaxRecordWords];
     const uint64_t header = CaptureStack(tmp, t, r, sp);
-    const uint32_t words = EncodeAlloc(tmp, header, EventTime(), address, size);
+    const uint64_t time = EventTime();
+    const uint32_t words = EncodeAlloc(tmp, header, time, r->last_time, address, size);
     const bool stored = HeaderKind(header) == EventKind::kAlloc && HeaderCacheRef(header);
-    // The drain would never see the frames the entry now holds.
-    if (!Push(r, tmp, words) && stored) r->stacks.Forget(HeaderCacheRef(header));
+    if (Push(r, tmp, words))
+      r->last_time = time;
+    else if (stored)  // the drain would never see the frames the entry now holds
+      r->stacks.Forget(HeaderCacheRef(header));
   }
   Leave(t);
   return p;
@@ -146,8 +151,8 @@ __attribute__((noinline)) void* WakeIfHalfFullAndLeave(ThreadState& t, ThreadRin
 
 // Records an allocation; returns p, so that callers can end in a tail call.
 // The common case is inline and makes no call: a stack the cache still holds
-// (the record refers to it: 3 words, kAllocCached), values that fit the
-// short record, and room in place (see RingBuffer::ReserveFast).
+// (the record refers to it: 2 words, kAllocPacked, when its values fit) and
+// room in place (see RingBuffer::ReserveFast).
 __attribute__((noinline)) void* RecordAlloc(void* p, size_t size) {
   ThreadState& t = t_thread;
   if (UNLIKELY(t.paused)) return p;  // leakscope_pause(), preload/api.cc
@@ -158,29 +163,30 @@ __attribute__((noinline)) void* RecordAlloc(void* p, size_t size) {
   uint32_t ref;
   const uint64_t time = EventTime();  // (meaningless without a ring: then unused)
   if (UNLIKELY(r == nullptr) || UNLIKELY(!(ref = r->stacks.Lookup(sp))) ||
-      UNLIKELY(!FitsAllocCached(time, size)) ||
-      UNLIKELY(!(rec = r->ring.ReserveFast(kAllocCachedRecordWords))))
+      UNLIKELY(!(rec = r->ring.ReserveFast(kRecordHeaderWords))))
     return RecordAllocSlow(t, sp, p, size);
-  rec[0] = ShortWord0(EventKind::kAllocCached, time);
-  rec[1] = reinterpret_cast<uint64_t>(p);
-  rec[2] = SizeAndRef(size, ref);
-  if (UNLIKELY(r->ring.Commit(kAllocCachedRecordWords))) return WakeIfHalfFullAndLeave(t, r, p);
+  const uint32_t words = EncodeAlloc(rec, kAllocCachedLongHeader | uint64_t{ref} << 32, time,
+                                     r->last_time, reinterpret_cast<uint64_t>(p), size);
+  r->last_time = time;
+  if (UNLIKELY(r->ring.Commit(words))) return WakeIfHalfFullAndLeave(t, r, p);
   Leave(t);
   return p;
 }
 
-// RecordFree when the ring is missing, the timestamp needs the long record,
-// or ReserveFast said no. Entered (recording); leaves.
+// RecordFree when the ring is missing or ReserveFast said no. Entered
+// (recording); leaves.
 __attribute__((noinline)) void RecordFreeSlow(ThreadState& t, void* p) {
   ThreadRing* r = t.ring ? t.ring : AttachThread(t);
   if (LIKELY(r != nullptr)) {
     uint64_t rec[kFreeLongRecordWords];
-    const uint32_t words = EncodeFree(rec, EventTime(), reinterpret_cast<uint64_t>(p));
+    const uint64_t time = EventTime();
+    const uint32_t words = EncodeFree(rec, time, r->last_time, reinterpret_cast<uint64_t>(p));
     if (uint64_t* slot = r->ring.Reserve(words)) {
       std::memcpy(slot, rec, words * sizeof(uint64_t));
+      r->last_time = time;
       if (r->ring.Commit(words)) WakeIfHalfFull(r);
-    } else {
-      Push(r, rec, words);
+    } else if (Push(r, rec, words)) {
+      r->last_time = time;
     }
   }
   Leave(t);
@@ -192,12 +198,11 @@ inline void RecordFree(void* p) {
   ThreadRing* r = t.ring;
   uint64_t* rec;
   const uint64_t time = EventTime();  // (meaningless without a ring: then unused)
-  if (UNLIKELY(r == nullptr) || UNLIKELY(time > kMaxShortTimestamp) ||
-      UNLIKELY(!(rec = r->ring.ReserveFast(kFreeRecordWords))))
+  if (UNLIKELY(r == nullptr) || UNLIKELY(!(rec = r->ring.ReserveFast(kFreeLongRecordWords))))
     return RecordFreeSlow(t, p);
-  rec[0] = ShortWord0(EventKind::kFree, time);
-  rec[1] = reinterpret_cast<uint64_t>(p);
-  if (UNLIKELY(r->ring.Commit(kFreeRecordWords))) {
+  const uint32_t words = EncodeFree(rec, time, r->last_time, reinterpret_cast<uint64_t>(p));
+  r->last_time = time;
+  if (UNLIKELY(r->ring.Commit(words))) {
     WakeIfHalfFullAndLeave(t, r, p);
     return;
   }
@@ -338,9 +343,10 @@ __attribute__((noinline)) void RecordMappingEvent(EventKind kind, uint64_t a, ui
     rec[3] = b;
     if (uint64_t* slot = r->ring.Reserve(words)) {
       std::memcpy(slot, rec, words * sizeof(uint64_t));
+      r->last_time = rec[1];
       if (r->ring.Commit(words)) WakeIfHalfFull(r);
-    } else {
-      Push(r, rec, words);
+    } else if (Push(r, rec, words)) {
+      r->last_time = rec[1];
     }
   }
   Leave(t);

@@ -40,6 +40,11 @@ ThreadRing* AcquireThreadRing(uint32_t words) {
   }
   if (ThreadRing* r = TakeFreeRing(words)) {
     r->stacks.Clear();  // the previous owner's stack
+    // The drain's time of the last record, not the previous owner's: one
+    // ended between the two (a thread killed mid-record) would leave them
+    // apart. The drain wrote it before it freed the ring, and leaves it
+    // until this thread's first record.
+    r->last_time = r->drain_last_time;
     return r;
   }
   const size_t header = (sizeof(ThreadRing) + 63) & ~size_t{63};

@@ -25,6 +25,10 @@ struct ThreadRing {
   std::atomic<int> watch_tid{0};
   ThreadRing* next = nullptr;  // immutable once published
   size_t mapping_size = 0;
+  // Owner thread only: the timestamp of the last record it put in the ring
+  // (a packed record's delta is from it: event_record.h). Kept when the ring
+  // changes owner, as drain_last_time is.
+  uint64_t last_time = 0;
   StackCache stacks;  // owner thread only; cleared when the ring changes owner
   // Drain thread only: its copy of each stack cache entry, from the record
   // that stored it, for the records that then only refer to it.
@@ -36,6 +40,9 @@ struct ThreadRing {
     uint64_t pcs[kMaxFrames];
   };
   MirrorEntry mirror[StackCache::kEntries];
+  // Drain thread only: the timestamp of the last record it took from the
+  // ring, which the next record's delta is from.
+  uint64_t drain_last_time = 0;
 };
 
 // A ring for the calling thread (reused or new). Null if mmap failed.

@@ -161,8 +161,8 @@ class RingBuffer {
   void CopyIn(uint64_t pos, const uint64_t* in, size_t n) {
     const size_t start = pos & mask_;
     if (start + n <= capacity_words()) {  // the common case: a short inline copy
-      // Four words per step (two 16-byte moves), not one: a record is 2
-      // words and up to 68, and this is on the program's thread.
+      // Four words per step (two 16-byte moves), not one: a record is 1 to
+      // 68 words, and this is on the program's thread.
       uint64_t* out = data_ + start;
       size_t i = 0;
       for (; i + 4 <= n; i += 4) std::memcpy(out + i, in + i, 4 * sizeof(uint64_t));

@@ -403,16 +403,16 @@ class SymbolTable {
   std::string NameAt(uint64_t pc) const;
 
  private:
-  struct Symbol {
+  struct Symbol {          // 32 bytes: Node.js has 80,000
     GElf_Addr start, end;  // unsized (assembly labels): end of its section
+    const char* name;      // owned by the module's Elf
     bool sized;
-    int rank;          // among aliases the global name wins, then weak
-    const char* name;  // owned by the module's Elf
+    int8_t rank;  // among aliases the global name wins, then weak
   };
   std::vector<Symbol> symbols_;  // by start, then rank
 };
 
-int BindingRank(unsigned char info) {
+int8_t BindingRank(unsigned char info) {
   switch (GELF_ST_BIND(info)) {
     case STB_GLOBAL:
       return 2;
@@ -434,6 +434,9 @@ GElf_Addr SectionEnd(Elf* elf, GElf_Word shndx, Dwarf_Addr bias, GElf_Addr fallb
 
 SymbolTable::SymbolTable(Dwfl_Module* mod) {
   int count = mod == nullptr ? 0 : dwfl_module_getsymtab(mod);
+  // At most this many: reserved, the array is written once (only the pages
+  // used are touched), not copied at each doubling.
+  symbols_.reserve(static_cast<size_t>(std::max(count, 0)));
   for (int i = 1; i < count; ++i) {
     GElf_Sym sym;
     GElf_Addr address = 0;
@@ -447,7 +450,7 @@ SymbolTable::SymbolTable(Dwfl_Module* mod) {
       continue;
     bool sized = sym.st_size > 0;
     GElf_Addr end = sized ? address + sym.st_size : SectionEnd(elf, shndx, bias, address);
-    symbols_.push_back({address, end, sized, BindingRank(sym.st_info), name});
+    symbols_.push_back({address, end, name, sized, BindingRank(sym.st_info)});
   }
   std::sort(symbols_.begin(), symbols_.end(), [](const Symbol& a, const Symbol& b) {
     return a.start != b.start ? a.start < b.start : a.rank < b.rank;

@@ -9,10 +9,10 @@
 namespace leakscope::collector {
 namespace {
 
-// A site's pcs twice (its vector, its key in site_by_pcs_) and the map
-// node, with the allocator's rounding: an estimate, for the memory budget.
+// A site's pcs (its vector) with the allocator's rounding: an estimate, for
+// the memory budget (site_by_pcs_'s slots are counted apart).
 uint64_t SiteBytes(size_t pcs) {
-  return 2 * pcs * sizeof(uint64_t) + sizeof(std::string) + sizeof(std::vector<uint64_t>) + 96;
+  return pcs * sizeof(uint64_t) + sizeof(std::vector<uint64_t>) + 32;
 }
 
 uint64_t ModuleBytes(const std::string& path, const std::string& build_id) {
@@ -23,7 +23,8 @@ uint64_t ModuleBytes(const std::string& path, const std::string& build_id) {
 
 uint64_t ProcessState::MemoryBytes() const {
   return live_.MemoryBytes() + mappings_.MemoryBytes() + stack_to_site_.MemoryBytes() +
-         sites_bytes_ + modules_bytes_ + sites_.capacity() * sizeof(SiteStats) +
+         site_by_pcs_.MemoryBytes() + sites_bytes_ + modules_bytes_ +
+         sites_.capacity() * sizeof(SiteStats) +
          site_pcs_.capacity() * sizeof(std::vector<uint64_t>) +
          (reachability_ ? reachability_->not_reachable.bucket_count() * 24 : 0);
 }
@@ -43,6 +44,7 @@ uint64_t ProcessState::GrowthBound(const wire::Message& m) const {
   if (m.stacks_size() > 0) {
     const uint64_t sites = sites_.size() + uint64_t(m.stacks_size());
     bytes += 2 * sites * (sizeof(SiteStats) + sizeof(std::vector<uint64_t>));
+    bytes += site_by_pcs_.GrowthBound(uint64_t(m.stacks_size()));
   }
   bytes += stack_to_site_.GrowthBound(max_dense, sparse);
   for (const wire::Module& mod : m.modules())
@@ -172,14 +174,21 @@ void ProcessState::ApplyModules(const wire::Message& m) {
 
 void ProcessState::ApplyStacks(const wire::Message& m) {
   for (const wire::Stack& s : m.stacks()) {
-    std::string key(reinterpret_cast<const char*>(s.pcs().data()), s.pcs_size() * sizeof(uint64_t));
-    auto [it, added] = site_by_pcs_.emplace(std::move(key), static_cast<uint32_t>(sites_.size()));
-    if (added) {
-      sites_bytes_ += SiteBytes(s.pcs_size());
-      site_pcs_.emplace_back(s.pcs().begin(), s.pcs().end());
+    const uint64_t* pcs = s.pcs().data();
+    const size_t n = static_cast<size_t>(s.pcs_size());
+    const uint64_t hash = SiteIndex::Hash(pcs, n);
+    uint32_t site = site_by_pcs_.Find(hash, [&](uint32_t other) {
+      const std::vector<uint64_t>& known = site_pcs_[other];
+      return known.size() == n && std::equal(known.begin(), known.end(), pcs);
+    });
+    if (site == SiteIndex::kNone) {
+      site = static_cast<uint32_t>(sites_.size());
+      sites_bytes_ += SiteBytes(n);
+      site_pcs_.emplace_back(pcs, pcs + n);
       sites_.emplace_back();
+      site_by_pcs_.Insert(site, hash);
     }
-    stack_to_site_.Insert(s.id(), it->second);
+    stack_to_site_.Insert(s.id(), site);
   }
 }
 

@@ -17,6 +17,7 @@
 #include "live_table.h"
 #include "reachability_scan.h"
 #include "sample_weight.h"
+#include "site_index.h"
 #include "stack_id_map.h"
 #include "symbolizer.h"
 #include "wire.pb.h"
@@ -81,7 +82,7 @@ struct ForkSnapshot {
   std::vector<ModuleInfo> modules;
   std::unordered_set<std::string> module_keys;
   StackIdMap stack_to_site;
-  std::unordered_map<std::string, uint32_t> site_by_pcs;
+  SiteIndex site_by_pcs;
   std::vector<std::vector<uint64_t>> site_pcs;
   std::vector<Block> live;
   std::vector<AnonMappings::Piece> mappings;  // anonymous mappings, by site
@@ -187,7 +188,7 @@ class ProcessState {
   std::vector<ModuleInfo> modules_;
   std::unordered_set<std::string> module_keys_;  // path + load bias
   StackIdMap stack_to_site_;
-  std::unordered_map<std::string, uint32_t> site_by_pcs_;  // raw pcs bytes -> site
+  SiteIndex site_by_pcs_;  // by the pcs in site_pcs_
   std::vector<std::vector<uint64_t>> site_pcs_;
   std::vector<SiteStats> sites_;
   uint64_t sites_bytes_ = 0;    // their pcs and map nodes (MemoryBytes)

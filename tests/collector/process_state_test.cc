@@ -61,6 +61,41 @@ TEST_F(ExactSequence, SitesMergeStacksWithTheSamePcs) {
   EXPECT_EQ(state.site_pcs(1), (std::vector<uint64_t>{0xb1}));
 }
 
+// Many stacks over several messages (the site index grows many times):
+// ids 1..6000 carry 2000 distinct pcs lists three times each, in three
+// messages; a prefix, an extension and the empty list are sites of their own.
+TEST(ProcessState, SitesMergeStacksWithTheSamePcsAcrossGrowth) {
+  ProcessState state;
+  state.Apply(HelloMessage(7, "/bin/prog"));
+  auto pcs = [](uint32_t k) {
+    return std::vector<uint64_t>{0x400000 + k, 0x500000 + k % 7, 0x600000};
+  };
+  uint32_t id = 0;
+  for (int copy = 0; copy < 3; ++copy) {
+    wire::Message m;
+    for (uint32_t k = 0; k < 2000; ++k) AddStack(&m, ++id, pcs(k));
+    state.Apply(m);
+  }
+  wire::Message m;
+  AddStack(&m, ++id, {0x400000, 0x500000});                      // a prefix of pcs(0)
+  AddStack(&m, ++id, {0x400000, 0x500000, 0x600000, 0x600000});  // pcs(0), one frame more
+  AddStack(&m, ++id, {});
+  AddStack(&m, ++id, {});
+  state.Apply(m);
+  ASSERT_EQ(state.site_count(), 2003u);
+  for (uint32_t k = 0; k < 2000; ++k) ASSERT_EQ(state.site_pcs(k), pcs(k)) << k;
+  EXPECT_EQ(state.site_pcs(2000), (std::vector<uint64_t>{0x400000, 0x500000}));
+  EXPECT_EQ(state.site_pcs(2001), (std::vector<uint64_t>{0x400000, 0x500000, 0x600000, 0x600000}));
+  EXPECT_TRUE(state.site_pcs(2002).empty());
+  // Stack 4001 is the third copy of pcs(0): an allocation there is site 0's.
+  wire::Message events;
+  *events.mutable_events() =
+      EventsBuilder().Alloc(0x1000, 64, 4001).Alloc(0x2000, 32, 6004).Build(1);
+  state.Apply(events);
+  EXPECT_EQ(Bytes(state.site(0).live_bytes_fp), 64u);
+  EXPECT_EQ(Bytes(state.site(2002).live_bytes_fp), 32u);
+}
+
 TEST_F(ExactSequence, SiteFigures) {
   SiteStats a = state.site(0);
   EXPECT_EQ(Bytes(a.live_bytes_fp), 150u);  // 0x5000

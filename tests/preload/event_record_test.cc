@@ -15,6 +15,14 @@ namespace {
 
 constexpr uint64_t kAddress = 0x7f12'3456'7890;
 
+// What the drain reads back from an allocation record.
+void ExpectAlloc(const uint64_t* rec, uint64_t address, uint64_t size, uint32_t cache_ref) {
+  const AllocFields a = DecodeAlloc(rec);
+  EXPECT_EQ(a.address, address);
+  EXPECT_EQ(a.size, size);
+  EXPECT_EQ(a.cache_ref, cache_ref);
+}
+
 TEST(EventRecord, FreeIsOneWordOfKindDeltaAndAddressUpToEachLimit) {
   uint64_t rec[kFreeLongRecordWords] = {};
   ASSERT_EQ(EncodeFree(rec, 1000 + 300, 1000, kAddress), 1u);
@@ -89,10 +97,7 @@ TEST(EventRecord, CachedAllocationIsTwoWordsWhenDeltaAddressAndSizeFit) {
   EXPECT_EQ(HeaderKind(rec[0]), EventKind::kAllocPacked);
   EXPECT_EQ(RecordWords(rec[0]), 2u);
   EXPECT_EQ(RecordTime(rec, 77), 77u);
-  AllocFields a = DecodeAlloc(rec);
-  EXPECT_EQ(a.address, kAddress);
-  EXPECT_EQ(a.size, 0xffff'ffffu);
-  EXPECT_EQ(a.cache_ref, kTopRef);
+  ExpectAlloc(rec, kAddress, 0xffff'ffffu, kTopRef);
 
   // Delta 8,192, or an address of 2^47: the short record.
   ASSERT_EQ(EncodeAlloc(rec, header, 8192, 0, kAddress, 48), 3u);
@@ -103,9 +108,7 @@ TEST(EventRecord, CachedAllocationIsTwoWordsWhenDeltaAddressAndSizeFit) {
   // 4 GiB with a delta that fits: the long record (the size fits neither).
   ASSERT_EQ(EncodeAlloc(rec, header, 1, 0, kAddress, uint64_t{1} << 32), 4u);
   EXPECT_EQ(HeaderKind(rec[0]), EventKind::kAllocCachedLong);
-  a = DecodeAlloc(rec);
-  EXPECT_EQ(a.size, uint64_t{1} << 32);
-  EXPECT_EQ(a.cache_ref, kTopRef);
+  ExpectAlloc(rec, kAddress, uint64_t{1} << 32, kTopRef);
   EXPECT_EQ(RecordTime(rec, 0), 1u);
 }
 
@@ -120,10 +123,7 @@ TEST(EventRecord, CachedAllocationIsThreeWordsWithSizeAndReferenceInOne) {
   EXPECT_EQ(HeaderKind(rec[0]), EventKind::kAllocCached);
   EXPECT_EQ(RecordWords(rec[0]), 3u);
   EXPECT_EQ(RecordTime(rec, 0), 0xabcdefu);
-  const AllocFields a = DecodeAlloc(rec);
-  EXPECT_EQ(a.address, kAddress);
-  EXPECT_EQ(a.size, 48u);
-  EXPECT_EQ(a.cache_ref, kTopRef);
+  ExpectAlloc(rec, kAddress, 48u, kTopRef);
 }
 
 TEST(EventRecord, CachedAllocationAtEachFieldsLimitIsShortAndPastItLong) {
@@ -146,10 +146,7 @@ TEST(EventRecord, CachedAllocationAtEachFieldsLimitIsShortAndPastItLong) {
   EXPECT_EQ(rec[3], 0x1'0000'0000u);
   EXPECT_EQ(RecordWords(rec[0]), 4u);
   EXPECT_EQ(RecordTime(rec, 0), 5u);
-  AllocFields a = DecodeAlloc(rec);
-  EXPECT_EQ(a.address, kAddress);
-  EXPECT_EQ(a.size, 0x1'0000'0000u);
-  EXPECT_EQ(a.cache_ref, kTopRef);
+  ExpectAlloc(rec, kAddress, 0x1'0000'0000u, kTopRef);
 
   // The largest size there is.
   ASSERT_EQ(EncodeAlloc(rec, header, 5, 0, kAddress, ~uint64_t{0}), 4u);
@@ -159,9 +156,7 @@ TEST(EventRecord, CachedAllocationAtEachFieldsLimitIsShortAndPastItLong) {
   ASSERT_EQ(EncodeAlloc(rec, header, max_time + 1, 0, kAddress, 16), 4u);
   EXPECT_EQ(HeaderKind(rec[0]), EventKind::kAllocCachedLong);
   EXPECT_EQ(RecordTime(rec, 0), max_time + 1);
-  a = DecodeAlloc(rec);
-  EXPECT_EQ(a.size, 16u);
-  EXPECT_EQ(a.cache_ref, kTopRef);
+  ExpectAlloc(rec, kAddress, 16u, kTopRef);
 }
 
 TEST(EventRecord, AllocationWithFramesStaysLongWhateverItsValues) {
@@ -178,10 +173,7 @@ TEST(EventRecord, AllocationWithFramesStaysLongWhateverItsValues) {
   EXPECT_EQ(RecordWords(rec[0]), 6u);
   EXPECT_EQ(HeaderFrames(rec[0]), 2u);
   EXPECT_EQ(RecordTime(rec, 0), 7u);
-  const AllocFields a = DecodeAlloc(rec);
-  EXPECT_EQ(a.address, kAddress);
-  EXPECT_EQ(a.size, 32u);
-  EXPECT_EQ(a.cache_ref, ref);
+  ExpectAlloc(rec, kAddress, 32u, ref);
 
   // The most frames: the longest record.
   ASSERT_EQ(EncodeAlloc(rec, AllocHeader(kMaxFrames), 7, 0, kAddress, 32),

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <fstream>
+#include <string>
 
 #include "private_dir.h"
 
@@ -59,9 +61,23 @@ TEST(SpawnCommand, AScriptWithoutInterpreterLineRunsInTheShell) {
   EXPECT_EQ(ShellExitStatus(WaitForwardingSignals(spawned.pid, &forwarding)), 7);
 }
 
+// This process's "SigBlk:\t...\nSigIgn:\t...\n" lines of /proc/self/status
+// (the calling thread's mask; the process's ignored signals).
+std::string MaskAndIgnoredLines() {
+  std::ifstream status("/proc/thread-self/status");
+  std::string line, blocked, ignored;
+  while (std::getline(status, line)) {
+    if (line.rfind("SigBlk:\t", 0) == 0) blocked = line;
+    if (line.rfind("SigIgn:\t", 0) == 0) ignored = line;
+  }
+  return blocked + "\n" + ignored + "\n";
+}
+
 // The child shares our memory until exec, with every signal blocked
 // meanwhile: the command still starts with the mask and the ignored signals
 // `run` was started with, not those of the spawn or of SignalForwarding.
+// Compared with this process's own, whatever the test was started with (a
+// background job of a shell also ignores SIGINT and SIGQUIT).
 TEST(SpawnCommand, TheCommandStartsWithTheMaskAndIgnoredSignalsOfBefore) {
   sigset_t usr1, saved_mask;
   sigemptyset(&usr1);
@@ -70,23 +86,31 @@ TEST(SpawnCommand, TheCommandStartsWithTheMaskAndIgnoredSignalsOfBefore) {
   struct sigaction ignore = {}, saved_hup = {};
   ignore.sa_handler = SIG_IGN;
   ASSERT_EQ(sigaction(SIGHUP, &ignore, &saved_hup), 0);
+  const std::string before = MaskAndIgnoredLines();
   int status = -1;
   {
     SignalForwarding forwarding;
     Spawned spawned;
     std::string error;
-    // SIGHUP is bit 0 (1), SIGUSR1 bit 9 (0x200); exec keeps both.
-    ASSERT_TRUE(SpawnCommand(
-        {"/bin/grep", "-q", "-z", "-P", R"(SigBlk:\t0000000000000200\nSigIgn:\t0000000000000001\n)",
-         "/proc/self/status"},
-        {}, &spawned, &error))
+    // As a pattern: the values are hex digits, the separators PCRE escapes.
+    std::string pattern;
+    for (char c : before) pattern += c == '\t' ? "\\t" : c == '\n' ? "\\n" : std::string(1, c);
+    ASSERT_TRUE(SpawnCommand({"/bin/grep", "-q", "-z", "-P", pattern, "/proc/self/status"}, {},
+                             &spawned, &error))
         << error;
     ASSERT_EQ(spawned.exec_errno, 0);
     status = ShellExitStatus(WaitForwardingSignals(spawned.pid, &forwarding));
   }
   sigaction(SIGHUP, &saved_hup, nullptr);
   sigprocmask(SIG_SETMASK, &saved_mask, nullptr);
-  EXPECT_EQ(status, 0);
+  // SIGHUP is bit 0 (1), SIGUSR1 bit 9 (0x200): both are in what the command must have.
+  const size_t blk = before.find("SigBlk:\t");
+  const size_t ign = before.find("SigIgn:\t");
+  ASSERT_NE(blk, std::string::npos) << before;
+  ASSERT_NE(ign, std::string::npos) << before;
+  EXPECT_NE(std::stoull(before.substr(blk + 8, 16), nullptr, 16) & 0x200, 0u) << before;
+  EXPECT_NE(std::stoull(before.substr(ign + 8, 16), nullptr, 16) & 0x1, 0u) << before;
+  EXPECT_EQ(status, 0) << "the command's status lines differ from\n" << before;
 }
 
 TEST(PrivateDir, OnlyOwnerCanEnterAndItIsRemovedWithItsFiles) {

@@ -60,13 +60,16 @@ struct ExecRequest {
   int exec_errno = 0;  // set by the child when exec failed
 };
 
-// Runs in the child, on its own stack, until exec: only system calls.
+// Runs in the child, on its own stack, until exec: only system calls. It
+// returns rather than calling _exit: clone() ends the child with the exit
+// system call on return, and a call to a noreturn function makes
+// AddressSanitizer check this foreign stack and warn on stderr.
 int ExecChild(void* arg) {
   ExecRequest* request = static_cast<ExecRequest*>(arg);
   RestoreSignalsForExec(request->mask);
   execvpe(request->argv[0], request->argv, request->envp);
   request->exec_errno = errno;
-  _exit(kExitCannotExec);
+  return kExitCannotExec;
 }
 
 }  // namespace

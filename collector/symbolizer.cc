@@ -750,7 +750,7 @@ Symbolizer::~Symbolizer() {
 
 void Symbolizer::Prewarm(const uint64_t* return_addresses, size_t n) {
   Impl* impl = impl_.get();
-  std::vector<PrewarmWorker::Job> todo;
+  std::vector<PrewarmWorker::Job> jobs;
   for (size_t i = 0; i < n; ++i) {
     if (return_addresses[i] == 0) continue;
     const uint64_t pc = return_addresses[i] - 1;  // the call site, as reports ask
@@ -759,9 +759,9 @@ void Symbolizer::Prewarm(const uint64_t* return_addresses, size_t n) {
     // A module opened by Symbolize() stays with this thread; it is cheap now.
     if (m == nullptr || (!m->prewarm && m->opened)) continue;
     m->prewarm = true;
-    todo.push_back({&impl->prewarm, m, pc});
+    jobs.push_back({&impl->prewarm, m, pc});
   }
-  if (!todo.empty()) PrewarmWorker::Get().Add(todo);  // never blocks on the worker's work
+  if (!jobs.empty()) PrewarmWorker::Get().Add(jobs);  // never blocks on the worker's work
 }
 
 void Symbolizer::AddModule(const ModuleInfo& module) {
